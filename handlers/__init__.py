@@ -1,0 +1,14 @@
+"""One module per domain; each exposes `register(app)` adding its REST routes and socket events."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from handlers import auth, health, users
+
+MODULES = (health, auth, users)
+
+
+def register_all(app: web.Application) -> None:
+    for module in MODULES:
+        module.register(app)

@@ -1,0 +1,25 @@
+"""Liveness and readiness probes."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from server.keys import DB
+from server.middleware import json_response
+
+
+async def health(request: web.Request) -> web.Response:
+    """The process is up and serving (no dependency is checked)."""
+    return json_response({"status": "ok"})
+
+
+async def ready(request: web.Request) -> web.Response:
+    """The database answers a ping; 503 otherwise, so a load balancer stops routing here."""
+    if await request.app[DB].ping():
+        return json_response({"status": "ready", "database": "ok"})
+    return json_response({"status": "unavailable", "database": "down"}, status=503)
+
+
+def register(app: web.Application) -> None:
+    app.router.add_get("/health", health)
+    app.router.add_get("/ready", ready)

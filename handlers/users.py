@@ -1,0 +1,36 @@
+"""Account administration: an admin creates doctors, pharmacists and admins, and lists users."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from models.errors import Invalid
+from models.users import ROLES, StaffCreateIn, UserOut
+from server.auth_service import Identity
+from server.keys import DB, USERS
+from server.middleware import authenticated, json_response, read_body
+
+
+@authenticated("admin")
+async def create_user(request: web.Request, identity: Identity) -> web.Response:
+    body = await read_body(request, StaffCreateIn)
+    user = await request.app[USERS].create(
+        username=body.username, password=body.password, role=body.role, profile=body.profile(),
+        email=body.email, first_name=body.first_name, last_name=body.last_name)
+    return json_response(UserOut.from_doc(user), status=201)
+
+
+@authenticated("admin")
+async def list_users(request: web.Request, identity: Identity) -> web.Response:
+    role = request.query.get("role")
+    if role is not None and role not in ROLES:
+        raise Invalid("Unknown role", details=[{"field": "role", "message": f"one of {', '.join(ROLES)}"}])
+    query = {"role": role} if role else {}
+    docs = await request.app[DB]["users"].find(query, {"password_hash": 0}).to_list(1000)
+    docs.sort(key=lambda d: d["username_lower"])
+    return json_response([UserOut.from_doc(d) for d in docs])
+
+
+def register(app: web.Application) -> None:
+    app.router.add_post("/api/users/", create_user)
+    app.router.add_get("/api/users/", list_users)

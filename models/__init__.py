@@ -1,0 +1,1 @@
+"""Pydantic schemas, domain errors and storage documents."""

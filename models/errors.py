@@ -1,0 +1,64 @@
+"""Domain errors, raised by handlers and engines and translated once per transport.
+
+REST turns them into a 4xx JSON body (`server.middleware`); sockets turn them into
+the acknowledgement envelope (`server.sockets.ack`). Both use `to_body()`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+
+class DomainError(Exception):
+    status = 400
+    code = "error"
+
+    def __init__(self, message: str, *, code: str | None = None, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.details = details
+
+    def to_body(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "details": self.details}
+
+
+class Invalid(DomainError):
+    status = 400
+    code = "invalid"
+
+
+class Unauthorized(DomainError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+
+
+def field_errors(exc: ValidationError) -> list[dict[str, str]]:
+    """Pydantic errors as a flat list of {field, message, type} a client can show."""
+    out = []
+    for err in exc.errors(include_url=False, include_input=False):
+        loc = ".".join(str(p) for p in err["loc"]) or "body"
+        out.append({"field": loc, "message": err["msg"], "type": err["type"]})
+    return out
+
+
+def invalid_from(exc: ValidationError) -> Invalid:
+    return Invalid("The request has invalid fields", details=field_errors(exc))

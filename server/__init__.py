@@ -1,0 +1,1 @@
+"""Fadjma server: app factory, settings, database and lifecycle."""

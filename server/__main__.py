@@ -1,0 +1,40 @@
+"""`python -m server [--demo]`: run the server with settings from the environment."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from aiohttp import web
+
+from server.app import create_app
+from server.logs import configure_logging
+from server.settings import SettingsError, load_settings
+
+log = logging.getLogger("server")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m server", description="Run the Fadjma server.")
+    parser.add_argument("--demo", action="store_true",
+                        help="seed demo users (idempotent) and print their credentials")
+    args = parser.parse_args(argv)
+    configure_logging("INFO")
+    try:
+        settings = load_settings(demo=args.demo)
+    except SettingsError as exc:
+        log.error("configuration error: %s", exc)
+        return 2
+    configure_logging(settings.log_level)
+    app = create_app(settings)
+    if settings.demo:
+        from server.demo import demo_ctx
+        app.cleanup_ctx.append(demo_ctx)
+    web.run_app(app, host=settings.host, port=settings.port, access_log=None,
+                print=lambda msg: log.info("%s", msg.strip()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""The app factory: one aiohttp application hosting the Socket.IO server.
+
+Used by `python -m server`, the Procfile and the tests alike. Each resource with a
+life (database, background tasks) is one `cleanup_ctx` generator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+import aiohttp_cors
+from aiohttp import web
+
+import handlers
+from server.auth_service import AuthService
+from server.clock import Clock
+from server.db import Database, database_ctx
+from server.keys import AUTH, CLOCK, DB, SETTINGS, SIO, SOCKET_AUTH, USERS
+from server.middleware import error_middleware
+from server.settings import Settings
+from server.socket_auth import SocketAuth
+from server.sockets import create_sio
+from server.users import Users
+
+log = logging.getLogger(__name__)
+
+
+async def socket_expiry_ctx(app: web.Application) -> AsyncIterator[None]:
+    task = asyncio.create_task(app[SOCKET_AUTH].run_expiry(), name="socket-expiry")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+def _cors(app: web.Application, settings: Settings) -> None:
+    options = aiohttp_cors.ResourceOptions(allow_credentials=True, expose_headers="*",
+                                           allow_headers="*", allow_methods="*")
+    cors = aiohttp_cors.setup(app, defaults={origin: options for origin in settings.cors_origins})
+    for route in list(app.router.routes()):
+        # Socket.IO handles its own CORS (cors_allowed_origins); adding ours would clash.
+        if not route.resource or route.resource.canonical.startswith("/socket.io"):
+            continue
+        cors.add(route)
+
+
+def create_app(settings: Settings, clock: Clock | None = None) -> web.Application:
+    app = web.Application(middlewares=[error_middleware], client_max_size=4 * 1024 * 1024)
+    clock = clock or Clock()
+    db = Database()
+    app[SETTINGS] = settings
+    app[CLOCK] = clock
+    app[DB] = db
+    app[AUTH] = AuthService(settings, db, clock)
+    app[USERS] = Users(db, clock)
+    sio = create_sio(settings)
+    sio.attach(app)
+    app[SIO] = sio
+    app[SOCKET_AUTH] = SocketAuth(sio, app[AUTH], settings, clock)
+
+    handlers.register_all(app)
+    _cors(app, settings)
+
+    app.cleanup_ctx.append(database_ctx)
+    app.cleanup_ctx.append(socket_expiry_ctx)
+    return app

@@ -1,0 +1,115 @@
+"""SecantusDB as a child process: the database used when MONGODB_URI is unset.
+
+It runs in its own process (in-process it would share the GIL with the event loop)
+with `--sync-on-commit`, so an acknowledged write survives a crash of either process.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from pymongo import MongoClient
+from pymongo.errors import PyMongoError
+
+log = logging.getLogger(__name__)
+
+# engineering-facts.md: retryWrites makes SecantusDB scan its bookkeeping on every write
+# once it holds ~10k records, and it closes idle sockets after 300 s.
+SECANTUS_URI_OPTIONS = "retryWrites=false&maxIdleTimeMS=240000&directConnection=true"
+
+
+class EmbeddedDBError(RuntimeError):
+    """The embedded database could not be started."""
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def _binary() -> str:
+    beside = Path(sys.executable).with_name("secantusd-py")
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("secantusd-py")
+    if not found:
+        raise EmbeddedDBError("secantusd-py not found: install SecantusDB (pip install -r requirements.txt)")
+    return found
+
+
+class EmbeddedDB:
+    """Start, wait for and stop one SecantusDB server storing under `storage`."""
+
+    def __init__(self, storage: Path, *, host: str = "127.0.0.1", port: int | None = None) -> None:
+        self.storage = Path(storage)
+        self.host = host
+        self.port = port
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def uri(self) -> str:
+        return f"mongodb://{self.host}:{self.port}/?{SECANTUS_URI_OPTIONS}"
+
+    def start(self, timeout: float = 30.0) -> str:
+        self.storage.mkdir(parents=True, exist_ok=True)
+        self.port = self.port or free_port(self.host)
+        log_path = self.storage.parent / "secantusdb.log"
+        cmd = [
+            _binary(), "--host", self.host, "--port", str(self.port),
+            "--storage-path", str(self.storage / "wiredtiger"), "--sync-on-commit",
+            "--log-level", "WARNING",
+        ]
+        with open(log_path, "ab") as out:
+            # cwd = storage so the launcher never picks up a stray ./secantusd.toml
+            self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=self.storage,
+                                         start_new_session=True)
+        deadline = time.monotonic() + timeout
+        client: MongoClient = MongoClient(self.uri, serverSelectionTimeoutMS=250, connectTimeoutMS=250)
+        try:
+            while True:
+                if self.proc.poll() is not None:
+                    tail = log_path.read_text(errors="replace")[-800:]
+                    raise EmbeddedDBError(
+                        f"SecantusDB exited with code {self.proc.returncode} "
+                        f"(is another server using {self.storage}?):\n{tail}"
+                    )
+                try:
+                    client.admin.command("ping")
+                    break
+                except PyMongoError:
+                    if time.monotonic() > deadline:
+                        self.stop()
+                        raise EmbeddedDBError(f"SecantusDB did not answer within {timeout:.0f} s") from None
+                    time.sleep(0.05)
+        finally:
+            client.close()
+        log.info("embedded SecantusDB ready on %s:%s (storage %s)", self.host, self.port, self.storage)
+        return self.uri
+
+    def stop(self, timeout: float = 15.0) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(signal.SIGTERM)  # lets WiredTiger checkpoint and close cleanly
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            log.warning("SecantusDB did not stop within %.0f s; killing it", timeout)
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+    def kill(self) -> None:
+        """Crash it (tests): no clean shutdown at all."""
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        self.proc = None

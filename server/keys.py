@@ -1,0 +1,22 @@
+"""Typed application keys: every shared object an aiohttp app carries."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import socketio
+from aiohttp import web
+
+from server.clock import Clock
+from server.settings import Settings
+
+if TYPE_CHECKING:
+    pass
+
+SETTINGS = web.AppKey("settings", Settings)
+CLOCK = web.AppKey("clock", Clock)
+SIO = web.AppKey("sio", socketio.AsyncServer)
+DB = web.AppKey("db", "Database")
+AUTH = web.AppKey("auth", "AuthService")
+SOCKET_AUTH = web.AppKey("socket_auth", "SocketAuth")
+USERS = web.AppKey("users", "Users")

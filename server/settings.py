@@ -1,0 +1,137 @@
+"""Settings read once from the environment into one frozen object.
+
+Every value is validated at start; a bad value stops the server with a message
+that names the variable, what was wrong and what is expected.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import stat
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+DEFAULT_CORS = ("http://localhost:5173", "http://127.0.0.1:5173")
+MIN_SECRET_BYTES = 32  # RFC 7518 §3.2: an HS256 key must be at least 256 bits
+
+
+class SettingsError(ValueError):
+    """A configuration value is missing or malformed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str = "0.0.0.0"
+    port: int = 8000
+    mongodb_uri: str | None = None
+    mongodb_db: str = "fadjma"
+    data_dir: Path = Path("./data")
+    jwt_secret: str = field(default="", repr=False)
+    access_token_ttl: int = 300
+    refresh_token_ttl: int = 86400
+    socket_auth_grace: float = 30.0
+    cors_origins: tuple[str, ...] = DEFAULT_CORS
+    log_level: str = "INFO"
+    redis_url: str | None = None
+    demo: bool = False
+
+    @property
+    def embedded_db(self) -> bool:
+        """True when the server starts its own SecantusDB child process."""
+        return not self.mongodb_uri
+
+
+def _int(env: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a whole number (expected {lo}..{hi})") from None
+    if not lo <= value <= hi:
+        raise SettingsError(f"{name}={value} is out of range (expected {lo}..{hi})")
+    return value
+
+
+def _origins(raw: str | None) -> tuple[str, ...]:
+    if raw is None or not raw.strip():
+        return DEFAULT_CORS
+    if raw.strip() == "*":
+        return ("*",)
+    origins = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
+    for origin in origins:
+        if not origin.startswith(("http://", "https://")):
+            raise SettingsError(
+                f"CORS_ORIGINS entry {origin!r} must start with http:// or https:// "
+                "(comma-separated list, or * for any origin)"
+            )
+    return origins
+
+
+def resolve_jwt_secret(raw: str | None, data_dir: Path) -> str:
+    """Use JWT_SECRET if given; otherwise create one under DATA_DIR once and reuse it."""
+    if raw:
+        if len(raw.encode()) < MIN_SECRET_BYTES:
+            raise SettingsError(
+                f"JWT_SECRET is {len(raw.encode())} bytes; use at least {MIN_SECRET_BYTES} "
+                "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        return raw
+    path = data_dir / "jwt_secret"
+    if path.exists():
+        secret = path.read_text().strip()
+        if len(secret.encode()) >= MIN_SECRET_BYTES:
+            return secret
+        raise SettingsError(f"{path} holds a secret shorter than {MIN_SECRET_BYTES} bytes")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    # O_EXCL + 0600: the file is never readable by others, not even for an instant.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(secret)
+    log.warning("JWT_SECRET is not set: generated one and stored it in %s (owner-only)", path)
+    return secret
+
+
+def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -> Settings:
+    """Build Settings from the environment, raising SettingsError on the first bad value."""
+    env = os.environ if env is None else env
+    level = env.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
+    if level not in LOG_LEVELS:
+        raise SettingsError(f"LOG_LEVEL={level!r} is not one of {', '.join(LOG_LEVELS)}")
+    uri = env.get("MONGODB_URI", "").strip() or None
+    if uri and not uri.startswith(("mongodb://", "mongodb+srv://")):
+        raise SettingsError(f"MONGODB_URI must start with mongodb:// or mongodb+srv:// (got {uri[:20]!r})")
+    db_name = env.get("MONGODB_DB", "fadjma").strip() or "fadjma"
+    if any(c in db_name for c in '/\\. "$') or len(db_name) > 63:
+        raise SettingsError(f"MONGODB_DB={db_name!r} is not a valid database name")
+    redis_url = env.get("REDIS_URL", "").strip() or None
+    if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise SettingsError("REDIS_URL must start with redis://, rediss:// or unix://")
+    data_dir = Path(env.get("DATA_DIR", "./data").strip() or "./data")
+    access_ttl = _int(env, "ACCESS_TOKEN_TTL", 300, 5, 86400)
+    refresh_ttl = _int(env, "REFRESH_TOKEN_TTL", 86400, 60, 90 * 86400)
+    if refresh_ttl <= access_ttl:
+        raise SettingsError("REFRESH_TOKEN_TTL must be longer than ACCESS_TOKEN_TTL")
+    return Settings(
+        host=env.get("HOST", "0.0.0.0").strip() or "0.0.0.0",
+        port=_int(env, "PORT", 8000, 0, 65535),
+        mongodb_uri=uri,
+        mongodb_db=db_name,
+        data_dir=data_dir,
+        jwt_secret=resolve_jwt_secret(env.get("JWT_SECRET", "").strip() or None, data_dir),
+        access_token_ttl=access_ttl,
+        refresh_token_ttl=refresh_ttl,
+        socket_auth_grace=float(_int(env, "SOCKET_AUTH_GRACE", 30, 1, 3600)),
+        cors_origins=_origins(env.get("CORS_ORIGINS")),
+        log_level=level,
+        redis_url=redis_url,
+        demo=demo,
+    )

@@ -1,0 +1,78 @@
+"""The Socket.IO server and the one acknowledgement envelope every event answers with.
+
+`on(sio, name, model)` registers a handler that receives `(sid, identity, payload)`
+and whose return value becomes `{"ok": true, "data": ...}`; a `DomainError` becomes
+`{"ok": false, "error": {"code", "message", "details"}}`. Identity comes only from the
+socket session written at the handshake, never from the payload.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import socketio
+from pydantic import BaseModel
+
+from models.common import parse
+from models.errors import DomainError, Unauthorized
+from server.auth_service import Identity
+from server.clock import Clock
+from server.logs import request_id
+from server.settings import Settings
+
+log = logging.getLogger(__name__)
+
+EventHandler = Callable[[str, Identity, Any], Awaitable[Any]]
+
+
+def create_sio(settings: Settings) -> socketio.AsyncServer:
+    origins: Any = "*" if settings.cors_origins == ("*",) else list(settings.cors_origins)
+    manager = None
+    if settings.redis_url:
+        manager = socketio.AsyncRedisManager(settings.redis_url)
+    return socketio.AsyncServer(
+        async_mode="aiohttp", cors_allowed_origins=origins, client_manager=manager,
+        logger=False, engineio_logger=False,
+    )
+
+
+def ok(data: Any = None) -> dict:
+    return {"ok": True, "data": data}
+
+
+def fail(exc: DomainError) -> dict:
+    return {"ok": False, "error": exc.to_body()}
+
+
+def on(sio: socketio.AsyncServer, name: str, model: type[BaseModel] | None, clock: Clock,
+       namespace: str = "/", allow_expired: bool = False) -> Callable[[EventHandler], EventHandler]:
+    """Register `fn` for event `name`, with payload validation and the ack envelope."""
+
+    def wrap(fn: EventHandler) -> EventHandler:
+        @functools.wraps(fn)
+        async def handler(sid: str, data: Any = None) -> dict:
+            request_id.set(f"sio:{sid[:8]}")
+            try:
+                session = await sio.get_session(sid, namespace=namespace)
+                identity: Identity | None = session.get("identity")
+                if identity is None:
+                    raise Unauthorized("This socket is not authenticated", code="token_missing")
+                if not allow_expired and identity.exp <= clock.timestamp():
+                    raise Unauthorized("The token has expired: send auth:refresh", code="token_expired")
+                payload = parse(model, data) if model is not None else data
+                return ok(await fn(sid, identity, payload))
+            except DomainError as exc:
+                log.info("event %s refused: %s", name, exc.code)
+                return fail(exc)
+            except Exception:
+                log.exception("event %s failed", name)
+                return {"ok": False, "error": {"code": "internal", "message": "Internal server error",
+                                               "details": None}}
+
+        sio.on(name, handler=handler, namespace=namespace)
+        return fn
+
+    return wrap
