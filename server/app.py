@@ -15,6 +15,7 @@ import aiohttp_cors
 from aiohttp import web
 
 import handlers
+from rooms import access
 from server.auth_service import AuthService
 from server.clock import Clock
 from server.db import Database, database_ctx
@@ -56,6 +57,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     app[DB] = db
     app[AUTH] = AuthService(settings, db, clock)
     app[USERS] = Users(db, clock)
+    access.declare_indexes(db)
     sio = create_sio(settings)
     sio.attach(app)
     app[SIO] = sio

@@ -1,0 +1,53 @@
+"""The one answer to "may this user see or change this patient's data of this scope?".
+
+Used by REST routes, socket events and room joins alike:
+- a patient: their own data, every scope;
+- a doctor: an active grant from the patient (not revoked, not expired by the server
+  clock) whose scopes include the one asked for;
+- nobody else by default (pharmacists see prescriptions through the pharmacy queue,
+  admins manage accounts and devices, not clinical data).
+Grants are created by approving an access request (handlers of the care workflows).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pymongo import IndexModel
+
+from models.errors import Forbidden
+from server.auth_service import Identity
+from server.clock import Clock
+from server.db import Database
+
+Scope = Literal["records", "vitals", "prescriptions"]
+SCOPES: tuple[str, ...] = ("records", "vitals", "prescriptions")
+GRANTS = "grants"
+
+
+def declare_indexes(db: Database) -> None:
+    db.declare(GRANTS, IndexModel([("doctor_id", 1), ("patient_id", 1)]), IndexModel("patient_id"),
+               IndexModel("expires_at"))
+
+
+def active_grant_query(clock: Clock, **match) -> dict:
+    return {**match, "revoked_at": None, "expires_at": {"$gt": clock.now()}}
+
+
+async def active_grant(db: Database, clock: Clock, doctor_id: str, patient_id: str, scope: str) -> dict | None:
+    return await db[GRANTS].find_one(active_grant_query(
+        clock, doctor_id=doctor_id, patient_id=patient_id, scopes=scope))
+
+
+async def may_access(db: Database, clock: Clock, identity: Identity, patient_id: str, scope: str) -> bool:
+    if identity.role == "patient":
+        return identity.user_id == patient_id
+    if identity.role == "doctor":
+        return await active_grant(db, clock, identity.user_id, patient_id, scope) is not None
+    return False
+
+
+async def require_access(db: Database, clock: Clock, identity: Identity, patient_id: str, scope: str) -> None:
+    """Raise Forbidden unless `identity` may access `patient_id`'s `scope` now."""
+    if not await may_access(db, clock, identity, patient_id, scope):
+        raise Forbidden(f"No active access to this patient's {scope}", code="no_grant")
