@@ -15,6 +15,16 @@ from server.settings import SettingsError, load_settings
 log = logging.getLogger("server")
 
 
+def install_event_loop() -> str:
+    """Use uvloop when installed (measured in bench: more events/s per CPU second)."""
+    try:
+        import uvloop
+    except ImportError:
+        return "asyncio"
+    uvloop.install()
+    return "uvloop"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m server", description="Run the Fadjma server.")
     parser.add_argument("--demo", action="store_true",
@@ -27,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
         log.error("configuration error: %s", exc)
         return 2
     configure_logging(settings.log_level)
+    loop = install_event_loop()
+    log.debug("event loop: %s", loop)
     app = create_app(settings)
     if settings.demo:
         from server.demo import demo_ctx
