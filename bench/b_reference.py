@@ -26,6 +26,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fanout-duration", type=float, default=5.0, help="seconds of fan-out (default 5)")
     p.add_argument("--servers", default="node,python,python-2proc",
                    help="which servers, comma-separated (node, python, python-2proc)")
+    p.add_argument("--levers", action="store_true",
+                   help="instead: the Python server with each lever added one at a time (no Node)")
     p.add_argument("--profile", action="store_true",
                    help="py-spy the (first) Python server during ingest and print where its time goes")
     p.add_argument("--env", action="append", default=[],
@@ -35,9 +37,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> dict:
     rows, notes, profiles = [], [], {}
     extra_env = dict(kv.split("=", 1) for kv in args.env)
+    runs = LEVERS if args.levers else [(k, {}) for k in args.servers.split(",")]
     with Workdir(keep=args.keep) as wd:
-        for kind in args.servers.split(","):
-            procs, urls = _start(wd, kind, extra_env)
+        for kind, lever_env in runs:
+            procs, urls = _start(wd, kind, {**lever_env, **extra_env})
             watch = {p.name: p.pid for p in procs}
             prof = None
             if args.profile and kind.startswith("python"):
@@ -65,11 +68,20 @@ def run(args: argparse.Namespace) -> dict:
                   extra={"profiles": profiles})
 
 
+# Each step adds one lever to the previous one (BENCH_* switch a lever off in pyserver).
+LEVERS = [
+    ("python (asyncio, json, stock emit)", {"BENCH_UVLOOP": "0", "BENCH_SIO_JSON": "std", "BENCH_MANAGER": "stock"}),
+    ("python +uvloop", {"BENCH_SIO_JSON": "std", "BENCH_MANAGER": "stock"}),
+    ("python +uvloop +orjson", {"BENCH_MANAGER": "stock"}),
+    ("python +uvloop +orjson +fast emit", {}),
+]
+
+
 def _start(wd: Workdir, kind: str, extra_env: dict) -> tuple[list, list[str]]:
     if kind == "node":
         p = node_reference(wd).start()
         return [p], [p.url]
-    if kind == "python":
+    if kind.startswith("python") and kind != "python-2proc":
         p = py_protocol_server(wd, env=extra_env).start()
         return [p], [p.url]
     if kind == "python-2proc":

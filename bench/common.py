@@ -120,15 +120,16 @@ class CpuWindow:
     def start(self) -> CpuWindow:
         self._t0 = time.perf_counter()
         self._cpu0 = {k: cpu_seconds(p) for k, p in self.pids.items()}
+        self.result = {f"{k}_rss_start_mib": round(rss_bytes(p) / 2**20, 1) for k, p in self.pids.items()}
         self._m0 = machine_busy()
         return self
 
     def stop(self) -> dict:
         wall = time.perf_counter() - self._t0
         busy, total = machine_busy()
-        self.result = {"wall_s": round(wall, 3),
-                       "machine_cpu_pct": round(100 * (busy - self._m0[0]) / max(total - self._m0[1], 1)
-                                                * (os.cpu_count() or 1), 1)}
+        self.result |= {"wall_s": round(wall, 3),
+                        "machine_cpu_pct": round(100 * (busy - self._m0[0]) / max(total - self._m0[1], 1)
+                                                 * (os.cpu_count() or 1), 1)}
         for k, p in self.pids.items():
             self.result[f"{k}_cpu_pct"] = round(100 * (cpu_seconds(p) - self._cpu0[k]) / wall, 1)
             self.result[f"{k}_rss_mib"] = round(rss_bytes(p) / 2**20, 1)

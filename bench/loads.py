@@ -135,3 +135,19 @@ async def watchers(cfg: dict, ctl) -> dict:
         ctl.measured({"received": {f"{p}|{s}": v for (p, s), v in last.items()}})
         await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
     return None
+
+
+async def holders(cfg: dict, ctl) -> dict:
+    """cfg: url, auths, namespace. Connect every socket after go, hold them idle until the deadline."""
+    async with aiohttp.ClientSession(connector=connector()) as session:
+        await ctl.ready({})
+        clients, seconds, failed = await connect_all(session, cfg["url"], cfg["auths"],
+                                                     namespace=cfg.get("namespace", "/"),
+                                                     concurrency=cfg.get("concurrency", 64))
+        connect_cpu = ctl.cpu_pct()
+        await asyncio.sleep(max(0.0, ctl.deadline - time.perf_counter()))
+        alive = sum(1 for c in clients if not c.closed.is_set())
+        ctl.measured({"connected": len(clients), "failed": failed, "connect_s": seconds, "alive": alive,
+                      "connect_client_cpu_pct": connect_cpu})
+        await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
+    return None

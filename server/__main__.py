@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import resource
 import sys
 
 from aiohttp import web
@@ -25,6 +26,14 @@ def install_event_loop() -> str:
     return "uvloop"
 
 
+def raise_open_files_limit() -> int:
+    """Every socket is a file descriptor: lift the soft limit to the hard one (often 1024 -> 1M)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or hard > soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY else 1 << 20, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m server", description="Run the Fadjma server.")
     parser.add_argument("--demo", action="store_true",
@@ -37,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         log.error("configuration error: %s", exc)
         return 2
     configure_logging(settings.log_level)
+    raise_open_files_limit()
     loop = install_event_loop()
     log.debug("event loop: %s", loop)
     app = create_app(settings)

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict
 
 from rooms.names import patient_room
 from server import sio_json
-from server.__main__ import install_event_loop
+from server.__main__ import install_event_loop, raise_open_files_limit
 from server.auth_service import AuthService, Identity
 from server.clock import Clock
 from server.db import Database
@@ -76,11 +76,29 @@ def build(settings: Settings) -> web.Application:
         return web.Response(text="ok")
 
     app.router.add_get("/health", health)
+    if os.environ.get("BENCH_TRACEMALLOC") == "1":
+        app.router.add_get("/debug/memory", memory_top)
     return app
+
+
+async def memory_top(request: web.Request) -> web.Response:
+    """Where the live Python memory was allocated, by source line (bench connections --tracemalloc)."""
+    import gc
+    import tracemalloc
+    gc.collect()
+    stats = tracemalloc.take_snapshot().statistics("lineno")
+    total = sum(s.size for s in stats)
+    lines = [f"total {total / 2**20:.1f} MiB in {sum(s.count for s in stats)} blocks"]
+    lines += [f"{s.size / 1024:10.1f} KiB {s.count:8d} blocks  {s.traceback[0]}" for s in stats[:40]]
+    return web.Response(text="\n".join(lines))
 
 
 def main() -> None:
     configure_logging(os.environ.get("LOG_LEVEL", "WARNING"))
+    raise_open_files_limit()
+    if os.environ.get("BENCH_TRACEMALLOC") == "1":
+        import tracemalloc
+        tracemalloc.start(1)
     if os.environ.get("BENCH_UVLOOP", "1") == "1":  # lever measured one at a time
         install_event_loop()
     settings = Settings(host="127.0.0.1", port=int(os.environ["PORT"]), jwt_secret=os.environ["JWT_SECRET"],
