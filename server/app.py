@@ -19,8 +19,9 @@ from rooms import access
 from server.auth_service import AuthService
 from server.clock import Clock
 from server.db import Database, database_ctx
-from server.keys import AUTH, CLOCK, DB, SETTINGS, SIO, SOCKET_AUTH, USERS
+from server.keys import AUTH, CLOCK, DB, NOTIFIER, SETTINGS, SIO, SOCKET_AUTH, USERS
 from server.middleware import error_middleware
+from server.notifier import Notifier
 from server.settings import Settings
 from server.socket_auth import SocketAuth
 from server.sockets import create_sio
@@ -62,6 +63,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     sio.attach(app)
     app[SIO] = sio
     app[SOCKET_AUTH] = SocketAuth(sio, app[AUTH], settings, clock)
+    app[NOTIFIER] = Notifier(db, sio, clock)
+    app[SOCKET_AUTH].join_user = app[NOTIFIER].join_user
 
     handlers.register_all(app)
     _cors(app, settings)
