@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from handlers import auth, health, users
+from handlers import alerts, auth, care_units, health, users
 
-MODULES = (health, auth, users)
+MODULES = (health, auth, users, alerts, care_units)
 
 
 def register_all(app: web.Application) -> None:

@@ -16,10 +16,14 @@ from aiohttp import web
 
 import handlers
 from rooms import access
+from server.alert_engine import AlertEngine
+from server.alerts import Alerts
 from server.auth_service import AuthService
+from server.care_units import CareUnits
 from server.clock import Clock
 from server.db import Database, database_ctx
-from server.keys import AUTH, CLOCK, DB, SETTINGS, SIO, SOCKET_AUTH, USERS
+from server.escalation import alert_tasks_ctx
+from server.keys import ALERT_ENGINE, ALERTS, AUTH, CARE_UNITS, CLOCK, DB, SETTINGS, SIO, SOCKET_AUTH, USERS
 from server.middleware import error_middleware
 from server.settings import Settings
 from server.socket_auth import SocketAuth
@@ -62,10 +66,14 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     sio.attach(app)
     app[SIO] = sio
     app[SOCKET_AUTH] = SocketAuth(sio, app[AUTH], settings, clock)
+    app[CARE_UNITS] = CareUnits(db, clock)
+    app[ALERTS] = Alerts(db, clock, settings)
+    app[ALERT_ENGINE] = AlertEngine(app, app[ALERTS])
 
     handlers.register_all(app)
     _cors(app, settings)
 
     app.cleanup_ctx.append(database_ctx)
     app.cleanup_ctx.append(socket_expiry_ctx)
+    app.cleanup_ctx.append(alert_tasks_ctx)
     return app

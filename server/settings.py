@@ -40,6 +40,15 @@ class Settings:
     log_level: str = "INFO"
     redis_url: str | None = None
     demo: bool = False
+    # Alerting (server/escalation.py, server/device_alerts.py, server/care_units.py); seconds.
+    alert_escalation_warning_s: int = 0        # 0: warnings are never escalated
+    alert_escalation_critical_s: int = 300
+    alert_escalation_emergency_s: int = 60
+    alert_escalation_min_repeat_s: int = 60    # bounded rate: one escalation per alert per this
+    alert_tick_s: float = 5.0                  # how often escalation and offline checks run
+    news2_window_s: int = 900                  # readings older than this do not count in NEWS2
+    device_offline_min_s: int = 300            # offline after max(2 x interval, this)
+    unit_summary_s: int = 60
 
     @property
     def embedded_db(self) -> bool:
@@ -134,4 +143,12 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         log_level=level,
         redis_url=redis_url,
         demo=demo,
+        alert_escalation_warning_s=_int(env, "ALERT_ESCALATION_WARNING_S", 0, 0, 86400),
+        alert_escalation_critical_s=_int(env, "ALERT_ESCALATION_CRITICAL_S", 300, 0, 86400),
+        alert_escalation_emergency_s=_int(env, "ALERT_ESCALATION_EMERGENCY_S", 60, 0, 86400),
+        alert_escalation_min_repeat_s=_int(env, "ALERT_ESCALATION_MIN_REPEAT_S", 60, 10, 86400),
+        alert_tick_s=float(_int(env, "ALERT_TICK_S", 5, 1, 300)),
+        news2_window_s=_int(env, "NEWS2_WINDOW_S", 900, 60, 86400),
+        device_offline_min_s=_int(env, "DEVICE_OFFLINE_MIN_S", 300, 30, 86400),
+        unit_summary_s=_int(env, "UNIT_SUMMARY_S", 60, 5, 3600),
     )
