@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from handlers import alerts, auth, care_units, health, users
+from handlers import alerts, auth, care_units, health, notifications, users
 
-MODULES = (health, auth, users, alerts, care_units)
+MODULES = (health, auth, users, notifications, alerts, care_units)
 
 
 def register_all(app: web.Application) -> None:

@@ -23,8 +23,9 @@ from server.care_units import CareUnits
 from server.clock import Clock
 from server.db import Database, database_ctx
 from server.escalation import alert_tasks_ctx
-from server.keys import ALERT_ENGINE, ALERTS, AUTH, CARE_UNITS, CLOCK, DB, SETTINGS, SIO, SOCKET_AUTH, USERS
+from server.keys import ALERT_ENGINE, ALERTS, AUTH, CARE_UNITS, CLOCK, DB, NOTIFIER, SETTINGS, SIO, SOCKET_AUTH, USERS
 from server.middleware import error_middleware
+from server.notifier import Notifier
 from server.settings import Settings
 from server.socket_auth import SocketAuth
 from server.sockets import create_sio
@@ -66,6 +67,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     sio.attach(app)
     app[SIO] = sio
     app[SOCKET_AUTH] = SocketAuth(sio, app[AUTH], settings, clock)
+    app[NOTIFIER] = Notifier(db, sio, clock)
+    app[SOCKET_AUTH].join_user = app[NOTIFIER].join_user
     app[CARE_UNITS] = CareUnits(db, clock)
     app[ALERTS] = Alerts(db, clock, settings)
     app[ALERT_ENGINE] = AlertEngine(app, app[ALERTS])
