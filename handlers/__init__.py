@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from handlers import auth, health, users
+from handlers import auth, device_socket, devices, health, users, vitals
 
-MODULES = (health, auth, users)
+MODULES = (health, auth, users, devices, device_socket, vitals)
 
 
 def register_all(app: web.Application) -> None:
