@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from handlers import alerts, auth, care_units, health, notifications, users
+from handlers import alerts, auth, care_units, device_socket, devices, health, notifications, users, vitals
 
-MODULES = (health, auth, users, notifications, alerts, care_units)
+MODULES = (health, auth, users, notifications, devices, device_socket, vitals, alerts, care_units)
 
 
 def register_all(app: web.Application) -> None:
