@@ -119,6 +119,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     app[CARE_UNITS] = CareUnits(db, clock)
     app[ALERTS] = Alerts(db, clock, settings)
     app[ALERT_ENGINE] = AlertEngine(app, app[ALERTS])
+    # After the iot subscribers (last_seen, rollups): stored readings → rules and NEWS2.
+    app[INGEST].subscribe(app[ALERT_ENGINE].on_messages)
+    app[INGEST].subscribe_device_events(app[ALERT_ENGINE].on_device_event)
 
     handlers.register_all(app)
     _cors(app, settings)

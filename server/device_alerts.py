@@ -30,7 +30,6 @@ log = logging.getLogger(__name__)
 
 BATTERY_WARNING, BATTERY_CRITICAL, BATTERY_CHARGED = 20.0, 10.0, 25.0
 CLEAR_WORDS = ("clear", "ok", "resolved")
-RETIRED = ("retired", "disabled", "revoked", "unassigned")
 
 
 class DeviceAlerts:
@@ -103,8 +102,8 @@ class DeviceAlerts:
         now = self.clock.now()
         silent = await self.db["devices"].find(
             {"last_seen": {"$lt": now - timedelta(seconds=self.min_s)}},
-            {"patient_id": 1, "interval_s": 1, "last_seen": 1, "status": 1}).to_list(None)
-        silent = [d for d in silent if d.get("patient_id") and d.get("status") not in RETIRED
+            {"patient_id": 1, "interval_s": 1, "last_seen": 1, "revoked_at": 1}).to_list(None)
+        silent = [d for d in silent if d.get("patient_id") and d.get("revoked_at") is None
                   and (now - d["last_seen"]).total_seconds() > max(2 * (d.get("interval_s") or 5), self.min_s)]
         if not silent:
             return []
