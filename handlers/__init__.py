@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from handlers import auth, health, notifications, users
+from handlers import alerts, auth, care_units, device_socket, devices, health, notifications, users, vitals
 
-MODULES = (health, auth, users, notifications)
+MODULES = (health, auth, users, notifications, devices, device_socket, vitals, alerts, care_units)
 
 
 def register_all(app: web.Application) -> None:

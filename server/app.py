@@ -16,16 +16,40 @@ from aiohttp import web
 
 import handlers
 from rooms import access
+from server.alert_engine import AlertEngine
+from server.alerts import Alerts
 from server.auth_service import AuthService
+from server.care_units import CareUnits
 from server.clock import Clock
 from server.db import Database, database_ctx
-from server.keys import AUTH, CLOCK, DB, NOTIFIER, SETTINGS, SIO, SOCKET_AUTH, USERS
+from server.device_links import DeviceLinks
+from server.devices import Devices
+from server.escalation import alert_tasks_ctx
+from server.ingest import Ingest, ingest_ctx
+from server.keys import (
+    ALERT_ENGINE,
+    ALERTS,
+    AUTH,
+    CARE_UNITS,
+    CLOCK,
+    DB,
+    DEVICE_LINKS,
+    DEVICES,
+    INGEST,
+    NOTIFIER,
+    SETTINGS,
+    SIO,
+    SOCKET_AUTH,
+    USERS,
+    VITALS_HISTORY,
+)
 from server.middleware import error_middleware
 from server.notifier import Notifier
 from server.settings import Settings
 from server.socket_auth import SocketAuth
 from server.sockets import create_sio
 from server.users import Users
+from server.vitals_history import VitalsHistory
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +60,32 @@ async def socket_expiry_ctx(app: web.Application) -> AsyncIterator[None]:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+
+
+async def devices_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Retention index, the offline sweeper, and the MQTT bridge when MQTT_URL is set."""
+    await app[VITALS_HISTORY].ensure_retention()
+    sweeper = asyncio.create_task(app[DEVICE_LINKS].run_sweeper(), name="device-sweeper")
+    bridge = None
+    if app[SETTINGS].mqtt_url:
+        from server.mqtt_bridge import MqttBridge
+        bridge = MqttBridge(app)
+        await bridge.start()
+    yield
+    if bridge is not None:
+        await bridge.stop()
+    sweeper.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await sweeper
+
+
+def _iot(app: web.Application, settings: Settings, db: Database, clock: Clock, sio) -> None:
+    """Devices and vitals: one ingest pipeline, its subscribers in order (presence, rollups)."""
+    app[INGEST] = Ingest(db, clock, sio)
+    app[DEVICES] = Devices(db, clock, settings)
+    app[DEVICE_LINKS] = DeviceLinks(db, clock, app[INGEST], sio, settings.device_heartbeat_timeout)
+    app[VITALS_HISTORY] = VitalsHistory(db, clock, settings.vitals_retention_days)
+    app[INGEST].subscribe(app[VITALS_HISTORY].roll_up)
 
 
 def _cors(app: web.Application, settings: Settings) -> None:
@@ -65,10 +115,20 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     app[SOCKET_AUTH] = SocketAuth(sio, app[AUTH], settings, clock)
     app[NOTIFIER] = Notifier(db, sio, clock)
     app[SOCKET_AUTH].join_user = app[NOTIFIER].join_user
+    _iot(app, settings, db, clock, sio)
+    app[CARE_UNITS] = CareUnits(db, clock)
+    app[ALERTS] = Alerts(db, clock, settings)
+    app[ALERT_ENGINE] = AlertEngine(app, app[ALERTS])
+    # After the iot subscribers (last_seen, rollups): stored readings → rules and NEWS2.
+    app[INGEST].subscribe(app[ALERT_ENGINE].on_messages)
+    app[INGEST].subscribe_device_events(app[ALERT_ENGINE].on_device_event)
 
     handlers.register_all(app)
     _cors(app, settings)
 
     app.cleanup_ctx.append(database_ctx)
     app.cleanup_ctx.append(socket_expiry_ctx)
+    app.cleanup_ctx.append(ingest_ctx)
+    app.cleanup_ctx.append(devices_ctx)
+    app.cleanup_ctx.append(alert_tasks_ctx)
     return app

@@ -59,8 +59,33 @@ class EmbeddedDB:
     def uri(self) -> str:
         return f"mongodb://{self.host}:{self.port}/?{SECANTUS_URI_OPTIONS}"
 
+    @property
+    def pid_file(self) -> Path:
+        return self.storage / "secantusd.pid"
+
+    def _reap_orphan(self) -> None:
+        """Stop a SecantusDB left running by a server that was killed (its parent is gone).
+
+        A live server's child is left alone: starting then fails with a clear message.
+        """
+        try:
+            pid, owner = (int(x) for x in self.pid_file.read_text().split())
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        except (OSError, ValueError):
+            return
+        if "secantusd" not in cmdline or str(self.storage) not in cmdline or Path(f"/proc/{owner}").exists():
+            return
+        log.warning("stopping orphaned SecantusDB (pid %s) left by a previous server", pid)
+        os.kill(pid, signal.SIGTERM)
+        for _ in range(300):
+            if not Path(f"/proc/{pid}").exists():
+                return
+            time.sleep(0.05)
+        os.kill(pid, signal.SIGKILL)
+
     def start(self, timeout: float = 30.0) -> str:
         self.storage.mkdir(parents=True, exist_ok=True)
+        self._reap_orphan()
         self.port = self.port or free_port(self.host)
         log_path = self.storage.parent / "secantusdb.log"
         cmd = [
@@ -92,6 +117,8 @@ class EmbeddedDB:
                     time.sleep(0.05)
         finally:
             client.close()
+        # "<database pid> <server pid>": lets a later start recognise an orphan of a killed server
+        self.pid_file.write_text(f"{self.proc.pid} {os.getpid()}")
         log.info("embedded SecantusDB ready on %s:%s (storage %s)", self.host, self.port, self.storage)
         return self.uri
 
@@ -99,6 +126,7 @@ class EmbeddedDB:
         proc, self.proc = self.proc, None
         if proc is None or proc.poll() is not None:
             return
+        self.pid_file.unlink(missing_ok=True)
         proc.send_signal(signal.SIGTERM)  # lets WiredTiger checkpoint and close cleanly
         try:
             proc.wait(timeout)

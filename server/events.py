@@ -41,6 +41,41 @@ AUTH_EXPIRED = event(
     "Sent just before the server drops a socket whose token expired and was not refreshed "
     "within the grace period (SOCKET_AUTH_GRACE).")
 
+# -- clinical alerts and care units (branch alerts: server/alerts.py, server/care_units.py) --
+_ALERT = ("`{alert: {id, patient_id, type, source, category, kind, severity, state, first_at, last_at, "
+          "last_value, count, stale, escalation_level, next_escalation_at, acknowledged_by, acknowledged_at, "
+          "ack_comment, cleared_at, cleared_by, clear_reason, data, history}, change}`")
+_ALERT_ROOMS = "`user:<patient>`, `patient:<id>`, `user:<doctor with vitals grant>`, `unit:<id>`"
+ALERT_RAISED = event(
+    "alert:raised", OUT, _ALERT_ROOMS, _ALERT,
+    "A rule's condition held long enough (or NEWS2, a device fault): a new open alert, one per patient and "
+    "type. Also an inbox item for the patient, the granted doctors and the unit's staff.")
+ALERT_UPDATED = event(
+    "alert:updated", OUT, _ALERT_ROOMS, _ALERT,
+    "`change` = `severity_rose` (also an inbox item; an acknowledged alert becomes unacknowledged again), "
+    "`repeat` (one more bad reading: count/last value; live only, at most every 10 s per alert), "
+    "`stale`/`fresh` (the patient's device went offline / came back).")
+ALERT_ACKNOWLEDGED = event(
+    "alert:acknowledged", OUT, _ALERT_ROOMS, _ALERT,
+    "Someone acknowledged (`acknowledged_by`, `ack_comment`); escalation stops. Also an inbox item.")
+ALERT_CLEARED = event(
+    "alert:cleared", OUT, _ALERT_ROOMS, _ALERT,
+    "Cleared automatically (values back in range for the rule's time, device back, battery charged; "
+    "`clear_reason: auto`) or by hand (`cleared_by`). Also an inbox item.")
+ALERT_ESCALATED = event(
+    "alert:escalated", OUT, f"{_ALERT_ROOMS}, `role:doctor`", _ALERT,
+    "Still unacknowledged after ALERT_ESCALATION_<SEVERITY>_S: re-sent with urgency `urgent`, widened to every "
+    "doctor; repeats until acknowledged, at most once per ALERT_ESCALATION_MIN_REPEAT_S per alert.")
+UNIT_WATCH = event(
+    "unit:watch", IN, "(ack)", "`{unit_id}`",
+    "Staff of a care unit join `unit:<id>`; ack data: the unit's summary (as `unit:summary`).")
+UNIT_UNWATCH = event("unit:unwatch", IN, "(ack)", "`{unit_id}`", "Leave `unit:<id>`.")
+UNIT_SUMMARY = event(
+    "unit:summary", OUT, "`unit:<id>`",
+    "`{unit: {id, name, kind}, at, patients: [{id, name, news2, open_alerts: [alert]}], "
+    "devices: {active: [..], offline: [..]}}`",
+    "Every UNIT_SUMMARY_S: the unit's patients with their latest NEWS2 and open alerts, its devices.")
+
 
 # -- inbox (server/notifier.py) ----------------------------------------------
 NOTIFICATION_NEW = event(
@@ -114,6 +149,45 @@ RECORD_CREATED = event(
 RECORD_UPDATED = event(
     "record:updated", OUT, "`user:<patient>`", "the updated entry",
     "A doctor with a `records` grant changed an entry (inbox item for the patient).")
+
+
+# -- devices and live vital signs (branch iot) ------------------------------------
+DEVICES_NAMESPACE = "/devices"
+VITALS_SEND = event(
+    "vitals:send", IN, "namespace `/devices` (ack)",
+    "`{seq, ts?, readings: {heart_rate, spo2, temperature, systolic, diastolic, glucose, respiratory_rate}}`",
+    "A device sends one reading set; the ack `{ok, data: {status: accepted|duplicate, id, seq}}` comes "
+    "after the durable write; a rejected set is `{ok: false, error: {code: rejected, message}}`.")
+DEVICE_HEARTBEAT = event(
+    "device:heartbeat", IN, "namespace `/devices` (ack)", "`{battery?, rssi?, uptime?, free_heap?, firmware?}`",
+    "A device reports its health; stored on the device record.")
+DEVICE_ALERT = event(
+    "device:alert", IN, "namespace `/devices` (ack)", "`{code, message, severity?}`",
+    "A device reports a fault or an on-device alarm; stored, then passed to the alert engine.")
+COMMAND_ACK = event(
+    "command:ack", IN, "namespace `/devices` (ack)", "`{command_id, ok, result?}`",
+    "A device acknowledges a command it received; recorded on the command.")
+DEVICE_COMMAND = event(
+    "device:command", OUT, "the device's socket (`/devices`)", "`{id, command, params}`",
+    "A command for the device (`set_interval`, `identify`, `reboot`, `sync_time`); queued while it is "
+    "offline and sent when it connects.")
+VITALS_WATCH = event(
+    "vitals:watch", IN, "(ack)", "`{patient_id}`",
+    "Start watching a patient's vitals (the patient, or a doctor with a `vitals` grant): the socket gets "
+    "`vitals:snapshot`, then every `vitals:new`, with no gap. Ack data: the same snapshot.")
+VITALS_UNWATCH = event(
+    "vitals:unwatch", IN, "(ack)", "`{patient_id}`", "Stop watching a patient's vitals.")
+VITALS_SNAPSHOT = event(
+    "vitals:snapshot", OUT, "the watching socket", "`{patient_id, readings: {kind: {value, unit, loinc, ts, "
+    "received_at, device_id}}}`", "The latest value of each vital, sent once when watching starts.")
+VITALS_NEW = event(
+    "vitals:new", OUT, "`patient:<id>`", "`{id, device_id, patient_id, seq, ts, received_at, clock_suspect, "
+    "readings: {kind: {value, unit, loinc}}}`", "A reading set was stored (any transport).")
+DEVICE_STATUS = event(
+    "device:status", OUT, "`role:admin`, `patient:<id>`",
+    "`{device_id, patient_id, online, link, at}`",
+    "A device came online or went offline (connection state, or no message within "
+    "DEVICE_HEARTBEAT_TIMEOUT on the server clock).")
 
 
 def markdown() -> str:

@@ -13,6 +13,7 @@ import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,19 @@ class Settings:
     redis_url: str | None = None
     redis_manager: str = "rooms"
     demo: bool = False
+    mqtt_url: str | None = field(default=None, repr=False)
+    lorawan_webhook_secret: str | None = field(default=None, repr=False)
+    vitals_retention_days: int = 30
+    device_heartbeat_timeout: int = 60
+    # Alerting (server/escalation.py, server/device_alerts.py, server/care_units.py); seconds.
+    alert_escalation_warning_s: int = 0        # 0: warnings are never escalated
+    alert_escalation_critical_s: int = 300
+    alert_escalation_emergency_s: int = 60
+    alert_escalation_min_repeat_s: int = 60    # bounded rate: one escalation per alert per this
+    alert_tick_s: float = 5.0                  # how often escalation and offline checks run
+    news2_window_s: int = 900                  # readings older than this do not count in NEWS2
+    device_offline_min_s: int = 300            # offline after max(2 x interval, this)
+    unit_summary_s: int = 60
 
     @property
     def embedded_db(self) -> bool:
@@ -74,6 +88,27 @@ def _origins(raw: str | None) -> tuple[str, ...]:
                 "(comma-separated list, or * for any origin)"
             )
     return origins
+
+
+def _mqtt_url(raw: str | None) -> str | None:
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    parsed = urlsplit(raw)
+    try:
+        parsed.port  # noqa: B018 - validates the port
+    except ValueError:
+        raise SettingsError("MQTT_URL has an invalid port") from None
+    if parsed.scheme not in ("mqtt", "mqtts") or not parsed.hostname:
+        raise SettingsError("MQTT_URL must look like mqtt://user:password@host:1883 (or mqtts://)")
+    return raw
+
+
+def _webhook_secret(raw: str | None) -> str | None:
+    raw = (raw or "").strip()
+    if raw and len(raw) < 16:
+        raise SettingsError("LORAWAN_WEBHOOK_SECRET must be at least 16 characters")
+    return raw or None
 
 
 def resolve_jwt_secret(raw: str | None, data_dir: Path) -> str:
@@ -139,4 +174,16 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         redis_url=redis_url,
         redis_manager=redis_manager,
         demo=demo,
+        mqtt_url=_mqtt_url(env.get("MQTT_URL")),
+        lorawan_webhook_secret=_webhook_secret(env.get("LORAWAN_WEBHOOK_SECRET")),
+        vitals_retention_days=_int(env, "VITALS_RETENTION_DAYS", 30, 1, 36500),
+        device_heartbeat_timeout=_int(env, "DEVICE_HEARTBEAT_TIMEOUT", 60, 5, 86400),
+        alert_escalation_warning_s=_int(env, "ALERT_ESCALATION_WARNING_S", 0, 0, 86400),
+        alert_escalation_critical_s=_int(env, "ALERT_ESCALATION_CRITICAL_S", 300, 0, 86400),
+        alert_escalation_emergency_s=_int(env, "ALERT_ESCALATION_EMERGENCY_S", 60, 0, 86400),
+        alert_escalation_min_repeat_s=_int(env, "ALERT_ESCALATION_MIN_REPEAT_S", 60, 10, 86400),
+        alert_tick_s=float(_int(env, "ALERT_TICK_S", 5, 1, 300)),
+        news2_window_s=_int(env, "NEWS2_WINDOW_S", 900, 60, 86400),
+        device_offline_min_s=_int(env, "DEVICE_OFFLINE_MIN_S", 300, 30, 86400),
+        unit_summary_s=_int(env, "UNIT_SUMMARY_S", 60, 5, 3600),
     )

@@ -47,3 +47,27 @@ def test_second_server_on_same_storage_fails_clearly(tmp_path):
             EmbeddedDB(tmp_path / "db").start(timeout=20)
     finally:
         first.stop()
+
+
+def test_orphan_of_a_killed_server_is_stopped_on_next_start(tmp_path):
+    """A server killed with SIGKILL leaves its database running; the next start takes over."""
+    import subprocess
+    import sys
+    import textwrap
+    script = textwrap.dedent(f"""
+        import os
+        from pathlib import Path
+        from pymongo import MongoClient
+        from server.embedded_db import EmbeddedDB
+        db = EmbeddedDB(Path({str(tmp_path / "db")!r}))
+        with MongoClient(db.start()) as c:
+            c.fadjma.probe.insert_one({{"kept": True}})
+        os._exit(0)  # like SIGKILL: no cleanup, the child database lives on
+    """)
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
+    again = EmbeddedDB(tmp_path / "db")
+    try:
+        with MongoClient(again.start()) as client:
+            assert client.fadjma.probe.count_documents({"kept": True}) == 1
+    finally:
+        again.stop()
