@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from handlers import auth, device_socket, devices, health, users, vitals
+from handlers import auth, device_http, device_socket, device_ws, devices, fhir, health, lorawan, users, vitals
 
-MODULES = (health, auth, users, devices, device_socket, vitals)
+MODULES = (health, auth, users, devices, device_socket, device_ws, device_http, lorawan, vitals, fhir)
 
 
 def register_all(app: web.Application) -> None:
