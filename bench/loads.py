@@ -151,3 +151,44 @@ async def holders(cfg: dict, ctl) -> dict:
                       "connect_client_cpu_pct": connect_cpu})
         await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
     return None
+
+
+async def http_batches(cfg: dict, ctl) -> dict:
+    """cfg: url, devices: [{token}], batch. Each device POSTs /api/iot/batch in a closed loop."""
+    lat = array("d")
+    counts = {"acked": 0, "errors": 0, "lost": 0, "requests": 0}
+    size = int(cfg.get("batch", 50))
+    async with aiohttp.ClientSession(connector=connector()) as session:
+        await ctl.ready({})
+
+        async def loop(index: int, token: str) -> None:
+            seq = index * 10**9
+            headers = {"Authorization": f"Bearer {token}"}
+            while time.perf_counter() < ctl.deadline:
+                items = []
+                for _ in range(size):
+                    seq += 1
+                    m = reading("", seq)
+                    del m["patient_id"]
+                    items.append(m)
+                t0 = time.perf_counter()
+                try:
+                    async with session.post(cfg["url"] + "/api/iot/batch", json={"measurements": items},
+                                            headers=headers) as resp:
+                        body = await resp.json()
+                except Exception:
+                    counts["lost"] += 1
+                    return
+                counts["requests"] += 1
+                if resp.status == 200:
+                    counts["acked"] += body.get("accepted", 0)
+                    counts["errors"] += size - body.get("accepted", 0)
+                    lat.append((time.perf_counter() - t0) * 1000)
+                else:
+                    counts["errors"] += size
+                    counts.setdefault("first_error", body)
+
+        await asyncio.gather(*(loop(i + 1000 * cfg.get("worker", 0), d["token"])
+                               for i, d in enumerate(cfg["devices"])))
+        ctl.measured({**counts, "latency_ms": list(lat)})
+    return None

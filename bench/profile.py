@@ -20,8 +20,10 @@ def py_spy() -> str | None:
 
 
 class Profiler:
-    def __init__(self, pid: int, seconds: float, path: Path, rate: int = 250) -> None:
+    def __init__(self, pid: int, seconds: float, path: Path, rate: int = 250,
+                 also: list[Profiler] | None = None) -> None:
         self.pid, self.seconds, self.path, self.rate = pid, seconds, path, rate
+        self.also = also or []  # other processes recorded over the same window
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> Profiler:
@@ -32,6 +34,8 @@ class Profiler:
             [exe, "record", "--pid", str(self.pid), "--duration", str(max(1, int(self.seconds))),
              "--rate", str(self.rate), "--format", "raw", "--nonblocking", "-o", str(self.path)],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        for other in self.also:
+            other.start()
         return self
 
     def wait(self) -> None:
@@ -39,6 +43,8 @@ class Profiler:
             _, err = self.proc.communicate(timeout=self.seconds + 60)
             if self.proc.returncode != 0:
                 raise RuntimeError(f"py-spy failed: {err.decode(errors='replace')[-500:]}")
+        for other in self.also:
+            other.wait()
 
     def summary(self, top: int = 15) -> dict:
         return summarize(self.path, top)

@@ -109,6 +109,8 @@ def _cpu_columns(cpu: dict, watch: dict[str, int], events: int | None) -> dict:
     out = {"server_cpu_pct": round(server_pct, 1),
            "server_rss_mib": round(sum(cpu[f"{k}_rss_mib"] for k in watch), 1),
            "machine_cpu_pct": cpu["machine_cpu_pct"]}
+    if len(watch) > 1:  # each process too (server-0, db, redis, ...)
+        out.update({f"{k}_cpu_pct": cpu[f"{k}_cpu_pct"] for k in watch})
     if events is not None and server_pct > 0:
         out["events_per_cpu_s"] = round(events / cpu["wall_s"] / (server_pct / 100), 1)
     return out
