@@ -98,8 +98,9 @@ class RoomAwareRedisManager(socketio.AsyncRedisManager):
                 return
             return await super().emit(event, data, namespace=namespace, room=room, skip_sid=skip_sid,
                                       callback=callback, **kwargs)
-        if callback is None and isinstance(room, str) and self.is_connected(room, namespace):
-            deliver(self, event, data, namespace, room, skip_sid)  # a local socket id: never leaves
+        if callback is None and isinstance(room, str) and (
+                self.is_connected(room, namespace) or self.is_pre_connected(room, namespace)):
+            deliver(self, event, data, namespace, room, skip_sid)  # a local socket id (even mid-handshake)
             return
         if callback is not None or not all(_directory_room(r) for r in rooms) \
                 or deliver(self, event, data, namespace, room, skip_sid) is None:
