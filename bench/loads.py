@@ -61,8 +61,10 @@ async def devices(cfg: dict, ctl) -> dict:
         counts = {"acked": 0, "errors": 0, "lost": 0}
         event = cfg.get("event", "vitals:send")
 
+        base = int(cfg.get("seq_base", 0))
+
         async def loop(c: SioClient, spec: dict, lane: int, lanes: int) -> None:
-            seq = lane
+            seq = base + lane
             while time.perf_counter() < ctl.deadline:
                 seq += lanes
                 t0 = time.perf_counter()
@@ -74,12 +76,15 @@ async def devices(cfg: dict, ctl) -> dict:
                 if isinstance(ack, dict) and ack.get("ok"):
                     counts["acked"] += 1
                     lat.append((time.perf_counter() - t0) * 1000)
+                    if pace:  # paced sender (fan-out): one message every `interval_s`
+                        await asyncio.sleep(max(0.0, t0 + pace - time.perf_counter()))
                 else:
                     counts["errors"] += 1
                     if counts["errors"] == 1:
                         counts["first_error"] = ack
 
         lanes = int(cfg.get("inflight", 1))
+        pace = float(cfg.get("interval_s", 0))
         await asyncio.gather(*(loop(c, s, i, lanes) for c, s in zip(clients, specs, strict=True)
                                for i in range(lanes)))
         ctl.measured({**counts, "latency_ms": list(lat)})

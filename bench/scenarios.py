@@ -8,6 +8,8 @@ receive. Both return one table row.
 
 from __future__ import annotations
 
+import time
+
 from bench import loads
 from bench.common import mint_token, percentiles, saturation_notes
 from bench.workers import run_workers_mixed, split
@@ -28,7 +30,7 @@ def ingest(urls: list[str], secret: str, *, devices: int, inflight: int, clients
             mine = [s for s in chunk if s["url"] == url]
             if mine:
                 configs.append({"url": url, "devices": mine, "inflight": inflight, "namespace": namespace,
-                                "payload": payload, "worker": n})
+                                "payload": payload, "worker": n, "seq_base": int(time.time() * 1000) * 1000})
     watcher_cfgs = []
     if watchers_per_patient:
         w_specs = [{"auth": {"token": mint_token(secret, f"doc-{i}-{k}", "doctor")}, "patient_ids": [s["patient_id"]],
@@ -57,19 +59,21 @@ def ingest(urls: list[str], secret: str, *, devices: int, inflight: int, clients
 
 def fanout(url: str, secret: str, *, watchers: int, clients: int, duration: float, watch: dict[str, int],
            device_auth=None, patient_id: str = "pat-fan", namespace: str = "/", payload: str = "vitals",
-           watcher_auth=None, watch_urls: list[str] | None = None, profile=None) -> tuple[dict, list[str]]:
+           watcher_auth=None, watch_urls: list[str] | None = None, profile=None, event: str = "vitals:reading",
+           interval_s: float = 0.0) -> tuple[dict, list[str]]:
     """One device, `watchers` dashboards on one patient; latency from send to the last receive."""
     device_auth = device_auth or (lambda i: ({"token": mint_token(secret, "dev-fan", "patient")}, patient_id))
     watcher_auth = watcher_auth or (lambda i: {"token": mint_token(secret, f"doc-{i}", "doctor")})
     auth, pid = device_auth(0)
     dev_cfg = [{"url": url, "devices": [{"auth": auth, "patient_id": pid}], "inflight": 1,
-                "namespace": namespace, "payload": payload}]
+                "namespace": namespace, "payload": payload, "interval_s": interval_s,
+                "seq_base": int(time.time() * 1000) * 1000}]  # a new run never repeats a (device, seq)
     watch_urls = watch_urls or [url]
     w_cfgs = []
     for n, count in enumerate(split(watchers, clients)):
         start = sum(split(watchers, clients)[:n])
         if count:
-            w_cfgs.append({"url": watch_urls[n % len(watch_urls)], "role": "watchers",
+            w_cfgs.append({"url": watch_urls[n % len(watch_urls)], "role": "watchers", "event": event,
                            "watchers": [{"auth": watcher_auth(start + k), "patient_ids": [pid]}
                                         for k in range(count)]})
     results, cpu, _ = _run(dev_cfg, w_cfgs, duration, watch, profile)

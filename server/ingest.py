@@ -159,15 +159,17 @@ class Ingest:
             try:
                 async with self.lock:
                     await self._update_latest(stored)
+                    # Watchers first, then the subscribers (rollups, devices, alert engine: a dozen
+                    # writes per patient): bench fanout measured them adding ~100 ms to every live reading.
+                    if self.sio is not None:
+                        for doc in stored:
+                            await self.sio.emit(events.VITALS_NEW, message_json(doc),
+                                                room=patient_room(doc["patient_id"]))
                     for callback in self._subscribers:
                         try:
                             await callback(stored)
                         except Exception:
                             log.exception("ingest subscriber failed")
-                    if self.sio is not None:
-                        for doc in stored:
-                            await self.sio.emit(events.VITALS_NEW, message_json(doc),
-                                                room=patient_room(doc["patient_id"]))
             except Exception:
                 log.exception("publishing %d readings failed", len(stored))
 
