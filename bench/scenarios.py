@@ -17,7 +17,8 @@ from bench.workers import run_workers_mixed, split
 
 def ingest(urls: list[str], secret: str, *, devices: int, inflight: int, clients: int, duration: float,
            watch: dict[str, int], device_auth=None, namespace: str = "/", payload: str = "vitals",
-           watchers_per_patient: int = 0, profile=None) -> tuple[dict, list[str]]:
+           watchers_per_patient: int = 0, profile=None, watcher_token=None,
+           watch_event: str = "vitals:reading") -> tuple[dict, list[str]]:
     """`urls`: one per server process; sockets are spread over them round-robin."""
     device_auth = device_auth or (lambda i: ({"token": mint_token(secret, f"dev-{i}", "patient")}, f"pat-{i}"))
     specs = []
@@ -33,11 +34,12 @@ def ingest(urls: list[str], secret: str, *, devices: int, inflight: int, clients
                                 "payload": payload, "worker": n, "seq_base": int(time.time() * 1000) * 1000})
     watcher_cfgs = []
     if watchers_per_patient:
-        w_specs = [{"auth": {"token": mint_token(secret, f"doc-{i}-{k}", "doctor")}, "patient_ids": [s["patient_id"]],
+        watcher_token = watcher_token or (lambda i: mint_token(secret, f"doc-{i}", "doctor"))
+        w_specs = [{"auth": {"token": watcher_token(i)}, "patient_ids": [s["patient_id"]],
                     "url": urls[(i + 1) % len(urls)]}  # the watcher sits on another process when there are two
                    for i, s in enumerate(specs) for k in range(watchers_per_patient)]
-        watcher_cfgs = [{"url": url, "watchers": [w for w in w_specs if w["url"] == url], "role": "watchers"}
-                        for url in urls]
+        watcher_cfgs = [{"url": url, "watchers": [w for w in w_specs if w["url"] == url], "role": "watchers",
+                         "event": watch_event} for url in urls]
     results, cpu, _ = _run(configs, watcher_cfgs, duration, watch, profile)
     dev = [r for r in results if "acked" in r]
     acked = sum(r["acked"] for r in dev)

@@ -10,10 +10,11 @@ process (bench measured it halving a single server's throughput). `RoomAwareRedi
 keeps, per room, the set of processes that have members in Redis (`<channel>:room:<ns>:<room>`);
 each process caches those sets and is told to drop a cached entry over pub/sub when the set
 changes. An emit is delivered locally, then published once per *other* process with members,
-on that process's own channel. Rooms without a ':' (socket ids) and emits with callbacks use
-the stock broadcast path. Known window: a member joining on B is seen by A once B's
-invalidation reached A (sub-millisecond on loopback); a crashed process leaves its id in room
-sets until the rooms are emptied by the others' churn, costing a publish nobody reads.
+on that process's own channel, batched per event-loop turn and not awaited by the emitter.
+Rooms without a ':' (socket ids) and emits with callbacks use the stock broadcast path.
+Known window: a member joining on B is seen by A once B's invalidation reached A
+(sub-millisecond on loopback); a crashed process leaves its id in room sets until the rooms
+are emptied by the others' churn, costing a publish nobody reads.
 """
 
 from __future__ import annotations
@@ -84,6 +85,8 @@ class RoomAwareRedisManager(socketio.AsyncRedisManager):
         self._hosts: dict[tuple[str, str], frozenset[str]] = {}  # cached members-elsewhere per room
         self._advertised: set[tuple[str, str]] = set()
         self._lock = asyncio.Lock()
+        self._outbox: dict[str, list[dict]] = {}  # other process -> emits not yet published
+        self._flusher: asyncio.Task | None = None
 
     def _key(self, namespace: str, room: str) -> str:
         return f"{self.channel}:room:{namespace}:{room}"
@@ -109,11 +112,32 @@ class RoomAwareRedisManager(socketio.AsyncRedisManager):
         hosts = await self._remote_hosts(namespace, rooms)
         if hosts:
             args = list(data) if isinstance(data, tuple) else [data]
-            message = self.json.dumps({"method": "emit", "event": event, "data": args, "binary": False,
-                                       "namespace": namespace, "room": room, "skip_sid": skip_sid,
-                                       "callback": None, "host_id": self.host_id})
+            message = {"method": "emit", "event": event, "data": args, "binary": False, "namespace": namespace,
+                       "room": room, "skip_sid": skip_sid, "callback": None, "host_id": self.host_id}
             for host in hosts:
-                await self._publish_raw(f"{self.channel}:host:{host}", message)
+                self._outbox.setdefault(host, []).append(message)
+            if self._flusher is None or self._flusher.done():
+                self._flusher = asyncio.create_task(self._flush())
+
+    async def _flush(self) -> None:
+        """Publish what emits queued for other processes: one message per process per loop turn.
+
+        Emits do not wait for Redis (python-socketio's manager awaits a round trip per emit);
+        one flusher at a time keeps each process's messages in emit order."""
+        while self._outbox:
+            await asyncio.sleep(0)  # let the emits of this loop turn join the batch
+            outbox, self._outbox = self._outbox, {}
+            try:
+                if not self.connected:
+                    self._redis_connect()
+                pipe = self.redis.pipeline(transaction=False)
+                for host, messages in outbox.items():
+                    pipe.publish(f"{self.channel}:host:{host}", self.json.dumps(
+                        messages[0] if len(messages) == 1 else {"method": "emit_batch", "messages": messages}))
+                await pipe.execute()
+            except Exception:
+                log.exception("cannot publish %d emits to redis", sum(len(m) for m in outbox.values()))
+                self.connected = False
 
     async def _handle_emit(self, message: dict) -> None:
         if message.get("callback") is None and not message.get("binary"):
@@ -142,15 +166,6 @@ class RoomAwareRedisManager(socketio.AsyncRedisManager):
             out |= self._hosts.get((namespace, r), frozenset())
         out.discard(self.host_id)
         return out
-
-    async def _publish_raw(self, channel: str, message: str) -> None:
-        try:
-            if not self.connected:
-                self._redis_connect()
-            await self.redis.publish(channel, message)
-        except Exception:
-            log.exception("cannot publish to redis channel %s", channel)
-            self.connected = False
 
     # -- the room directory ---------------------------------------------------------------
     async def enter_room(self, sid, namespace, room, eio_sid=None):
@@ -214,6 +229,10 @@ class RoomAwareRedisManager(socketio.AsyncRedisManager):
             try:
                 data = self.json.loads(message["data"])
             except ValueError:
+                continue
+            if isinstance(data, dict) and data.get("method") == "emit_batch":
+                for item in data.get("messages", []):
+                    yield item
                 continue
             if isinstance(data, dict) and data.get("method") == "room_hosts":
                 if data.get("host_id") != self.host_id:
