@@ -70,10 +70,12 @@ def run(args: argparse.Namespace) -> dict:
 
 # Each step adds one lever to the previous one (BENCH_* switch a lever off in pyserver).
 LEVERS = [
-    ("python (asyncio, json, stock emit)", {"BENCH_UVLOOP": "0", "BENCH_SIO_JSON": "std", "BENCH_MANAGER": "stock"}),
-    ("python +uvloop", {"BENCH_SIO_JSON": "std", "BENCH_MANAGER": "stock"}),
-    ("python +uvloop +orjson", {"BENCH_MANAGER": "stock"}),
-    ("python +uvloop +orjson +fast emit", {}),
+    ("python (asyncio, json, stock emit)", {"BENCH_UVLOOP": "0", "BENCH_SIO_JSON": "std", "BENCH_MANAGER": "stock",
+                                            "BENCH_FASTPATH": "0"}),
+    ("python +uvloop", {"BENCH_SIO_JSON": "std", "BENCH_MANAGER": "stock", "BENCH_FASTPATH": "0"}),
+    ("python +uvloop +orjson", {"BENCH_MANAGER": "stock", "BENCH_FASTPATH": "0"}),
+    ("python +uvloop +orjson +fast emit", {"BENCH_FASTPATH": "0"}),
+    ("python +uvloop +orjson +fast emit +direct frames", {}),
 ]
 
 

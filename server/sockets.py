@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from models.common import parse
 from models.errors import DomainError, Unauthorized
-from server import sio_json
+from server import sio_fastpath, sio_json
 from server.auth_service import Identity
 from server.clock import Clock
 from server.logs import request_id
@@ -41,13 +41,16 @@ def create_manager(settings: Settings) -> socketio.AsyncManager:
 
 
 def create_sio(settings: Settings, *, json_module: Any = sio_json,
-               manager: socketio.AsyncManager | None = None) -> socketio.AsyncServer:
+               manager: socketio.AsyncManager | None = None, fast_path: bool = True) -> socketio.AsyncServer:
     """The Socket.IO server; `json_module`/`manager` are overridable so bench can measure each lever."""
     origins: Any = "*" if settings.cors_origins == ("*",) else list(settings.cors_origins)
-    return socketio.AsyncServer(
+    sio = socketio.AsyncServer(
         async_mode="aiohttp", cors_allowed_origins=origins, client_manager=manager or create_manager(settings),
         json=json_module, logger=False, engineio_logger=False,
     )
+    if fast_path:
+        sio_fastpath.install(sio)
+    return sio
 
 
 def ok(data: Any = None) -> dict:

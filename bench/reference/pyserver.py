@@ -7,7 +7,7 @@ skipped. It speaks the protocol of bench/reference/server.js:
   vitals:send {patient_id, seq, ts, readings} -> vitals:reading to patient:<id>, ack {ok, data: {seq}}
   vitals:watch {patient_id} -> join patient:<id>, ack {ok}
 Environment: PORT, JWT_SECRET, REDIS_URL and REDIS_MANAGER (optional), REUSE_PORT=1 to share a port
-between processes, and the levers BENCH_UVLOOP=0, BENCH_SIO_JSON=std, BENCH_MANAGER=stock.
+between processes, and the levers BENCH_UVLOOP=0, BENCH_SIO_JSON=std, BENCH_MANAGER=stock, BENCH_FASTPATH=0.
 """
 
 from __future__ import annotations
@@ -59,7 +59,8 @@ def build(settings: Settings) -> web.Application:
     manager = socketio.AsyncManager() if os.environ.get("BENCH_MANAGER") == "stock" else None
     if json_module is None:
         import json as json_module
-    sio = create_sio(settings, json_module=json_module, manager=manager)
+    fast_path = os.environ.get("BENCH_FASTPATH", "1") == "1"
+    sio = create_sio(settings, json_module=json_module, manager=manager, fast_path=fast_path)
     sio.attach(app)
     SocketAuth(sio, NoDbAuth(settings, Database(), clock), settings, clock)
 
