@@ -1,4 +1,4 @@
-"""A direct write path for room emits to WebSocket clients (the fan-out lever).
+"""Room emits delivered cheaply: `deliver()` and a direct WebSocket write path (the fan-out lever).
 
 python-engineio sends every packet through a per-socket queue and writer task: on Python
 3.11 each packet costs a queue wake-up, a task for `wait_for(queue.get())` and aiohttp's
@@ -21,6 +21,8 @@ from typing import Any
 
 import socketio
 from aiohttp import web
+from engineio import packet as eio_packet
+from socketio import packet
 
 log = logging.getLogger(__name__)
 
@@ -78,3 +80,43 @@ def write_direct(sock: Any, data: bytes) -> bool:
         return False
     transport.write(data)
     return True
+
+
+def rooms_of(room: Any) -> list:
+    return [room] if room is None or isinstance(room, str) else list(room)
+
+
+def deliver(mgr: socketio.AsyncManager, event: str, data: Any, namespace: str, room: Any,
+            skip_sid: Any = None) -> int | None:
+    """Deliver an emit to this process's members of `room`; None when it needs the stock path."""
+    ns = mgr.rooms.get(namespace)
+    if not ns:
+        return 0
+    targets: dict = {}
+    for r in rooms_of(room):
+        members = ns.get(r)
+        if members:
+            targets.update(members.items())
+    if not targets:
+        return 0
+    args = list(data) if isinstance(data, tuple) else [] if data is None else [data]
+    encoded = mgr.server.packet_class(packet.EVENT, namespace=namespace, data=[event, *args]).encode()
+    if isinstance(encoded, list):  # binary attachments: leave them to python-socketio
+        return None
+    pkt = eio_packet.Packet(eio_packet.MESSAGE, encoded)
+    skip = set(skip_sid) if isinstance(skip_sid, list) else {skip_sid}
+    sockets = mgr.server.eio.sockets
+    data: bytes | None = None
+    sent = 0
+    for sid, eio_sid in targets.items():
+        sock = sockets.get(eio_sid)
+        if sid in skip or sock is None or sock.closed:
+            continue
+        if getattr(sock, "fast_ws", None) is not None:
+            data = data or frame(pkt.encode())
+            if write_direct(sock, data):
+                sent += 1
+                continue
+        sock.queue.put_nowait(pkt)  # the socket's writer task sends it; one packet object for all
+        sent += 1
+    return sent

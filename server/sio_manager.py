@@ -24,52 +24,10 @@ import logging
 from typing import Any
 
 import socketio
-from engineio import packet as eio_packet
-from socketio import packet
 
-from server import sio_fastpath
+from server.sio_fastpath import deliver, rooms_of
 
 log = logging.getLogger(__name__)
-
-
-def _rooms(room: Any) -> list:
-    return [room] if room is None or isinstance(room, str) else list(room)
-
-
-def deliver(mgr: socketio.AsyncManager, event: str, data: Any, namespace: str, room: Any,
-            skip_sid: Any = None) -> int | None:
-    """Deliver an emit to this process's members of `room`; None when it needs the stock path."""
-    ns = mgr.rooms.get(namespace)
-    if not ns:
-        return 0
-    targets: dict = {}
-    for r in _rooms(room):
-        members = ns.get(r)
-        if members:
-            targets.update(members.items())
-    if not targets:
-        return 0
-    args = list(data) if isinstance(data, tuple) else [] if data is None else [data]
-    encoded = mgr.server.packet_class(packet.EVENT, namespace=namespace, data=[event, *args]).encode()
-    if isinstance(encoded, list):  # binary attachments: leave them to python-socketio
-        return None
-    pkt = eio_packet.Packet(eio_packet.MESSAGE, encoded)
-    skip = set(skip_sid) if isinstance(skip_sid, list) else {skip_sid}
-    sockets = mgr.server.eio.sockets
-    data: bytes | None = None
-    sent = 0
-    for sid, eio_sid in targets.items():
-        sock = sockets.get(eio_sid)
-        if sid in skip or sock is None or sock.closed:
-            continue
-        if getattr(sock, "fast_ws", None) is not None:
-            data = data or sio_fastpath.frame(pkt.encode())
-            if sio_fastpath.write_direct(sock, data):
-                sent += 1
-                continue
-        sock.queue.put_nowait(pkt)  # the socket's writer task sends it; one packet object for all
-        sent += 1
-    return sent
 
 
 class FastManager(socketio.AsyncManager):
@@ -95,6 +53,8 @@ class RoomAwareRedisManager(socketio.AsyncRedisManager):
         self._lock = asyncio.Lock()
         self._outbox: dict[str, list[dict]] = {}  # other process -> emits not yet published
         self._flusher: asyncio.Task | None = None
+        self._lookups: dict[tuple[str, str], asyncio.Future] = {}
+        self._lookup_slots = asyncio.Semaphore(8)
 
     def _key(self, namespace: str, room: str) -> str:
         return f"{self.channel}:room:{namespace}:{room}"
@@ -103,7 +63,7 @@ class RoomAwareRedisManager(socketio.AsyncRedisManager):
     async def emit(self, event, data, namespace=None, room=None, skip_sid=None, callback=None, to=None, **kwargs):
         room = to or room
         namespace = namespace or "/"
-        rooms = _rooms(room)
+        rooms = rooms_of(room)
         if kwargs.get("ignore_queue"):
             if callback is None and deliver(self, event, data, namespace, room, skip_sid) is not None:
                 return
@@ -159,21 +119,45 @@ class RoomAwareRedisManager(socketio.AsyncRedisManager):
     async def _remote_hosts(self, namespace: str, rooms: list[str]) -> set[str]:
         missing = [r for r in rooms if (namespace, r) not in self._hosts]
         if missing:
-            if not self.connected:
-                self._redis_connect()
-            pipe = self.redis.pipeline(transaction=False)
-            for r in missing:
-                pipe.smembers(self._key(namespace, r))
-            for r, members in zip(missing, await pipe.execute(), strict=True):
-                self._hosts[(namespace, r)] = frozenset(m.decode() if isinstance(m, bytes) else m
-                                                        for m in members)
-            if len(self._hosts) > 100_000:  # a cache, not a registry: start over rather than grow forever
-                self._hosts.clear()
+            await self._look_up(namespace, missing)
         out: set[str] = set()
         for r in rooms:
             out |= self._hosts.get((namespace, r), frozenset())
         out.discard(self.host_id)
         return out
+
+    async def _look_up(self, namespace: str, rooms: list[str]) -> None:
+        """Fill the cache for `rooms`. Concurrent misses of one room share one look-up, and at
+        most a few run at once (a cold start under load would otherwise open a Redis connection
+        per emit and exhaust the pool)."""
+        waits, mine = [], []
+        for r in rooms:
+            fut = self._lookups.get((namespace, r))
+            if fut is None:
+                self._lookups[(namespace, r)] = asyncio.get_running_loop().create_future()
+                mine.append(r)
+            else:
+                waits.append(fut)
+        try:
+            if mine:
+                async with self._lookup_slots:
+                    if not self.connected:
+                        self._redis_connect()
+                    pipe = self.redis.pipeline(transaction=False)
+                    for r in mine:
+                        pipe.smembers(self._key(namespace, r))
+                    for r, members in zip(mine, await pipe.execute(), strict=True):
+                        self._hosts[(namespace, r)] = frozenset(m.decode() if isinstance(m, bytes) else m
+                                                                for m in members)
+                if len(self._hosts) > 100_000:  # a cache, not a registry: start over rather than grow forever
+                    self._hosts.clear()
+        finally:
+            for r in mine:
+                fut = self._lookups.pop((namespace, r))
+                if not fut.done():
+                    fut.set_result(None)
+        for fut in waits:
+            await fut
 
     # -- the room directory ---------------------------------------------------------------
     async def enter_room(self, sid, namespace, room, eio_sid=None):
