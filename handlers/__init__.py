@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from handlers import auth, health, users
+from handlers import access, auth, health, notifications, prescriptions, records, users
 
-MODULES = (health, auth, users)
+MODULES = (health, auth, users, notifications, access, prescriptions, records)
 
 
 def register_all(app: web.Application) -> None:

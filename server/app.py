@@ -16,11 +16,31 @@ from aiohttp import web
 
 import handlers
 from rooms import access
+from server.access_requests import AccessRequests
+from server.audit import Audit
 from server.auth_service import AuthService
 from server.clock import Clock
 from server.db import Database, database_ctx
-from server.keys import AUTH, CLOCK, DB, SETTINGS, SIO, SOCKET_AUTH, USERS
+from server.inventory import Inventory
+from server.keys import (
+    ACCESS,
+    AUDIT,
+    AUTH,
+    CLOCK,
+    DB,
+    INVENTORY,
+    NOTIFIER,
+    PRESCRIPTIONS,
+    RECORDS,
+    SETTINGS,
+    SIO,
+    SOCKET_AUTH,
+    USERS,
+)
 from server.middleware import error_middleware
+from server.notifier import Notifier
+from server.prescriptions import Prescriptions
+from server.records import Records
 from server.settings import Settings
 from server.socket_auth import SocketAuth
 from server.sockets import create_sio
@@ -31,6 +51,15 @@ log = logging.getLogger(__name__)
 
 async def socket_expiry_ctx(app: web.Application) -> AsyncIterator[None]:
     task = asyncio.create_task(app[SOCKET_AUTH].run_expiry(), name="socket-expiry")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def grant_sweeper_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Ends expired grants and evicts their doctors from patient rooms (server/access_requests.py)."""
+    task = asyncio.create_task(app[ACCESS].run_sweeper(), name="grant-sweeper")
     yield
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
@@ -62,10 +91,18 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     sio.attach(app)
     app[SIO] = sio
     app[SOCKET_AUTH] = SocketAuth(sio, app[AUTH], settings, clock)
+    app[NOTIFIER] = Notifier(db, sio, clock)
+    app[SOCKET_AUTH].join_user = app[NOTIFIER].join_user
+    app[ACCESS] = AccessRequests(db, clock, app[NOTIFIER], sio)
+    app[INVENTORY] = Inventory(db, clock, app[NOTIFIER])
+    app[PRESCRIPTIONS] = Prescriptions(db, clock, app[NOTIFIER], app[INVENTORY])
+    app[AUDIT] = Audit(db, clock)
+    app[RECORDS] = Records(db, clock, app[NOTIFIER], app[AUDIT])
 
     handlers.register_all(app)
     _cors(app, settings)
 
     app.cleanup_ctx.append(database_ctx)
     app.cleanup_ctx.append(socket_expiry_ctx)
+    app.cleanup_ctx.append(grant_sweeper_ctx)
     return app

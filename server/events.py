@@ -42,6 +42,80 @@ AUTH_EXPIRED = event(
     "within the grace period (SOCKET_AUTH_GRACE).")
 
 
+# -- inbox (server/notifier.py) ----------------------------------------------
+NOTIFICATION_NEW = event(
+    "notification:new", OUT, "`user:<id>` (every device of the recipient)",
+    "the stored notification `{id, user_id, seq, type, title: {fr, en}, body: {fr, en}, link: {type, id}, "
+    "data, urgency, created_at, read_at}`",
+    "A new inbox item, stored before it is sent. `seq` is per user and strictly increasing. On connect with "
+    "`auth: {token, last_seq}` every stored item with seq > last_seq is sent first, in order, then live ones: "
+    "no gap, no duplicate.")
+NOTIFICATION_UNREAD_COUNT = event(
+    "notification:unread_count", OUT, "`user:<id>`", "`{unread}`",
+    "The badge: sent after each new notification, after each read, and at the end of the connect replay.")
+NOTIFICATION_READ = event(
+    "notification:read", OUT, "`user:<id>`", "`{ids: [id], all: bool, read_at}`",
+    "Items were marked read (on any device), so the user's other devices update too.")
+NOTIFICATION_SYNCED = event(
+    "notification:synced", OUT, "the connecting socket only", "`{last_seq, replayed}`",
+    "End of the connect replay: everything up to `last_seq` has been delivered to this socket.")
+NOTIFICATION_MARK_READ = event(
+    "notification:mark_read", IN, "(ack)", "`{id}`",
+    "Same as POST /api/notifications/{id}/read; ack `{ok, data: notification}`.")
+NOTIFICATION_MARK_ALL_READ = event(
+    "notification:mark_all_read", IN, "(ack)", "`{}`",
+    "Same as POST /api/notifications/read-all; ack `{ok, data: {marked}}`.")
+
+# -- access to a patient's data (server/access_requests.py) ------------------
+ACCESS_REQUEST_NEW = event(
+    "access_request:new", OUT, "`user:<patient>`",
+    "`{id, doctor_id, patient_id, reason, scopes, duration_days, status: \"pending\", created_at}`",
+    "A doctor asked the patient for access (also an inbox item of the same type).")
+ACCESS_REQUEST_STATUS_CHANGED = event(
+    "access_request:status_changed", OUT, "`user:<doctor>`, `user:<patient>`",
+    "the request `{…, status: approved|rejected, decided_at, grant_id?}`",
+    "The patient approved or rejected; both dashboards update (inbox item for the doctor).")
+GRANT_REVOKED = event(
+    "grant:revoked", OUT, "`user:<doctor>`, `user:<patient>`", "the grant `{id, doctor_id, patient_id, "
+    "scopes, expires_at, revoked_at}`",
+    "The patient revoked a grant: access stops at once and the doctor leaves `patient:<id>` "
+    "(inbox item for the doctor).")
+GRANT_EXPIRED = event(
+    "grant:expired", OUT, "`user:<doctor>`, `user:<patient>`", "the grant `{…, ended_at}`",
+    "A grant reached its expiry; the sweeper evicts the doctor's sockets from `patient:<id>` "
+    "(inbox item for the doctor).")
+
+# -- prescriptions and pharmacy stock (server/prescriptions.py, server/inventory.py) --
+PRESCRIPTION_NEW = event(
+    "prescription:new", OUT, "`role:pharmacist`, `user:<patient>`",
+    "the prescription `{id, patient_id, doctor_id, medications: [{name, dose, frequency, duration, quantity, "
+    "notes}], notes, status: \"created\", history, created_at}`",
+    "A doctor with a `prescriptions` grant prescribed (inbox item for the patient and each pharmacist).")
+PRESCRIPTION_STATUS_CHANGED = event(
+    "prescription:status_changed", OUT, "`role:pharmacist`, `user:<patient>`, `user:<doctor>`",
+    "the prescription, whose last `history` entry is `{from, to, by, role, at, reason}`",
+    "created → validated → prepared → ready → delivered, or rejected / cancelled "
+    "(inbox item for the patient and the prescribing doctor).")
+PRESCRIPTION_SET_STATUS = event(
+    "prescription:set_status", IN, "(ack)", "`{id, status, reason?}`",
+    "Same as POST /api/prescriptions/{id}/status; ack `{ok, data: prescription}` or 409 `invalid_transition`.")
+INVENTORY_UPDATED = event(
+    "inventory:updated", OUT, "`role:pharmacist`", "`{name, quantity, threshold, updated_at}`",
+    "Stock changed (restock, preparation, return on cancellation).")
+INVENTORY_LOW_STOCK = event(
+    "inventory:low_stock", OUT, "`role:pharmacist`", "`{name, quantity, threshold}`",
+    "Stock fell below its threshold (sent when it crosses it).")
+
+# -- medical records (server/records.py) -------------------------------------
+RECORD_CREATED = event(
+    "record:created", OUT, "`user:<patient>`",
+    "the entry `{id, patient_id, doctor_id, diagnosis, notes, visit_date, attachments, created_at, updated_at}`",
+    "A doctor with a `records` grant added an entry (inbox item for the patient).")
+RECORD_UPDATED = event(
+    "record:updated", OUT, "`user:<patient>`", "the updated entry",
+    "A doctor with a `records` grant changed an entry (inbox item for the patient).")
+
+
 def markdown() -> str:
     lines = ["| Event | Direction | Room | Payload | Meaning |", "|---|---|---|---|---|"]
     for e in CATALOGUE:

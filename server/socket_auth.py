@@ -3,7 +3,8 @@
 A client connects with `auth: {token}`; a bad token is refused with a
 `ConnectionRefusedError` whose message is the reason code (`token_missing`,
 `token_invalid`, `token_expired`, `token_revoked`). On success the identity goes into
-the socket session and the socket joins `user:<id>` and `role:<role>`. A socket whose
+the socket session and the socket joins `role:<role>`, then `user:<id>` through
+`join_user` (the notifier replays missed notifications first, see server/notifier.py). A socket whose
 token expires must send `auth:refresh` within the grace period or is dropped, told why.
 """
 
@@ -20,7 +21,7 @@ from pydantic import Field
 
 from models.common import Input
 from models.errors import DomainError, Unauthorized
-from rooms import join_identity_rooms
+from rooms import role_room, user_room
 from server import events
 from server.auth_service import AuthService, Identity
 from server.clock import Clock
@@ -41,6 +42,8 @@ class SocketAuth:
         self.sio, self.auth, self.clock = sio, auth, clock
         self.grace = settings.socket_auth_grace
         self.connect_hooks: list[ConnectHook] = []
+        # Replaced by Notifier.join_user: replay missed notifications, then enter user:<id>.
+        self.join_user: ConnectHook = self._join_user_room
         self._deadlines: dict[str, float] = {}
         self._heap: list[tuple[float, str]] = []
         self._wake = asyncio.Event()
@@ -57,12 +60,23 @@ class SocketAuth:
             raise socketio.exceptions.ConnectionRefusedError(
                 exc.code, {"code": exc.code, "message": exc.message}) from None
         await self.sio.save_session(sid, {"identity": identity})
-        await join_identity_rooms(self.sio, sid, identity.user_id, identity.role)
+        try:
+            await self.sio.enter_room(sid, role_room(identity.role))
+            # The user room is joined by `join_user` (the inbox replay when the notifier is
+            # installed), which decides when: after the missed notifications were sent.
+            await self.join_user(sid, identity, auth)
+            # Hooks run inside the handshake: what they emit reaches the client before
+            # anything emitted to its rooms later.
+            for hook in self.connect_hooks:
+                await hook(sid, identity, auth)
+        except DomainError as exc:
+            log.info("socket refused by a connect step: %s", exc.code)
+            raise socketio.exceptions.ConnectionRefusedError(
+                exc.code, {"code": exc.code, "message": exc.message}) from None
         self._watch(sid, identity.exp)
-        # Hooks (e.g. the inbox replay) run inside the handshake: what they emit reaches the
-        # client before anything emitted to its rooms later.
-        for hook in self.connect_hooks:
-            await hook(sid, identity, auth)
+
+    async def _join_user_room(self, sid: str, identity: Identity, auth: Any) -> None:
+        await self.sio.enter_room(sid, user_room(identity.user_id))
 
     async def disconnect(self, sid: str, *args: Any) -> None:
         self._deadlines.pop(sid, None)
