@@ -175,7 +175,7 @@ class Ingest:
 
     async def settled(self) -> None:
         """Wait until everything acknowledged so far is also published (latest, rollups, emits)."""
-        while self._pending:
+        while self._pending:  # noqa: ASYNC110 - tests and shutdown only; polling keeps the writer simple
             await asyncio.sleep(0.001)
         await self._published.join()
 

@@ -38,7 +38,8 @@ def tts_body(payload: str, f_cnt: int | None = None) -> dict:
 def test_payload_formats():
     assert decode(base64.b64decode(legacy(36.75, 82, 3600))) == (
         {"temperature": 36.75, "heart_rate": 82.0}, {"uptime": 3600, "battery": None})
-    assert decode(encode_v2(-1.5, 0, 96, 77, 5)) == ({"temperature": -1.5, "spo2": 96.0}, {"uptime": 5, "battery": 77.0})
+    assert decode(encode_v2(-1.5, 0, 96, 77, 5)) == ({"temperature": -1.5, "spo2": 96.0},
+                                                     {"uptime": 5, "battery": 77.0})
     assert decode(encode_v2(None, 60, None, None, 1))[0] == {"heart_rate": 60.0}
 
 
