@@ -4,9 +4,25 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from handlers import access, auth, health, notifications, prescriptions, records, users
+from handlers import (
+    access,
+    auth,
+    device_http,
+    device_socket,
+    device_ws,
+    devices,
+    fhir,
+    health,
+    lorawan,
+    notifications,
+    prescriptions,
+    records,
+    users,
+    vitals,
+)
 
-MODULES = (health, auth, users, notifications, access, prescriptions, records)
+MODULES = (health, auth, users, notifications, access, prescriptions, records,
+           devices, device_socket, device_ws, device_http, lorawan, vitals, fhir)
 
 
 def register_all(app: web.Application) -> None:

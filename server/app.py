@@ -21,6 +21,9 @@ from server.audit import Audit
 from server.auth_service import AuthService
 from server.clock import Clock
 from server.db import Database, database_ctx
+from server.device_links import DeviceLinks
+from server.devices import Devices
+from server.ingest import Ingest, ingest_ctx
 from server.inventory import Inventory
 from server.keys import (
     ACCESS,
@@ -28,7 +31,11 @@ from server.keys import (
     AUTH,
     CLOCK,
     DB,
+    DEVICE_LINKS,
+    DEVICES,
+    INGEST,
     INVENTORY,
+    MQTT_BRIDGE,
     NOTIFIER,
     PRESCRIPTIONS,
     RECORDS,
@@ -36,6 +43,7 @@ from server.keys import (
     SIO,
     SOCKET_AUTH,
     USERS,
+    VITALS_HISTORY,
 )
 from server.middleware import error_middleware
 from server.notifier import Notifier
@@ -45,6 +53,7 @@ from server.settings import Settings
 from server.socket_auth import SocketAuth
 from server.sockets import create_sio
 from server.users import Users
+from server.vitals_history import VitalsHistory
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +73,31 @@ async def grant_sweeper_ctx(app: web.Application) -> AsyncIterator[None]:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+async def devices_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Retention index, the offline sweeper, and the MQTT bridge when MQTT_URL is set."""
+    await app[VITALS_HISTORY].ensure_retention()
+    sweeper = asyncio.create_task(app[DEVICE_LINKS].run_sweeper(), name="device-sweeper")
+    bridge = app.get(MQTT_BRIDGE)
+    if bridge is not None:
+        await bridge.start()
+    yield
+    if bridge is not None:
+        await bridge.stop()
+    sweeper.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await sweeper
+
+
+def _iot(app: web.Application, settings: Settings, db: Database, clock: Clock, sio) -> None:
+    """Devices and vitals: one ingest pipeline, its subscribers in order (presence, rollups)."""
+    app[INGEST] = Ingest(db, clock, sio)
+    app[DEVICES] = Devices(db, clock, settings)
+    app[DEVICE_LINKS] = DeviceLinks(db, clock, app[INGEST], sio, settings.device_heartbeat_timeout)
+    app[VITALS_HISTORY] = VitalsHistory(db, clock, settings.vitals_retention_days)
+    app[INGEST].subscribe(app[VITALS_HISTORY].roll_up)
+    if settings.mqtt_url:
+        from server.mqtt_bridge import MqttBridge
+        app[MQTT_BRIDGE] = MqttBridge(app)
 
 
 def _cors(app: web.Application, settings: Settings) -> None:
@@ -98,6 +132,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     app[PRESCRIPTIONS] = Prescriptions(db, clock, app[NOTIFIER], app[INVENTORY])
     app[AUDIT] = Audit(db, clock)
     app[RECORDS] = Records(db, clock, app[NOTIFIER], app[AUDIT])
+    _iot(app, settings, db, clock, sio)
 
     handlers.register_all(app)
     _cors(app, settings)
@@ -105,4 +140,6 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     app.cleanup_ctx.append(database_ctx)
     app.cleanup_ctx.append(socket_expiry_ctx)
     app.cleanup_ctx.append(grant_sweeper_ctx)
+    app.cleanup_ctx.append(ingest_ctx)
+    app.cleanup_ctx.append(devices_ctx)
     return app

@@ -114,6 +114,43 @@ RECORD_CREATED = event(
 RECORD_UPDATED = event(
     "record:updated", OUT, "`user:<patient>`", "the updated entry",
     "A doctor with a `records` grant changed an entry (inbox item for the patient).")
+# -- devices and live vital signs (branch iot) ------------------------------------
+DEVICES_NAMESPACE = "/devices"
+VITALS_SEND = event(
+    "vitals:send", IN, "namespace `/devices` (ack)",
+    "`{seq, ts?, readings: {heart_rate, spo2, temperature, systolic, diastolic, glucose, respiratory_rate}}`",
+    "A device sends one reading set; the ack `{ok, data: {status: accepted|duplicate, id, seq}}` comes "
+    "after the durable write; a rejected set is `{ok: false, error: {code: rejected, message}}`.")
+DEVICE_HEARTBEAT = event(
+    "device:heartbeat", IN, "namespace `/devices` (ack)", "`{battery?, rssi?, uptime?, free_heap?, firmware?}`",
+    "A device reports its health; stored on the device record.")
+DEVICE_ALERT = event(
+    "device:alert", IN, "namespace `/devices` (ack)", "`{code, message, severity?}`",
+    "A device reports a fault or an on-device alarm; stored, then passed to the alert engine.")
+COMMAND_ACK = event(
+    "command:ack", IN, "namespace `/devices` (ack)", "`{command_id, ok, result?}`",
+    "A device acknowledges a command it received; recorded on the command.")
+DEVICE_COMMAND = event(
+    "device:command", OUT, "the device's socket (`/devices`)", "`{id, command, params}`",
+    "A command for the device (`set_interval`, `identify`, `reboot`, `sync_time`); queued while it is "
+    "offline and sent when it connects.")
+VITALS_WATCH = event(
+    "vitals:watch", IN, "(ack)", "`{patient_id}`",
+    "Start watching a patient's vitals (the patient, or a doctor with a `vitals` grant): the socket gets "
+    "`vitals:snapshot`, then every `vitals:new`, with no gap. Ack data: the same snapshot.")
+VITALS_UNWATCH = event(
+    "vitals:unwatch", IN, "(ack)", "`{patient_id}`", "Stop watching a patient's vitals.")
+VITALS_SNAPSHOT = event(
+    "vitals:snapshot", OUT, "the watching socket", "`{patient_id, readings: {kind: {value, unit, loinc, ts, "
+    "received_at, device_id}}}`", "The latest value of each vital, sent once when watching starts.")
+VITALS_NEW = event(
+    "vitals:new", OUT, "`patient:<id>`", "`{id, device_id, patient_id, seq, ts, received_at, clock_suspect, "
+    "readings: {kind: {value, unit, loinc}}}`", "A reading set was stored (any transport).")
+DEVICE_STATUS = event(
+    "device:status", OUT, "`role:admin`, `patient:<id>`",
+    "`{device_id, patient_id, online, link, at}`",
+    "A device came online or went offline (connection state, or no message within "
+    "DEVICE_HEARTBEAT_TIMEOUT on the server clock).")
 
 
 def markdown() -> str:

@@ -13,6 +13,7 @@ import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,10 @@ class Settings:
     log_level: str = "INFO"
     redis_url: str | None = None
     demo: bool = False
+    mqtt_url: str | None = field(default=None, repr=False)
+    lorawan_webhook_secret: str | None = field(default=None, repr=False)
+    vitals_retention_days: int = 30
+    device_heartbeat_timeout: int = 60
 
     @property
     def embedded_db(self) -> bool:
@@ -73,6 +78,27 @@ def _origins(raw: str | None) -> tuple[str, ...]:
                 "(comma-separated list, or * for any origin)"
             )
     return origins
+
+
+def _mqtt_url(raw: str | None) -> str | None:
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    parsed = urlsplit(raw)
+    try:
+        parsed.port  # noqa: B018 - validates the port
+    except ValueError:
+        raise SettingsError("MQTT_URL has an invalid port") from None
+    if parsed.scheme not in ("mqtt", "mqtts") or not parsed.hostname:
+        raise SettingsError("MQTT_URL must look like mqtt://user:password@host:1883 (or mqtts://)")
+    return raw
+
+
+def _webhook_secret(raw: str | None) -> str | None:
+    raw = (raw or "").strip()
+    if raw and len(raw) < 16:
+        raise SettingsError("LORAWAN_WEBHOOK_SECRET must be at least 16 characters")
+    return raw or None
 
 
 def resolve_jwt_secret(raw: str | None, data_dir: Path) -> str:
@@ -134,4 +160,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         log_level=level,
         redis_url=redis_url,
         demo=demo,
+        mqtt_url=_mqtt_url(env.get("MQTT_URL")),
+        lorawan_webhook_secret=_webhook_secret(env.get("LORAWAN_WEBHOOK_SECRET")),
+        vitals_retention_days=_int(env, "VITALS_RETENTION_DAYS", 30, 1, 36500),
+        device_heartbeat_timeout=_int(env, "DEVICE_HEARTBEAT_TIMEOUT", 60, 5, 86400),
     )

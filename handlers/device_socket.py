@@ -1,0 +1,110 @@
+"""Socket.IO namespace `/devices`: devices connect with `auth: {device_id, token}`.
+
+`vitals:send` is acknowledged only after the durable write (ingest's group commit);
+heartbeats, device alerts and command acknowledgements are stored the same way. The
+device's identity is the one proven at the handshake, never a payload field; its record
+is re-read every few seconds so a revoked device is cut off.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from typing import Any
+
+import socketio
+from aiohttp import web
+from pydantic import BaseModel
+
+from models.common import parse
+from models.devices import CommandAckIn, DeviceAlertIn, HeartbeatIn
+from models.errors import DomainError, Unauthorized
+from models.vitals import Rejected
+from server import events
+from server.device_frames import submit_frame
+from server.keys import DEVICE_LINKS, DEVICES, INGEST, SIO
+from server.logs import request_id
+from server.sockets import fail, ok
+
+log = logging.getLogger(__name__)
+NS = events.DEVICES_NAMESPACE
+
+
+def register(app: web.Application) -> None:
+    sio: socketio.AsyncServer = app[SIO]
+
+    def device_on(name: str, model: type[BaseModel] | None):
+        def wrap(fn):
+            @functools.wraps(fn)
+            async def handler(sid: str, data: Any = None) -> dict:
+                request_id.set(f"dev:{sid[:8]}")
+                try:
+                    session = await sio.get_session(sid, namespace=NS)
+                    if "device_id" not in session:
+                        raise Unauthorized("This socket is not authenticated", code="token_missing")
+                    device = await app[DEVICES].current(session["device_id"])
+                    payload = parse(model, data) if model is not None else data
+                    return ok(await fn(sid, device, payload))
+                except DomainError as exc:
+                    if exc.code == "token_revoked":
+                        await sio.disconnect(sid, namespace=NS)
+                    return fail(exc)
+                except Exception:
+                    log.exception("device event %s failed", name)
+                    return {"ok": False, "error": {"code": "internal", "message": "Internal server error",
+                                                   "details": None}}
+            sio.on(name, handler=handler, namespace=NS)
+            return fn
+        return wrap
+
+    async def connect(sid: str, environ: dict, auth: Any = None) -> None:
+        auth = auth if isinstance(auth, dict) else {}
+        try:
+            device = await app[DEVICES].authenticate(auth.get("token"), auth.get("device_id") or "")
+        except DomainError as exc:
+            log.info("device socket refused: %s", exc.code)
+            raise socketio.exceptions.ConnectionRefusedError(
+                exc.code, {"code": exc.code, "message": exc.message}) from None
+        await sio.save_session(sid, {"device_id": device["_id"], "patient_id": device.get("patient_id")},
+                               namespace=NS)
+        request = environ.get("aiohttp.request")
+        peer = (request.remote if request is not None else None) or environ.get("REMOTE_ADDR", "?")
+
+        async def send(command: dict) -> None:
+            await sio.emit(events.DEVICE_COMMAND, command, to=sid, namespace=NS)
+
+        async def close() -> None:
+            await sio.disconnect(sid, namespace=NS)
+
+        await app[DEVICE_LINKS].connected(device, "socketio", sid, peer, send, close)
+
+    async def disconnect(sid: str, *args: Any) -> None:
+        session = await sio.get_session(sid, namespace=NS)
+        if "device_id" in session:
+            device = {"_id": session["device_id"], "patient_id": session["patient_id"]}
+            await app[DEVICE_LINKS].disconnected(device, sid)
+
+    sio.on("connect", connect, namespace=NS)
+    sio.on("disconnect", disconnect, namespace=NS)
+
+    @device_on(events.VITALS_SEND, None)
+    async def vitals_send(sid: str, device: dict, payload: Any) -> dict:
+        result = await submit_frame(app[INGEST], device, payload, "socketio")
+        if result["status"] == "rejected":
+            raise Rejected(result["reason"], code="rejected", details=result.get("details"))
+        return result
+
+    @device_on(events.DEVICE_HEARTBEAT, HeartbeatIn)
+    async def heartbeat(sid: str, device: dict, hb: HeartbeatIn) -> dict:
+        await app[DEVICE_LINKS].heartbeat(device, hb, "socketio")
+        return {"stored": True}
+
+    @device_on(events.DEVICE_ALERT, DeviceAlertIn)
+    async def device_alert(sid: str, device: dict, alert: DeviceAlertIn) -> dict:
+        doc = await app[DEVICE_LINKS].device_alert(device, alert)
+        return {"id": doc["_id"]}
+
+    @device_on(events.COMMAND_ACK, CommandAckIn)
+    async def command_ack(sid: str, device: dict, body: CommandAckIn) -> dict:
+        doc = await app[DEVICE_LINKS].command_ack(device, body.command_id, body.ok, body.result)
+        return {"id": doc["_id"], "status": doc["status"]}

@@ -1,0 +1,96 @@
+"""Watching vitals live (`vitals:watch`/`vitals:unwatch`) and reading them back over REST.
+
+Only the patient and doctors whose grant has the `vitals` scope (rooms.access) may join
+`patient:<id>` or read the history. Watching sends `vitals:snapshot` then live `vitals:new`
+with no gap: the snapshot is read and the room joined while holding the ingest publisher's
+lock, so every reading is either in the snapshot or delivered live, never both or neither.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from aiohttp import web
+from pydantic import Field
+
+from models.common import Input
+from models.errors import Invalid
+from rooms.access import require_access
+from rooms.names import patient_room
+from server import events
+from server.auth_service import Identity
+from server.keys import CLOCK, DB, INGEST, SIO, VITALS_HISTORY
+from server.middleware import authenticated, json_response
+from server.sockets import on
+
+
+class WatchIn(Input):
+    patient_id: str = Field(min_length=1, max_length=64)
+
+
+def latest_json(readings: dict) -> dict:
+    return {kind: {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in r.items()}
+            for kind, r in readings.items()}
+
+
+def query_time(request: web.Request, name: str) -> datetime | None:
+    raw = request.query.get(name)
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw.replace(" ", "+"))  # a bare '+' in a query string means space
+    except ValueError:
+        raise Invalid(f"`{name}` must be an ISO 8601 date-time",
+                      details=[{"field": name, "message": "not ISO 8601"}]) from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+@authenticated()
+async def latest(request: web.Request, identity: Identity) -> web.Response:
+    pid = request.match_info["patient_id"]
+    await require_access(request.app[DB], request.app[CLOCK], identity, pid, "vitals")
+    readings = await request.app[INGEST].latest(pid)
+    return json_response({"patient_id": pid, "readings": latest_json(readings)})
+
+
+@authenticated()
+async def history(request: web.Request, identity: Identity) -> web.Response:
+    pid = request.match_info["patient_id"]
+    await require_access(request.app[DB], request.app[CLOCK], identity, pid, "vitals")
+    kind = request.query.get("kind", "")
+    bucket = request.query.get("bucket", "5m")
+    points = await request.app[VITALS_HISTORY].history(pid, kind, bucket, query_time(request, "from"),
+                                                query_time(request, "to"))
+    return json_response({"patient_id": pid, "kind": kind, "bucket": bucket, "points": points})
+
+
+@authenticated()
+async def statistics(request: web.Request, identity: Identity) -> web.Response:
+    pid = request.match_info["patient_id"]
+    await require_access(request.app[DB], request.app[CLOCK], identity, pid, "vitals")
+    stats = await request.app[VITALS_HISTORY].statistics(pid, query_time(request, "from"), query_time(request, "to"))
+    return json_response({"patient_id": pid, **stats})
+
+
+def register(app: web.Application) -> None:
+    sio, clock = app[SIO], app[CLOCK]
+
+    @on(sio, events.VITALS_WATCH, WatchIn, clock)
+    async def watch(sid: str, identity: Identity, body: WatchIn) -> dict:
+        await require_access(app[DB], clock, identity, body.patient_id, "vitals")
+        ingest = app[INGEST]
+        async with ingest.lock:
+            snapshot = {"patient_id": body.patient_id, "readings": latest_json(await ingest.latest(body.patient_id))}
+            await sio.emit(events.VITALS_SNAPSHOT, snapshot, to=sid)
+            await sio.enter_room(sid, patient_room(body.patient_id))
+        return snapshot
+
+    @on(sio, events.VITALS_UNWATCH, WatchIn, clock)
+    async def unwatch(sid: str, identity: Identity, body: WatchIn) -> dict:
+        await sio.leave_room(sid, patient_room(body.patient_id))
+        return {"patient_id": body.patient_id}
+
+    base = "/api/iot/patients/{patient_id}/vitals"
+    app.router.add_get(f"{base}/latest", latest)
+    app.router.add_get(f"{base}/history", history)
+    app.router.add_get(f"{base}/statistics", statistics)

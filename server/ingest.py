@@ -1,0 +1,236 @@
+"""The one way in for readings: validate → normalise → dedupe → group commit → ack → publish.
+
+Every transport (Socket.IO, raw WebSocket, HTTP, MQTT, LoRaWAN, the demo simulator) calls
+`Ingest.submit(device, raw, source)` with the authenticated device's record. The call
+returns only once the reading is durably written (or known to be a duplicate or rejected):
+
+- the writer task takes everything pending and stores it with one `insert_many(ordered=False)`
+  (group commit: ~8,000 docs/s on SecantusDB instead of ~1,400 one by one). When idle it waits
+  `max_wait` seconds after the first arrival to let a batch form; under load the batch is
+  simply whatever queued during the previous write;
+- `_id` is `"<device_id>:<seq>"`, so the primary key *is* the unique (device_id, seq) key and a
+  replayed buffer is stored exactly once; per-item E11000 errors in the BulkWriteError mean
+  "duplicate";
+- after the write the publisher task, strictly in commit order, upserts `vitals_latest`,
+  runs the subscribers (devices' last_seen, hourly rollups, alerts) and emits `vitals:new` to
+  `patient:<id>`. It holds `self.lock` for that so a watcher's snapshot (handlers.vitals) is
+  taken either before or after a batch, never in the middle: snapshot, then live, no gap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+import socketio
+from pymongo import IndexModel, UpdateOne
+from pymongo.errors import BulkWriteError
+
+from models.common import new_id, parse
+from models.errors import Invalid
+from models.vitals import Rejected, VitalsIn, build_message, message_json
+from rooms.names import patient_room
+from server import events
+from server.clock import Clock
+from server.db import Database
+
+log = logging.getLogger(__name__)
+
+VITALS, LATEST, REJECTED = "vitals", "vitals_latest", "vitals_rejected"
+MessagesCallback = Callable[[list[dict]], Awaitable[None]]
+DeviceCallback = Callable[[dict], Awaitable[None]]
+
+
+class Ingest:
+    def __init__(self, db: Database, clock: Clock, sio: socketio.AsyncServer | None = None, *,
+                 max_batch: int = 2000, max_wait: float = 0.003) -> None:
+        self.db, self.clock, self.sio = db, clock, sio
+        self.max_batch, self.max_wait = max_batch, max_wait
+        self.lock = asyncio.Lock()
+        self._pending: list[tuple[dict, asyncio.Future]] = []
+        self._wake = asyncio.Event()
+        self._full = asyncio.Event()
+        self._published: asyncio.Queue[list[dict]] = asyncio.Queue(maxsize=16)
+        self._subscribers: list[MessagesCallback] = []
+        self._device_subscribers: list[DeviceCallback] = []
+        self._latest_ts: dict[str, dict[str, object]] = {}
+        db.declare(VITALS, IndexModel([("patient_id", 1), ("ts", 1)]))
+        db.declare(REJECTED, IndexModel([("device_id", 1), ("received_at", 1)]))
+
+    # -- the contract (interfaces.md) ---------------------------------------------------
+    def subscribe(self, callback: MessagesCallback) -> None:
+        self._subscribers.append(callback)
+
+    def subscribe_device_events(self, callback: DeviceCallback) -> None:
+        self._device_subscribers.append(callback)
+
+    async def publish_device_event(self, event: dict) -> None:
+        """Called by server.devices once a heartbeat, alert or status change is stored."""
+        for callback in self._device_subscribers:
+            try:
+                await callback(event)
+            except Exception:
+                log.exception("device event subscriber failed")
+
+    # -- submitting ---------------------------------------------------------------------
+    async def submit(self, device: dict, raw: Any, source: str) -> dict:
+        """Store one reading set for `device`; returns {status: accepted|duplicate|rejected, ...}."""
+        now = self.clock.now()
+        try:
+            data = raw if isinstance(raw, VitalsIn) else _parse(raw)
+            doc = build_message(device, data, now)
+        except Rejected as exc:
+            await self.record_rejection(device, raw, exc, source)
+            seq = raw.get("seq") if isinstance(raw, dict) else getattr(raw, "seq", None)
+            return {"status": "rejected", "seq": seq, "code": exc.code, "reason": exc.message,
+                    "details": exc.details}
+        doc["source"] = source
+        future = asyncio.get_running_loop().create_future()
+        self._pending.append((doc, future))
+        self._wake.set()
+        if len(self._pending) >= self.max_batch:
+            self._full.set()
+        return await future
+
+    async def record_rejection(self, device: dict, raw: Any, exc: Rejected, source: str) -> None:
+        """Rejected readings are kept (raw, truncated) and counted on the device: never silently lost."""
+        if hasattr(raw, "model_dump"):
+            raw = raw.model_dump(mode="json")
+        payload = orjson.dumps(raw, default=str).decode()[:2000]
+        log.info("reading from %s rejected: %s", device.get("_id"), exc.message)
+        await self.db[REJECTED].insert_one({
+            "_id": new_id(), "device_id": device.get("_id"), "patient_id": device.get("patient_id"),
+            "source": source, "code": exc.code, "reason": exc.message, "payload": payload,
+            "received_at": self.clock.now()})
+        await self.db["devices"].update_one({"_id": device.get("_id")}, {"$inc": {"rejected_count": 1}})
+
+    # -- background tasks -----------------------------------------------------------------
+    async def run_writer(self) -> None:
+        while True:
+            if not self._pending:
+                self._wake.clear()
+                await self._wake.wait()
+                if len(self._pending) < self.max_batch:  # idle → give a batch a moment to form
+                    self._full.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._full.wait(), self.max_wait)
+            batch = self._pending[:self.max_batch]
+            del self._pending[:self.max_batch]
+            stored = await self._commit(batch)
+            if stored:
+                await self._published.put(stored)
+
+    async def _commit(self, batch: list[tuple[dict, asyncio.Future]]) -> list[dict]:
+        docs = [doc for doc, _ in batch]
+        errors: dict[int, dict] = {}
+        try:
+            await self.db[VITALS].insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            errors = {e["index"]: e for e in exc.details.get("writeErrors", [])}
+        except Exception as exc:
+            log.exception("group commit of %d readings failed", len(docs))
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return []
+        stored = []
+        for i, (doc, future) in enumerate(batch):
+            err = errors.get(i)
+            if err is None:
+                stored.append(doc)
+                result = {"status": "accepted", "id": doc["_id"], "seq": doc["seq"]}
+            elif err.get("code") == 11000:
+                result = {"status": "duplicate", "id": doc["_id"], "seq": doc["seq"]}
+            else:
+                log.error("reading %s not stored: %s", doc["_id"], err.get("errmsg"))
+                if not future.done():
+                    future.set_exception(RuntimeError(err.get("errmsg", "write failed")))
+                continue
+            if not future.done():
+                future.set_result(result)
+        return stored
+
+    async def run_publisher(self) -> None:
+        while True:
+            stored = await self._published.get()
+            merged = 1
+            # Under load, several commits wait here: publish them as one (fewer latest/rollup writes).
+            while not self._published.empty():
+                stored = stored + self._published.get_nowait()
+                merged += 1
+            try:
+                async with self.lock:
+                    await self._update_latest(stored)
+                    for callback in self._subscribers:
+                        try:
+                            await callback(stored)
+                        except Exception:
+                            log.exception("ingest subscriber failed")
+                    if self.sio is not None:
+                        for doc in stored:
+                            await self.sio.emit(events.VITALS_NEW, message_json(doc),
+                                                room=patient_room(doc["patient_id"]))
+            except Exception:
+                log.exception("publishing %d readings failed", len(stored))
+            finally:
+                for _ in range(merged):
+                    self._published.task_done()
+
+    async def settled(self) -> None:
+        """Wait until everything acknowledged so far is also published (latest, rollups, emits)."""
+        while self._pending:  # noqa: ASYNC110 - tests and shutdown only; polling keeps the writer simple
+            await asyncio.sleep(0.001)
+        await self._published.join()
+
+    async def _update_latest(self, docs: list[dict]) -> None:
+        """vitals_latest keeps, per patient and kind, the reading with the newest device time."""
+        newest: dict[str, dict[str, dict]] = {}
+        for doc in docs:
+            per = newest.setdefault(doc["patient_id"], {})
+            for kind, r in doc["readings"].items():
+                if kind not in per or doc["ts"] >= per[kind]["ts"]:
+                    per[kind] = {**r, "ts": doc["ts"], "received_at": doc["received_at"],
+                                 "device_id": doc["device_id"]}
+        # The device time of each stored latest value, cached: this task is vitals_latest's only writer.
+        unknown = [pid for pid in newest if pid not in self._latest_ts]
+        if unknown:
+            async for d in self.db[LATEST].find({"_id": {"$in": unknown}}):
+                self._latest_ts[d["_id"]] = {k: r["ts"] for k, r in d.get("readings", {}).items()}
+        ops = []
+        for pid, per in newest.items():
+            have = self._latest_ts.setdefault(pid, {})
+            sets = {f"readings.{k}": v for k, v in per.items() if k not in have or v["ts"] >= have[k]}
+            if sets:
+                ops.append(UpdateOne({"_id": pid}, {"$set": sets}, upsert=True))
+                have.update({k: per[k]["ts"] for k in per if f"readings.{k}" in sets})
+        if ops:
+            await self.db[LATEST].bulk_write(ops, ordered=False)
+
+    async def latest(self, patient_id: str) -> dict:
+        doc = await self.db[LATEST].find_one({"_id": patient_id})
+        return (doc or {}).get("readings", {})
+
+
+def _parse(raw: Any) -> VitalsIn:
+    try:
+        return parse(VitalsIn, raw)
+    except Invalid as exc:
+        raise Rejected("the reading set has invalid fields", code="invalid", details=exc.details) from None
+
+
+async def ingest_ctx(app) -> Any:
+    """cleanup_ctx: the writer and publisher tasks."""
+    from server.keys import INGEST
+    ingest: Ingest = app[INGEST]
+    tasks = [asyncio.create_task(ingest.run_writer(), name="ingest-writer"),
+             asyncio.create_task(ingest.run_publisher(), name="ingest-publisher")]
+    yield
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
