@@ -4,9 +4,24 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from handlers import alerts, auth, care_units, device_socket, devices, health, notifications, users, vitals
+from handlers import (
+    alerts,
+    auth,
+    care_units,
+    device_http,
+    device_socket,
+    device_ws,
+    devices,
+    fhir,
+    health,
+    lorawan,
+    notifications,
+    users,
+    vitals,
+)
 
-MODULES = (health, auth, users, notifications, devices, device_socket, vitals, alerts, care_units)
+MODULES = (health, auth, users, notifications, devices, device_socket, device_ws, device_http, lorawan, vitals, fhir,
+           alerts, care_units)
 
 
 def register_all(app: web.Application) -> None:

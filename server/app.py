@@ -36,6 +36,7 @@ from server.keys import (
     DEVICE_LINKS,
     DEVICES,
     INGEST,
+    MQTT_BRIDGE,
     NOTIFIER,
     SETTINGS,
     SIO,
@@ -66,10 +67,8 @@ async def devices_ctx(app: web.Application) -> AsyncIterator[None]:
     """Retention index, the offline sweeper, and the MQTT bridge when MQTT_URL is set."""
     await app[VITALS_HISTORY].ensure_retention()
     sweeper = asyncio.create_task(app[DEVICE_LINKS].run_sweeper(), name="device-sweeper")
-    bridge = None
-    if app[SETTINGS].mqtt_url:
-        from server.mqtt_bridge import MqttBridge
-        bridge = MqttBridge(app)
+    bridge = app.get(MQTT_BRIDGE)
+    if bridge is not None:
         await bridge.start()
     yield
     if bridge is not None:
@@ -86,6 +85,9 @@ def _iot(app: web.Application, settings: Settings, db: Database, clock: Clock, s
     app[DEVICE_LINKS] = DeviceLinks(db, clock, app[INGEST], sio, settings.device_heartbeat_timeout)
     app[VITALS_HISTORY] = VitalsHistory(db, clock, settings.vitals_retention_days)
     app[INGEST].subscribe(app[VITALS_HISTORY].roll_up)
+    if settings.mqtt_url:
+        from server.mqtt_bridge import MqttBridge
+        app[MQTT_BRIDGE] = MqttBridge(app)
 
 
 def _cors(app: web.Application, settings: Settings) -> None:

@@ -1,7 +1,10 @@
-"""Demo mode: seed one admin, two doctors, one pharmacist and three patients, idempotently."""
+"""Demo mode: seed one admin, two doctors, one pharmacist and three patients, idempotently,
+and run a simulated bedside monitor per patient (server/simulator.py)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import sys
 from collections.abc import AsyncIterator
 
@@ -9,6 +12,7 @@ from aiohttp import web
 
 from models.errors import Conflict
 from server.keys import SETTINGS, USERS
+from server.simulator import PROFILES, Simulator
 
 DEMO_PASSWORD = "fadjma-demo-2026"
 
@@ -46,12 +50,22 @@ async def seed_demo(app: web.Application) -> list[tuple[str, str, bool]]:
 
 async def demo_ctx(app: web.Application) -> AsyncIterator[None]:
     seeded = await seed_demo(app)
+    simulator = Simulator(app)
+    devices = await simulator.provision()
+    task = asyncio.create_task(simulator.run(), name="device-simulator")
     port = app[SETTINGS].port
     lines = ["", f"Fadjma demo users (password for all: {DEMO_PASSWORD})"]
     lines += [f"  {role:<11} {name:<14} {'created' if new else 'exists'}" for name, role, new in seeded]
     lines += [f"Try: curl -s -X POST http://127.0.0.1:{port}/api/token/ -H 'Content-Type: application/json' "
-              f"-d '{{\"username\":\"dr.diop\",\"password\":\"{DEMO_PASSWORD}\"}}'", ""]
+              f"-d '{{\"username\":\"dr.diop\",\"password\":\"{DEMO_PASSWORD}\"}}'"]
+    lines += ["Simulated devices (readings every 5 s through the ingest pipeline):"]
+    lines += [f"  {device['_id']:<22} patient {device['patient_id'][:8]}…  profile "
+              f"{next((k for k, v in PROFILES.items() if v is profile), 'custom')}" for device, profile in devices]
+    lines += [""]
     # Console output for the person who started the demo, deliberately not a log line.
     sys.stdout.write("\n".join(lines) + "\n")
     sys.stdout.flush()
     yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

@@ -191,16 +191,16 @@ class DeviceLinks:
                 "$set": {"status": "sent", "sent_at": self.clock.now(), "via": link.kind, "params": params}})
 
     async def command_ack(self, device: dict, command_id: str, ok: bool, result) -> dict:
-        doc = await self.db[COMMANDS].find_one_and_update(
-            {"_id": command_id, "device_id": device["_id"]},
-            {"$set": {"status": "acked" if ok else "failed", "acked_at": self.clock.now(), "result": result}},
-            return_document=True)
+        doc = await self.db[COMMANDS].find_one({"_id": command_id, "device_id": device["_id"]})
         if doc is None:
             raise NotFound("No such command for this device", code="unknown_command")
-        if ok and doc["command"] == "set_interval":
+        if ok and doc["command"] == "set_interval":  # the device's state first, then the command's
             await self.db["devices"].update_one({"_id": device["_id"]},
                                                 {"$set": {"interval_s": doc["params"]["interval_s"]}})
-        return doc
+        return await self.db[COMMANDS].find_one_and_update(
+            {"_id": command_id},
+            {"$set": {"status": "acked" if ok else "failed", "acked_at": self.clock.now(), "result": result}},
+            return_document=True)
 
     async def commands(self, device_id: str) -> list[dict]:
         docs = await self.db[COMMANDS].find({"device_id": device_id}).to_list(None)

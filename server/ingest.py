@@ -170,6 +170,14 @@ class Ingest:
                                                 room=patient_room(doc["patient_id"]))
             except Exception:
                 log.exception("publishing %d readings failed", len(stored))
+            finally:
+                self._published.task_done()
+
+    async def settled(self) -> None:
+        """Wait until everything acknowledged so far is also published (latest, rollups, emits)."""
+        while self._pending:  # noqa: ASYNC110 - tests and shutdown only; polling keeps the writer simple
+            await asyncio.sleep(0.001)
+        await self._published.join()
 
     async def _update_latest(self, docs: list[dict]) -> None:
         """vitals_latest keeps, per patient and kind, the reading with the newest device time."""

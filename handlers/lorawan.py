@@ -1,0 +1,84 @@
+"""LoRaWAN network-server webhooks: `POST /api/iot/lorawan/tts` and `/api/iot/lorawan/chirpstack`.
+
+Authenticated with LORAWAN_WEBHOOK_SECRET, sent by the network server as a custom header
+(`X-Webhook-Secret: <secret>` or `Authorization: Bearer <secret>`); unset, the endpoints answer
+503. The device is the one registered with the uplink's DevEUI. A reading that cannot be stored
+is answered 200 `{status: "rejected"}` and recorded, so the network server does not retry it.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+import orjson
+from aiohttp import web
+
+from models.devices import HeartbeatIn
+from models.errors import DomainError, Invalid, Unauthorized
+from models.vitals import Rejected
+from server.keys import DEVICE_LINKS, DEVICES, INGEST, SETTINGS
+from server.lorawan import Uplink, decode, network_datetime, parse_chirpstack, parse_tts, uplink_seq
+from server.middleware import bearer, json_response
+
+
+class Disabled(DomainError):
+    status = 503
+    code = "lorawan_disabled"
+
+
+def _check_secret(request: web.Request) -> None:
+    secret = request.app[SETTINGS].lorawan_webhook_secret
+    if not secret:
+        raise Disabled("LoRaWAN webhooks are not configured (LORAWAN_WEBHOOK_SECRET)")
+    given = request.headers.get("X-Webhook-Secret") or bearer(request) or ""
+    if not hmac.compare_digest(given.encode(), secret.encode()):
+        raise Unauthorized("Wrong webhook secret", code="bad_webhook_secret")
+
+
+async def _body(request: web.Request) -> dict:
+    try:
+        body = orjson.loads(await request.read())
+    except orjson.JSONDecodeError:
+        raise Invalid("The body is not valid JSON", code="invalid_json") from None
+    if not isinstance(body, dict):
+        raise Invalid("The body must be a JSON object")
+    return body
+
+
+async def _uplink(request: web.Request, body: dict, parser) -> web.Response:
+    app = request.app
+    ids = body.get("end_device_ids") or body.get("deviceInfo") or {}
+    device = await app[DEVICES].by_dev_eui(ids.get("dev_eui") or ids.get("devEui") or body.get("devEUI"),
+                                          ids.get("device_id") or ids.get("deviceName"))
+    try:
+        up: Uplink = parser(body)
+        readings, facts = decode(up.payload)
+    except Rejected as exc:
+        await app[INGEST].record_rejection(device, body, exc, "lorawan")
+        return json_response({"status": "rejected", "code": exc.code, "reason": exc.message})
+    await app[DEVICE_LINKS].heartbeat(device, HeartbeatIn(battery=facts["battery"], uptime=facts["uptime"],
+                                                          rssi=up.rssi), "lorawan")
+    raw = {"seq": uplink_seq(up), "ts": network_datetime(up.network_time), "readings": readings}
+    result = await app[INGEST].submit(device, raw, "lorawan")
+    return json_response({k: v for k, v in result.items() if k != "details"} | {"f_cnt": up.f_cnt, "f_port": up.f_port})
+
+
+async def tts(request: web.Request) -> web.Response:
+    _check_secret(request)
+    body = await _body(request)
+    if "uplink_message" not in body:
+        return json_response({"status": "ignored"})  # join accepts, downlink events…
+    return await _uplink(request, body, parse_tts)
+
+
+async def chirpstack(request: web.Request) -> web.Response:
+    _check_secret(request)
+    body = await _body(request)
+    if request.query.get("event", "up") != "up" or "data" not in body:
+        return json_response({"status": "ignored"})  # join, status, ack, log events
+    return await _uplink(request, body, parse_chirpstack)
+
+
+def register(app: web.Application) -> None:
+    app.router.add_post("/api/iot/lorawan/tts", tts)
+    app.router.add_post("/api/iot/lorawan/chirpstack", chirpstack)
