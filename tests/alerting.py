@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 from datetime import timedelta
 
@@ -11,7 +10,6 @@ from rooms.access import GRANTS
 from server.keys import CARE_UNITS, CLOCK, DB, INGEST
 
 _seq = itertools.count(1)
-_PROCESSED: dict[int, Processed] = {}  # by id(app): one per running test app
 NORMAL = {"heart_rate": 72, "spo2": 97, "temperature": 36.8, "respiratory_rate": 16, "systolic": 122}
 
 
@@ -47,38 +45,16 @@ async def add_device(app, patient_id: str, interval_s: int = 5, device_id: str |
     return device
 
 
-class Processed:
-    """An Ingest subscriber added after the engine: when it sees a message, the engine is done with it."""
-
-    def __init__(self, app) -> None:
-        self.ids: set[str] = set()
-        self.changed = asyncio.Event()
-        app[INGEST].subscribe(self)
-
-    async def __call__(self, messages: list[dict]) -> None:
-        self.ids.update(m["_id"] for m in messages)
-        self.changed.set()
-
-    async def wait(self, msg_id: str) -> None:
-        async with asyncio.timeout(10):
-            while msg_id not in self.ids:
-                self.changed.clear()
-                await self.changed.wait()
-
-
 async def feed(app, device: dict, readings: dict, times: int = 1, every: float = 5.0) -> None:
     """`times` reading sets, one every `every` seconds of the FakeClock, through the real Ingest
     pipeline (group commit, vitals_latest, last_seen) and the engine subscribed to it."""
     clock = app[CLOCK]
-    if id(app) not in _PROCESSED:
-        _PROCESSED[id(app)] = Processed(app)
-    processed = _PROCESSED[id(app)]
     for _ in range(times):
         clock.advance(every)
         ack = await app[INGEST].submit(device, {"seq": next(_seq), "ts": clock.now().timestamp(),
                                                 "readings": readings}, "test")
         assert ack["status"] == "accepted", ack
-        await processed.wait(ack["id"])
+        await app[INGEST].settled()
 
 
 async def alerts_of(app, patient_id: str, **match) -> list[dict]:
