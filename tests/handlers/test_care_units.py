@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import UTC, datetime
 
@@ -81,3 +82,24 @@ async def test_unit_room_gets_alerts_and_summary_for_staff_only(api, app):
     assert stranger.of("unit:summary") == [] and stranger.of("alert:raised") == []
     await ward.disconnect()
     await stranger.disconnect()
+
+
+async def test_unit_staff_watch_vitals_without_grant_until_removed(api, app):
+    people = await cast(api)
+    pid, unit_id = people["pid"], people["unit"]["_id"]
+    ward = await Recorder(api, people["ward"][1]).connect()
+    ack = await ward.call("vitals:watch", {"patient_id": pid})
+    assert ack["ok"], ack
+    refused = await (await Recorder(api, people["stranger"][1]).connect()).call("vitals:watch", {"patient_id": pid})
+    assert not refused["ok"]
+    await feed(app, people["device"], NORMAL)
+    await until(lambda: len(ward.of("vitals:new")) == 1)
+    status, _ = await api.call("DELETE", f"/api/care-units/{unit_id}/patients/{pid}", people["admin"][1])
+    assert status == 200
+    await feed(app, people["device"], NORMAL)
+    await until(lambda: len(ward.of("vitals:new")) == 1)
+    await asyncio.sleep(0.3)
+    assert len(ward.of("vitals:new")) == 1  # left patient:<id> with the unit membership
+    again = await ward.call("vitals:watch", {"patient_id": pid})
+    assert not again["ok"]
+    await ward.disconnect()
