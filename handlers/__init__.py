@@ -6,7 +6,9 @@ from aiohttp import web
 
 from handlers import (
     access,
+    alerts,
     auth,
+    care_units,
     device_http,
     device_socket,
     device_ws,
@@ -21,8 +23,8 @@ from handlers import (
     vitals,
 )
 
-MODULES = (health, auth, users, notifications, access, prescriptions, records,
-           devices, device_socket, device_ws, device_http, lorawan, vitals, fhir)
+MODULES = (health, auth, users, notifications, access, prescriptions, records, devices, device_socket, device_ws,
+           device_http, lorawan, vitals, fhir, alerts, care_units)
 
 
 def register_all(app: web.Application) -> None:

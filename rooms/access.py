@@ -3,7 +3,9 @@
 Used by REST routes, socket events and room joins alike:
 - a patient: their own data, every scope;
 - a doctor: an active grant from the patient (not revoked, not expired by the server
-  clock) whose scopes include the one asked for;
+  clock) whose scopes include the one asked for; or, for vitals (and the alerts built on
+  them), membership of a care unit the patient belongs to (server/care_units.py: the
+  hospital case, where ward staff look after whoever is admitted);
 - nobody else by default (pharmacists see prescriptions through the pharmacy queue,
   admins manage accounts and devices, not clinical data).
 Grants are created by approving an access request (handlers of the care workflows).
@@ -17,6 +19,8 @@ from pymongo import IndexModel
 
 from models.errors import Forbidden
 from server.auth_service import Identity
+from server.care_units import COLLECTION as UNITS
+from server.care_units import UNIT_SCOPES, unit_covers
 from server.clock import Clock
 from server.db import Database
 
@@ -43,7 +47,9 @@ async def may_access(db: Database, clock: Clock, identity: Identity, patient_id:
     if identity.role == "patient":
         return identity.user_id == patient_id
     if identity.role == "doctor":
-        return await active_grant(db, clock, identity.user_id, patient_id, scope) is not None
+        if await active_grant(db, clock, identity.user_id, patient_id, scope) is not None:
+            return True
+        return scope in UNIT_SCOPES and await unit_covers(db, identity.user_id, patient_id)
     return False
 
 
@@ -51,3 +57,18 @@ async def require_access(db: Database, clock: Clock, identity: Identity, patient
     """Raise Forbidden unless `identity` may access `patient_id`'s `scope` now."""
     if not await may_access(db, clock, identity, patient_id, scope):
         raise Forbidden(f"No active access to this patient's {scope}", code="no_grant")
+
+
+async def visible_patients(db: Database, clock: Clock, identity: Identity, scope: str) -> list[str]:
+    """Every patient whose `scope` this identity may see now (for lists across patients)."""
+    if identity.role == "patient":
+        return [identity.user_id]
+    if identity.role != "doctor":
+        return []
+    grants = await db[GRANTS].find(active_grant_query(clock, doctor_id=identity.user_id, scopes=scope),
+                                   {"patient_id": 1}).to_list(None)
+    ids = [g["patient_id"] for g in grants]
+    if scope in UNIT_SCOPES:
+        units = await db[UNITS].find({"staff_ids": identity.user_id}, {"patient_ids": 1}).to_list(None)
+        ids += [p for u in units for p in u.get("patient_ids", [])]
+    return list(dict.fromkeys(ids))

@@ -17,18 +17,25 @@ from aiohttp import web
 import handlers
 from rooms import access
 from server.access_requests import AccessRequests
+from server.alert_engine import AlertEngine
+from server.alerts import Alerts
 from server.audit import Audit
 from server.auth_service import AuthService
+from server.care_units import CareUnits
 from server.clock import Clock
 from server.db import Database, database_ctx
 from server.device_links import DeviceLinks
 from server.devices import Devices
+from server.escalation import alert_tasks_ctx
 from server.ingest import Ingest, ingest_ctx
 from server.inventory import Inventory
 from server.keys import (
     ACCESS,
+    ALERT_ENGINE,
+    ALERTS,
     AUDIT,
     AUTH,
+    CARE_UNITS,
     CLOCK,
     DB,
     DEVICE_LINKS,
@@ -73,6 +80,8 @@ async def grant_sweeper_ctx(app: web.Application) -> AsyncIterator[None]:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+
+
 async def devices_ctx(app: web.Application) -> AsyncIterator[None]:
     """Retention index, the offline sweeper, and the MQTT bridge when MQTT_URL is set."""
     await app[VITALS_HISTORY].ensure_retention()
@@ -133,13 +142,20 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     app[AUDIT] = Audit(db, clock)
     app[RECORDS] = Records(db, clock, app[NOTIFIER], app[AUDIT])
     _iot(app, settings, db, clock, sio)
+    app[CARE_UNITS] = CareUnits(db, clock)
+    app[ALERTS] = Alerts(db, clock, settings)
+    app[ALERT_ENGINE] = AlertEngine(app, app[ALERTS])
+    # After the iot subscribers (last_seen, rollups): stored readings → rules and NEWS2.
+    app[INGEST].subscribe(app[ALERT_ENGINE].on_messages)
+    app[INGEST].subscribe_device_events(app[ALERT_ENGINE].on_device_event)
 
     handlers.register_all(app)
     _cors(app, settings)
 
     app.cleanup_ctx.append(database_ctx)
     app.cleanup_ctx.append(socket_expiry_ctx)
-    app.cleanup_ctx.append(grant_sweeper_ctx)
     app.cleanup_ctx.append(ingest_ctx)
     app.cleanup_ctx.append(devices_ctx)
+    app.cleanup_ctx.append(alert_tasks_ctx)
+    app.cleanup_ctx.append(grant_sweeper_ctx)
     return app

@@ -1,5 +1,6 @@
 """Demo mode: seed one admin, two doctors, one pharmacist and three patients, idempotently,
-and run a simulated bedside monitor per patient (server/simulator.py)."""
+a care unit (server/demo_scenario.py), and run a simulated bedside monitor per patient
+(server/simulator.py); patient.ba deteriorates and recovers so alerts raise, escalate and clear."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from models.errors import Conflict
+from server.demo_scenario import EPISODE, seed_ward
 from server.keys import SETTINGS, USERS
-from server.simulator import PROFILES, Simulator
+from server.simulator import DEMO_ASSIGNMENTS, PROFILES, Simulator
 
 DEMO_PASSWORD = "fadjma-demo-2026"
 
@@ -50,7 +52,9 @@ async def seed_demo(app: web.Application) -> list[tuple[str, str, bool]]:
 
 async def demo_ctx(app: web.Application) -> AsyncIterator[None]:
     seeded = await seed_demo(app)
-    simulator = Simulator(app)
+    ward = await seed_ward(app)
+    # patient.ba deteriorates, is treated and recovers every 30 min: alerts raise, escalate, clear.
+    simulator = Simulator(app, assignments={**DEMO_ASSIGNMENTS, "patient.ba": EPISODE})
     devices = await simulator.provision()
     task = asyncio.create_task(simulator.run(), name="device-simulator")
     port = app[SETTINGS].port
@@ -60,7 +64,11 @@ async def demo_ctx(app: web.Application) -> AsyncIterator[None]:
               f"-d '{{\"username\":\"dr.diop\",\"password\":\"{DEMO_PASSWORD}\"}}'"]
     lines += ["Simulated devices (readings every 5 s through the ingest pipeline):"]
     lines += [f"  {device['_id']:<22} patient {device['patient_id'][:8]}…  profile "
-              f"{next((k for k, v in PROFILES.items() if v is profile), 'custom')}" for device, profile in devices]
+              f"{next((k for k, v in PROFILES.items() if v is profile), 'deteriorate-recover (30 min cycle)')}"
+              for device, profile in devices]
+    if ward:
+        lines += [f"Care unit {ward['name']}: the three patients, staff dr.fall (watch it with unit:watch "
+                  f"{{unit_id: {ward['_id']!r}}}); alerts escalate to every doctor when nobody acknowledges them."]
     lines += [""]
     # Console output for the person who started the demo, deliberately not a log line.
     sys.stdout.write("\n".join(lines) + "\n")

@@ -41,6 +41,41 @@ AUTH_EXPIRED = event(
     "Sent just before the server drops a socket whose token expired and was not refreshed "
     "within the grace period (SOCKET_AUTH_GRACE).")
 
+# -- clinical alerts and care units (branch alerts: server/alerts.py, server/care_units.py) --
+_ALERT = ("`{alert: {id, patient_id, type, source, category, kind, severity, state, first_at, last_at, "
+          "last_value, count, stale, escalation_level, next_escalation_at, acknowledged_by, acknowledged_at, "
+          "ack_comment, cleared_at, cleared_by, clear_reason, data, history}, change}`")
+_ALERT_ROOMS = "`user:<patient>`, `patient:<id>`, `user:<doctor with vitals grant>`, `unit:<id>`"
+ALERT_RAISED = event(
+    "alert:raised", OUT, _ALERT_ROOMS, _ALERT,
+    "A rule's condition held long enough (or NEWS2, a device fault): a new open alert, one per patient and "
+    "type. Also an inbox item for the patient, the granted doctors and the unit's staff.")
+ALERT_UPDATED = event(
+    "alert:updated", OUT, _ALERT_ROOMS, _ALERT,
+    "`change` = `severity_rose` (also an inbox item; an acknowledged alert becomes unacknowledged again), "
+    "`repeat` (one more bad reading: count/last value; live only, at most every 10 s per alert), "
+    "`stale`/`fresh` (the patient's device went offline / came back).")
+ALERT_ACKNOWLEDGED = event(
+    "alert:acknowledged", OUT, _ALERT_ROOMS, _ALERT,
+    "Someone acknowledged (`acknowledged_by`, `ack_comment`); escalation stops. Also an inbox item.")
+ALERT_CLEARED = event(
+    "alert:cleared", OUT, _ALERT_ROOMS, _ALERT,
+    "Cleared automatically (values back in range for the rule's time, device back, battery charged; "
+    "`clear_reason: auto`) or by hand (`cleared_by`). Also an inbox item.")
+ALERT_ESCALATED = event(
+    "alert:escalated", OUT, f"{_ALERT_ROOMS}, `role:doctor`", _ALERT,
+    "Still unacknowledged after ALERT_ESCALATION_<SEVERITY>_S: re-sent with urgency `urgent`, widened to every "
+    "doctor; repeats until acknowledged, at most once per ALERT_ESCALATION_MIN_REPEAT_S per alert.")
+UNIT_WATCH = event(
+    "unit:watch", IN, "(ack)", "`{unit_id}`",
+    "Staff of a care unit join `unit:<id>`; ack data: the unit's summary (as `unit:summary`).")
+UNIT_UNWATCH = event("unit:unwatch", IN, "(ack)", "`{unit_id}`", "Leave `unit:<id>`.")
+UNIT_SUMMARY = event(
+    "unit:summary", OUT, "`unit:<id>`",
+    "`{unit: {id, name, kind}, at, patients: [{id, name, news2, open_alerts: [alert]}], "
+    "devices: {active: [..], offline: [..]}}`",
+    "Every UNIT_SUMMARY_S: the unit's patients with their latest NEWS2 and open alerts, its devices.")
+
 
 # -- inbox (server/notifier.py) ----------------------------------------------
 NOTIFICATION_NEW = event(
@@ -114,6 +149,8 @@ RECORD_CREATED = event(
 RECORD_UPDATED = event(
     "record:updated", OUT, "`user:<patient>`", "the updated entry",
     "A doctor with a `records` grant changed an entry (inbox item for the patient).")
+
+
 # -- devices and live vital signs (branch iot) ------------------------------------
 DEVICES_NAMESPACE = "/devices"
 VITALS_SEND = event(

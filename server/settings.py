@@ -45,6 +45,15 @@ class Settings:
     lorawan_webhook_secret: str | None = field(default=None, repr=False)
     vitals_retention_days: int = 30
     device_heartbeat_timeout: int = 60
+    # Alerting (server/escalation.py, server/device_alerts.py, server/care_units.py); seconds.
+    alert_escalation_warning_s: int = 0        # 0: warnings are never escalated
+    alert_escalation_critical_s: int = 300
+    alert_escalation_emergency_s: int = 60
+    alert_escalation_min_repeat_s: int = 60    # bounded rate: one escalation per alert per this
+    alert_tick_s: float = 5.0                  # how often escalation and offline checks run
+    news2_window_s: int = 900                  # readings older than this do not count in NEWS2
+    device_offline_min_s: int = 300            # offline after max(2 x interval, this)
+    unit_summary_s: int = 60
 
     @property
     def embedded_db(self) -> bool:
@@ -164,4 +173,12 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         lorawan_webhook_secret=_webhook_secret(env.get("LORAWAN_WEBHOOK_SECRET")),
         vitals_retention_days=_int(env, "VITALS_RETENTION_DAYS", 30, 1, 36500),
         device_heartbeat_timeout=_int(env, "DEVICE_HEARTBEAT_TIMEOUT", 60, 5, 86400),
+        alert_escalation_warning_s=_int(env, "ALERT_ESCALATION_WARNING_S", 0, 0, 86400),
+        alert_escalation_critical_s=_int(env, "ALERT_ESCALATION_CRITICAL_S", 300, 0, 86400),
+        alert_escalation_emergency_s=_int(env, "ALERT_ESCALATION_EMERGENCY_S", 60, 0, 86400),
+        alert_escalation_min_repeat_s=_int(env, "ALERT_ESCALATION_MIN_REPEAT_S", 60, 10, 86400),
+        alert_tick_s=float(_int(env, "ALERT_TICK_S", 5, 1, 300)),
+        news2_window_s=_int(env, "NEWS2_WINDOW_S", 900, 60, 86400),
+        device_offline_min_s=_int(env, "DEVICE_OFFLINE_MIN_S", 300, 30, 86400),
+        unit_summary_s=_int(env, "UNIT_SUMMARY_S", 60, 5, 3600),
     )

@@ -1,0 +1,175 @@
+"""REST for clinical alerts, NEWS2 and per-patient alert rules.
+
+Reading needs access to the patient's vitals (`rooms.access.may_access`: the patient, a
+doctor with a `vitals` grant, staff of the patient's care unit). Acknowledging, clearing,
+recording NEWS2 observations and changing rules need a doctor with that access.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from models.alerts import AckIn, AlertConfigIn, ClearIn, ObservationIn
+from models.errors import Invalid, NotFound
+from rooms.access import may_access, require_access, visible_patients
+from server import news2_service
+from server.alert_rules import RANK, SEVERITIES, describe, effective_rules
+from server.alerts import public
+from server.auth_service import Identity
+from server.keys import ALERT_ENGINE, ALERTS, CLOCK, DB
+from server.middleware import authenticated, json_response, read_body
+
+BOOL = {"true": True, "1": True, "false": False, "0": False}
+
+
+def _bool(request: web.Request, name: str) -> bool | None:
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return None
+    if raw.lower() not in BOOL:
+        raise Invalid(f"{name} must be true or false", details=[{"field": name, "message": "true or false"}])
+    return BOOL[raw.lower()]
+
+
+async def _list(request: web.Request, identity: Identity, *, active: bool | None = None,
+                severities: list[str] | None = None) -> web.Response:
+    app = request.app
+    patient = request.query.get("patient")
+    if patient:
+        await require_access(app[DB], app[CLOCK], identity, patient, "vitals")
+        ids = [patient]
+    else:
+        ids = await visible_patients(app[DB], app[CLOCK], identity, "vitals")
+    if severities is None and request.query.get("severity"):
+        severities = [s.strip() for s in request.query["severity"].split(",") if s.strip()]
+        if any(s not in SEVERITIES for s in severities):
+            raise Invalid("Unknown severity", details=[{"field": "severity", "message": f"one of {SEVERITIES}"}])
+    try:
+        limit = min(max(int(request.query.get("limit", 200)), 1), 1000)
+    except ValueError:
+        raise Invalid("limit must be a number", details=[{"field": "limit", "message": "1..1000"}]) from None
+    docs = await app[ALERTS].search(
+        patient_ids=ids, active=active if active is not None else _bool(request, "active"),
+        unacknowledged=_bool(request, "unacknowledged"),
+        min_rank=min(RANK[s] for s in severities) if severities else None, limit=limit)
+    if severities:
+        docs = [d for d in docs if d["severity"] in severities]
+    return json_response([public(d) for d in docs])
+
+
+@authenticated()
+async def list_alerts(request: web.Request, identity: Identity) -> web.Response:
+    return await _list(request, identity)
+
+
+@authenticated()
+async def active_alerts(request: web.Request, identity: Identity) -> web.Response:
+    return await _list(request, identity, active=True)
+
+
+@authenticated()
+async def critical_alerts(request: web.Request, identity: Identity) -> web.Response:
+    return await _list(request, identity, active=True, severities=["critical", "emergency"])
+
+
+async def _alert_for(request: web.Request, identity: Identity) -> dict:
+    app = request.app
+    doc = await app[ALERTS].get(request.match_info["alert_id"])
+    if not await may_access(app[DB], app[CLOCK], identity, doc["patient_id"], "vitals"):
+        raise NotFound("No such alert", code="alert_not_found")  # do not reveal it exists
+    return doc
+
+
+@authenticated()
+async def get_alert(request: web.Request, identity: Identity) -> web.Response:
+    return json_response(public(await _alert_for(request, identity)))
+
+
+@authenticated("doctor")
+async def acknowledge(request: web.Request, identity: Identity) -> web.Response:
+    body = await read_body(request, AckIn)
+    doc = await _alert_for(request, identity)
+    engine = request.app[ALERT_ENGINE]
+    doc = await request.app[ALERTS].acknowledge(doc["_id"], identity.user_id, body.comment)
+    await engine.dispatch.publish(doc, "acknowledged")
+    return json_response(public(doc))
+
+
+@authenticated("doctor")
+async def clear(request: web.Request, identity: Identity) -> web.Response:
+    body = await read_body(request, ClearIn)
+    doc = await _alert_for(request, identity)
+    engine = request.app[ALERT_ENGINE]
+    doc = await request.app[ALERTS].clear(doc["_id"], by=identity.user_id, reason="manual", comment=body.comment)
+    await engine.reset_rule(doc["patient_id"], doc["type"])
+    await engine.dispatch.publish(doc, "cleared")
+    return json_response(public(doc))
+
+
+@authenticated()
+async def news2_latest(request: web.Request, identity: Identity) -> web.Response:
+    pid = request.match_info["patient_id"]
+    await require_access(request.app[DB], request.app[CLOCK], identity, pid, "vitals")
+    engine = request.app[ALERT_ENGINE]
+    result = await engine.news2.compute(pid, store=False)  # fresh: inputs age out of the window
+    return json_response(news2_service.public({"_id": pid, **result}))
+
+
+@authenticated("doctor")
+async def observe(request: web.Request, identity: Identity) -> web.Response:
+    pid = request.match_info["patient_id"]
+    body = await read_body(request, ObservationIn)
+    await require_access(request.app[DB], request.app[CLOCK], identity, pid, "vitals")
+    result = await request.app[ALERT_ENGINE].news2.observe(pid, identity.user_id, body.model_dump())
+    return json_response(news2_service.public({"_id": pid, **result}), status=201)
+
+
+async def _rules_view(request: web.Request, pid: str) -> dict:
+    doc = await request.app[ALERT_ENGINE].config.get(pid)
+    return {"patient_id": pid, "spo2_scale": doc.get("spo2_scale", 1), "overrides": doc.get("overrides") or {},
+            "updated_by": doc.get("updated_by"),
+            "updated_at": doc["updated_at"].isoformat() if doc.get("updated_at") else None,
+            "rules": [describe(r) for r in effective_rules(doc.get("overrides"), doc.get("spo2_scale", 1))]}
+
+
+@authenticated()
+async def get_rules(request: web.Request, identity: Identity) -> web.Response:
+    pid = request.match_info["patient_id"]
+    await require_access(request.app[DB], request.app[CLOCK], identity, pid, "vitals")
+    return json_response(await _rules_view(request, pid))
+
+
+@authenticated("doctor")
+async def put_rules(request: web.Request, identity: Identity) -> web.Response:
+    pid = request.match_info["patient_id"]
+    body = await read_body(request, AlertConfigIn)
+    await require_access(request.app[DB], request.app[CLOCK], identity, pid, "vitals")
+    overrides = None if body.overrides is None else {
+        k: (v.model_dump(mode="json") if v is not None else None) for k, v in body.overrides.items()}
+    await request.app[ALERT_ENGINE].config.update(pid, identity.user_id, overrides=overrides,
+                                                  spo2_scale=body.spo2_scale, reason=body.reason)
+    return json_response(await _rules_view(request, pid))
+
+
+@authenticated("doctor")
+async def rules_audit(request: web.Request, identity: Identity) -> web.Response:
+    pid = request.match_info["patient_id"]
+    await require_access(request.app[DB], request.app[CLOCK], identity, pid, "vitals")
+    docs = await request.app[ALERT_ENGINE].config.audit(pid)
+    return json_response([{"id": d["_id"], "by": d["by"], "at": d["at"].isoformat(), "reason": d.get("reason"),
+                           "before": d["before"], "after": d["after"]} for d in docs])
+
+
+def register(app: web.Application) -> None:
+    r = app.router
+    r.add_get("/api/iot/alerts", list_alerts)
+    r.add_get("/api/iot/alerts/active", active_alerts)
+    r.add_get("/api/iot/alerts/critical", critical_alerts)
+    r.add_get("/api/iot/alerts/{alert_id}", get_alert)
+    r.add_post("/api/iot/alerts/{alert_id}/acknowledge", acknowledge)
+    r.add_post("/api/iot/alerts/{alert_id}/clear", clear)
+    r.add_get("/api/iot/patients/{patient_id}/news2", news2_latest)
+    r.add_post("/api/iot/patients/{patient_id}/observations", observe)
+    r.add_get("/api/iot/patients/{patient_id}/alert-rules", get_rules)
+    r.add_put("/api/iot/patients/{patient_id}/alert-rules", put_rules)
+    r.add_get("/api/iot/patients/{patient_id}/alert-rules/audit", rules_audit)

@@ -1,0 +1,130 @@
+"""Care units: admins create them and assign staff and patients; staff watch `unit:<id>`.
+
+REST is admin-only for changes; a staff member lists their own units and reads a unit's
+summary. `unit:watch` puts a staff member's socket in `unit:<id>` (alert events and the
+periodic `unit:summary`) and answers with the current summary; removing a staff member
+takes their sockets out of the room at once, and out of `patient:<id>` of the unit's
+patients they no longer have another right to.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from models.alerts import MemberIn, UnitIn, UnitWatchIn
+from models.errors import Forbidden
+from rooms.access import may_access
+from rooms.names import unit_room, user_room
+from rooms.watch import evict
+from server import events
+from server.auth_service import Identity
+from server.care_units import public
+from server.keys import ALERT_ENGINE, CARE_UNITS, CLOCK, DB, SIO
+from server.middleware import authenticated, json_response, read_body
+from server.sockets import on
+
+
+@authenticated("admin")
+async def create_unit(request: web.Request, identity: Identity) -> web.Response:
+    body = await read_body(request, UnitIn)
+    doc = await request.app[CARE_UNITS].create(body.name, body.kind, identity.user_id)
+    return json_response(public(doc), status=201)
+
+
+@authenticated("admin", "doctor")
+async def list_units(request: web.Request, identity: Identity) -> web.Response:
+    docs = await request.app[CARE_UNITS].visible_to(identity.user_id, identity.role)
+    return json_response([public(d) for d in docs])
+
+
+async def _readable(request: web.Request, identity: Identity) -> dict:
+    units = request.app[CARE_UNITS]
+    unit = await units.get(request.match_info["unit_id"])
+    if identity.role != "admin" and identity.user_id not in unit["staff_ids"]:
+        raise Forbidden("You are not staff of this care unit", code="not_unit_staff")
+    return unit
+
+
+@authenticated("admin", "doctor")
+async def get_unit(request: web.Request, identity: Identity) -> web.Response:
+    return json_response(public(await _readable(request, identity)))
+
+
+@authenticated("doctor")
+async def unit_summary(request: web.Request, identity: Identity) -> web.Response:
+    unit = await _readable(request, identity)
+    return json_response(await request.app[ALERT_ENGINE].units.build(unit))
+
+
+async def _leave_unit_room(app: web.Application, unit_id: str, user_id: str) -> None:
+    sio = app[SIO]
+    for sid, _ in list(sio.manager.get_participants("/", user_room(user_id))):
+        await sio.leave_room(sid, unit_room(unit_id))
+
+
+async def _evict_unless_allowed(app: web.Application, staff_ids: list[str], patient_ids: list[str]) -> None:
+    """A staff member who lost their only right to a patient (the unit) leaves `patient:<id>` now."""
+    for staff_id in staff_ids:
+        identity = Identity(staff_id, "doctor", "", "", 0)
+        for pid in patient_ids:
+            if not await may_access(app[DB], app[CLOCK], identity, pid, "vitals"):
+                await evict(app[SIO], staff_id, pid)
+
+
+@authenticated("admin")
+async def add_staff(request: web.Request, identity: Identity) -> web.Response:
+    body = await read_body(request, MemberIn)
+    doc = await request.app[CARE_UNITS].add_staff(request.match_info["unit_id"], body.user_id)
+    return json_response(public(doc))
+
+
+@authenticated("admin")
+async def remove_staff(request: web.Request, identity: Identity) -> web.Response:
+    unit_id, user_id = request.match_info["unit_id"], request.match_info["user_id"]
+    doc = await request.app[CARE_UNITS].remove_staff(unit_id, user_id)
+    await _leave_unit_room(request.app, unit_id, user_id)
+    await _evict_unless_allowed(request.app, [user_id], doc["patient_ids"])
+    return json_response(public(doc))
+
+
+@authenticated("admin")
+async def add_patient(request: web.Request, identity: Identity) -> web.Response:
+    body = await read_body(request, MemberIn)
+    doc = await request.app[CARE_UNITS].add_patient(request.match_info["unit_id"], body.user_id)
+    return json_response(public(doc))
+
+
+@authenticated("admin")
+async def remove_patient(request: web.Request, identity: Identity) -> web.Response:
+    pid = request.match_info["patient_id"]
+    doc = await request.app[CARE_UNITS].remove_patient(request.match_info["unit_id"], pid)
+    await _evict_unless_allowed(request.app, doc["staff_ids"], [pid])
+    return json_response(public(doc))
+
+
+def register(app: web.Application) -> None:
+    r = app.router
+    r.add_post("/api/care-units/", create_unit)
+    r.add_get("/api/care-units/", list_units)
+    r.add_get("/api/care-units/{unit_id}", get_unit)
+    r.add_get("/api/care-units/{unit_id}/summary", unit_summary)
+    r.add_post("/api/care-units/{unit_id}/staff", add_staff)
+    r.add_delete("/api/care-units/{unit_id}/staff/{user_id}", remove_staff)
+    r.add_post("/api/care-units/{unit_id}/patients", add_patient)
+    r.add_delete("/api/care-units/{unit_id}/patients/{patient_id}", remove_patient)
+
+    sio, clock = app[SIO], app[CLOCK]
+
+    @on(sio, events.UNIT_WATCH, UnitWatchIn, clock)
+    async def watch(sid: str, identity: Identity, payload: UnitWatchIn) -> dict:
+        units = app[CARE_UNITS]
+        unit = await units.get(payload.unit_id)
+        if identity.user_id not in unit["staff_ids"]:
+            raise Forbidden("You are not staff of this care unit", code="not_unit_staff")
+        await sio.enter_room(sid, unit_room(unit["_id"]))
+        return await app[ALERT_ENGINE].units.build(unit)
+
+    @on(sio, events.UNIT_UNWATCH, UnitWatchIn, clock)
+    async def unwatch(sid: str, identity: Identity, payload: UnitWatchIn) -> dict:
+        await sio.leave_room(sid, unit_room(payload.unit_id))
+        return {"unit_id": payload.unit_id}

@@ -1,0 +1,62 @@
+"""Schemas for alerts, alert configuration, NEWS2 observations and care units."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from models.common import Input
+
+Severity = Literal["info", "warning", "critical", "emergency"]
+COMMENT = Field(default=None, max_length=500)
+
+
+class AckIn(Input):
+    comment: str | None = COMMENT
+
+
+class ClearIn(Input):
+    comment: str | None = COMMENT
+
+
+class ObservationIn(Input):
+    """What a clinician observes and devices cannot: NEWS2's consciousness and oxygen."""
+
+    consciousness: Literal["A", "C", "V", "P", "U"] | None = None
+    supplemental_oxygen: bool | None = None
+    respiratory_rate: float | None = Field(default=None, ge=0, le=80)
+
+
+class BandIn(Input):
+    severity: Severity
+    threshold: float = Field(ge=-1000, le=10000)
+
+
+class RuleOverrideIn(Input):
+    bands: list[BandIn] | None = Field(default=None, min_length=1, max_length=4)
+    enabled: bool | None = None
+    duration_s: float | None = Field(default=None, ge=0, le=3600)
+    min_readings: int | None = Field(default=None, ge=1, le=100)
+    clear_after_s: float | None = Field(default=None, ge=0, le=86400)
+    hysteresis: float | None = Field(default=None, ge=0, le=100)
+    max_gap_s: float | None = Field(default=None, ge=1, le=86400)
+
+
+class AlertConfigIn(Input):
+    overrides: dict[str, RuleOverrideIn | None] | None = None
+    spo2_scale: Literal[1, 2] | None = None
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class UnitIn(Input):
+    name: str = Field(min_length=2, max_length=100)
+    kind: Literal["ward", "home_care"] = "ward"
+
+
+class MemberIn(Input):
+    user_id: str = Field(min_length=1, max_length=64)
+
+
+class UnitWatchIn(Input):
+    unit_id: str = Field(min_length=1, max_length=64)

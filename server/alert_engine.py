@@ -1,0 +1,132 @@
+"""The alert engine: stored vitals → threshold rules and NEWS2 → alerts → people.
+
+Ingest calls `on_messages(messages)` after each durable group commit. Per patient, the
+engine loads the effective rules (defaults + overrides), their persisted states
+(`alert_states`, so a restart or another process continues where this one stopped), runs
+every message through `rule_state.step` in time order, recomputes NEWS2 after each message,
+stores the states and the latest NEWS2, and turns transitions into alert upserts and
+notifications. A reading's time is the device's `ts` unless Ingest flagged the device clock
+as suspect, then the server's `received_at`.
+
+One asyncio.Lock serialises batches in this process; across processes a patient's device
+normally talks to one process, and the alert itself is protected by the unique index.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from typing import Any
+
+from aiohttp import web
+from pymongo import IndexModel, ReplaceOne
+
+from server import rule_state
+from server.alert_config import AlertConfig
+from server.alert_notify import AlertDispatch
+from server.alert_rules import NEWS2_LEVEL, NEWS2_RULE, Rule, effective_rules
+from server.alerts import Alerts
+from server.device_alerts import DeviceAlerts
+from server.escalation import Escalation
+from server.keys import CLOCK, DB, SETTINGS
+from server.news2_service import News2Service
+from server.unit_summary import UnitSummaries
+
+log = logging.getLogger(__name__)
+
+STATES = "alert_states"
+
+
+def reading_time(msg: dict):
+    return msg["received_at"] if msg.get("clock_suspect") or msg.get("ts") is None else msg["ts"]
+
+
+class AlertEngine:
+    def __init__(self, app: web.Application, alerts: Alerts) -> None:
+        self.app, self.db, self.clock = app, app[DB], app[CLOCK]
+        self.alerts = alerts
+        self.config = AlertConfig(self.db, self.clock)
+        self.news2 = News2Service(self.db, self.clock, self.config, app[SETTINGS].news2_window_s)
+        self.dispatch = AlertDispatch(app)
+        self.devices = DeviceAlerts(app, alerts, self.dispatch)
+        self.escalation = Escalation(alerts, self.dispatch, self.clock, app[SETTINGS])
+        self.units = UnitSummaries(app, alerts)
+        self.db.declare(STATES, IndexModel("patient_id"))
+        self._lock = asyncio.Lock()
+        self.raised = 0  # alerts raised by this process (the long-run check counts them)
+
+    async def on_messages(self, messages: list[dict]) -> None:
+        by_patient: dict[str, list[dict]] = defaultdict(list)
+        for msg in messages:
+            if msg.get("patient_id"):
+                by_patient[msg["patient_id"]].append(msg)
+        async with self._lock:
+            for patient_id, msgs in by_patient.items():
+                try:
+                    await self._patient(patient_id, sorted(msgs, key=reading_time))
+                except Exception:  # one patient's failure must not starve the others
+                    log.exception("alert evaluation failed for patient %s", patient_id)
+            await self.devices.data_resumed(messages)
+
+    async def _patient(self, patient_id: str, msgs: list[dict]) -> None:
+        config = await self.config.get(patient_id)
+        scale = config.get("spo2_scale", 1)
+        rules = [*effective_rules(config.get("overrides"), scale), NEWS2_RULE]
+        stored = {d["key"]: d["state"] for d in
+                  await self.db[STATES].find({"patient_id": patient_id}).to_list(None)}
+        states: dict[str, Any] = dict(stored)
+        inputs = await self.news2.inputs(patient_id)
+        by_kind: dict[str, list[Rule]] = defaultdict(list)
+        for rule in rules:
+            by_kind[rule.kind].append(rule)
+        result = None
+        for msg in msgs:
+            at = reading_time(msg)
+            for kind, reading in (msg.get("readings") or {}).items():
+                value = reading.get("value") if isinstance(reading, dict) else None
+                if value is None:
+                    continue
+                for rule in by_kind.get(kind, ()):
+                    states[rule.key], tr = rule_state.step(rule, states.get(rule.key), float(value), at)
+                    if tr:
+                        await self._apply(patient_id, rule, tr, value, kind, {})
+            inputs = self.news2.overlay(inputs, msg)
+            result = self.news2.score(inputs, scale, now=msg["received_at"])
+            level = NEWS2_LEVEL[result["alert_severity"]]
+            states["news2"], tr = rule_state.step(NEWS2_RULE, states.get("news2"), level, at)
+            if tr:
+                data = {"score": result["score"], "partial": result["partial"], "missing": result["missing"],
+                        "risk": result["risk"]}
+                await self._apply(patient_id, NEWS2_RULE, tr, result["score"], "news2", data)
+        if result is not None:
+            await self.news2.store(patient_id, result)
+        writes = [ReplaceOne({"_id": f"{patient_id}:{key}"},
+                             {"_id": f"{patient_id}:{key}", "patient_id": patient_id, "key": key, "state": state},
+                             upsert=True)
+                  for key, state in states.items() if stored.get(key) != state]
+        if writes:
+            await self.db[STATES].bulk_write(writes, ordered=False)
+
+    async def _apply(self, patient_id: str, rule: Rule, tr: rule_state.Transition, value: Any, kind: str,
+                     data: dict) -> None:
+        category = "news2" if rule.key == "news2" else "threshold"
+        if tr.action == "clear":
+            doc = await self.alerts.clear_open(patient_id, rule.key, reason="auto")
+            if doc is not None:
+                await self.dispatch.publish(doc, "cleared")
+            return
+        doc, outcome = await self.alerts.upsert(patient_id=patient_id, type=rule.key, severity=tr.severity,
+                                                value=value, category=category, kind=kind, data=data)
+        if outcome == "raised":
+            self.raised += 1
+            log.info("alert raised: patient %s %s %s (%s)", patient_id, rule.key, tr.severity, value)
+        await self.dispatch.publish(doc, "severity_rose" if outcome == "rose" else outcome)
+
+    async def reset_rule(self, patient_id: str, key: str) -> None:
+        """After a manual clear the breach must persist again before the alert returns."""
+        await self.db[STATES].delete_one({"_id": f"{patient_id}:{key}"})
+
+    async def on_device_event(self, event: dict) -> None:
+        async with self._lock:
+            await self.devices.on_event(event)
