@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import resource
 import sys
 
 from aiohttp import web
@@ -13,6 +14,24 @@ from server.logs import configure_logging
 from server.settings import SettingsError, load_settings
 
 log = logging.getLogger("server")
+
+
+def install_event_loop() -> str:
+    """Use uvloop when installed (measured in bench: more events/s per CPU second)."""
+    try:
+        import uvloop
+    except ImportError:
+        return "asyncio"
+    uvloop.install()
+    return "uvloop"
+
+
+def raise_open_files_limit() -> int:
+    """Every socket is a file descriptor: lift the soft limit to the hard one (often 1024 -> 1M)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or hard > soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY else 1 << 20, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
         log.error("configuration error: %s", exc)
         return 2
     configure_logging(settings.log_level)
+    raise_open_files_limit()
+    loop = install_event_loop()
+    log.debug("event loop: %s", loop)
     app = create_app(settings)
     if settings.demo:
         from server.demo import demo_ctx

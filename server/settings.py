@@ -40,6 +40,7 @@ class Settings:
     cors_origins: tuple[str, ...] = DEFAULT_CORS
     log_level: str = "INFO"
     redis_url: str | None = None
+    redis_manager: str = "rooms"
     demo: bool = False
     mqtt_url: str | None = field(default=None, repr=False)
     lorawan_webhook_secret: str | None = field(default=None, repr=False)
@@ -150,6 +151,9 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
     redis_url = env.get("REDIS_URL", "").strip() or None
     if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
         raise SettingsError("REDIS_URL must start with redis://, rediss:// or unix://")
+    redis_manager = env.get("REDIS_MANAGER", "rooms").strip().lower() or "rooms"
+    if redis_manager not in ("rooms", "broadcast"):
+        raise SettingsError(f"REDIS_MANAGER={redis_manager!r} is not one of rooms, broadcast")
     data_dir = Path(env.get("DATA_DIR", "./data").strip() or "./data")
     access_ttl = _int(env, "ACCESS_TOKEN_TTL", 300, 5, 86400)
     refresh_ttl = _int(env, "REFRESH_TOKEN_TTL", 86400, 60, 90 * 86400)
@@ -168,6 +172,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         cors_origins=_origins(env.get("CORS_ORIGINS")),
         log_level=level,
         redis_url=redis_url,
+        redis_manager=redis_manager,
         demo=demo,
         mqtt_url=_mqtt_url(env.get("MQTT_URL")),
         lorawan_webhook_secret=_webhook_secret(env.get("LORAWAN_WEBHOOK_SECRET")),

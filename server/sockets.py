@@ -18,25 +18,39 @@ from pydantic import BaseModel
 
 from models.common import parse
 from models.errors import DomainError, Unauthorized
+from server import sio_fastpath, sio_json
 from server.auth_service import Identity
 from server.clock import Clock
 from server.logs import request_id
 from server.settings import Settings
+from server.sio_manager import FastManager, RoomAwareRedisManager
 
 log = logging.getLogger(__name__)
 
 EventHandler = Callable[[str, Identity, Any], Awaitable[Any]]
 
 
-def create_sio(settings: Settings) -> socketio.AsyncServer:
+def create_manager(settings: Settings) -> socketio.AsyncManager:
+    """One process: FastManager. With REDIS_URL: rooms crossing processes only when they must
+    (REDIS_MANAGER=rooms, default), or python-socketio's stock broadcast-everything manager."""
+    if not settings.redis_url:
+        return FastManager()
+    if settings.redis_manager == "broadcast":
+        return socketio.AsyncRedisManager(settings.redis_url)
+    return RoomAwareRedisManager(settings.redis_url)
+
+
+def create_sio(settings: Settings, *, json_module: Any = sio_json,
+               manager: socketio.AsyncManager | None = None, fast_path: bool = True) -> socketio.AsyncServer:
+    """The Socket.IO server; `json_module`/`manager` are overridable so bench can measure each lever."""
     origins: Any = "*" if settings.cors_origins == ("*",) else list(settings.cors_origins)
-    manager = None
-    if settings.redis_url:
-        manager = socketio.AsyncRedisManager(settings.redis_url)
-    return socketio.AsyncServer(
-        async_mode="aiohttp", cors_allowed_origins=origins, client_manager=manager,
-        logger=False, engineio_logger=False,
+    sio = socketio.AsyncServer(
+        async_mode="aiohttp", cors_allowed_origins=origins, client_manager=manager or create_manager(settings),
+        json=json_module, logger=False, engineio_logger=False,
     )
+    if fast_path:
+        sio_fastpath.install(sio)
+    return sio
 
 
 def ok(data: Any = None) -> dict:

@@ -1,0 +1,111 @@
+"""`python -m bench ingest`: devices send vitals with acknowledgements; what is durably stored per second.
+
+The real system: `python -m server` with SecantusDB in its own process (`--sync-on-commit`).
+Devices are provisioned through the REST API and connect to the `/devices` namespace with
+their own secrets; each keeps `--inflight` `vitals:send` events unacknowledged (an ack
+comes only after the group commit). Three data points per message (heart rate, SpO2,
+temperature). A second row does the same over HTTP (`POST /api/iot/batch`). At the end the
+stored documents are counted: figures are durable messages, not sent ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from bench import scenarios
+from bench.common import percentiles, report, saturation_notes
+from bench.deployment import Deployment
+from bench.loads import http_batches
+from bench.procs import Workdir
+from bench.profile import Profiler, format_summary
+from bench.workers import run_workers, split
+
+POINTS = 3  # data points per message (reading() in bench.loads)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--duration", type=float, default=10.0, help="seconds per transport (default 10)")
+    p.add_argument("--devices", type=int, default=200, help="devices (default 200)")
+    p.add_argument("--inflight", type=int, default=2, help="unacknowledged messages per device (default 2)")
+    p.add_argument("--clients", type=int, default=2, help="load-generator processes (default 2)")
+    p.add_argument("--http-devices", type=int, default=20, help="devices for the HTTP batch row (0: skip)")
+    p.add_argument("--batch", type=int, default=50, help="measurements per HTTP batch (default 50)")
+    p.add_argument("--profile", action="store_true", help="py-spy the server during the Socket.IO row")
+
+
+def run(args: argparse.Namespace) -> dict:
+    rows, notes, profiles = [], [], {}
+    with Workdir(keep=args.keep) as wd:
+        dep = Deployment(wd)
+        try:
+            patients = dep.users("pat", "patient", args.devices)
+            devices = dep.provision(patients)
+            auth = lambda i: ({"device_id": devices[i][0], "token": devices[i][1]}, patients[i])  # noqa: E731
+            prof = None
+            if args.profile:  # the server, and the database beside it (SecantusDB is Python too)
+                db_prof = Profiler(dep.embedded.proc.pid, args.duration, wd.path / "db.pyspy.txt")
+                prof = Profiler(dep.servers[0].pid, args.duration, wd.path / "ingest.pyspy.txt",
+                                also=[db_prof])
+            before = dep.db["vitals"].estimated_document_count()
+            row, n = scenarios.ingest(dep.urls, wd.secret, devices=args.devices, inflight=args.inflight,
+                                      clients=args.clients, duration=args.duration, watch=dep.watch(),
+                                      device_auth=auth, namespace="/devices", payload="device", profile=prof)
+            stored = dep.db["vitals"].count_documents({}) - before
+            rows.append(_row("socket.io vitals:send", row, stored, args.duration))
+            notes += n
+            if prof:
+                profiles["server"] = prof.summary()
+                profiles["db"] = db_prof.summary()
+                print(format_summary("server during socket.io ingest", profiles["server"]))
+                print(format_summary("SecantusDB during socket.io ingest", profiles["db"]))
+            if args.http_devices:
+                rows.append(_http(dep, devices[:args.http_devices], args, notes))
+        finally:
+            dep.close()
+    best = rows[0]
+    targets = [
+        {"what": "durable ingest, messages/s", "target": ">= 8,000", "measured": f"{best['stored_per_s']:,.0f}",
+         "met": best["stored_per_s"] >= 8000},
+        {"what": "durable ingest, data points/s", "target": ">= 24,000", "measured": f"{best['points_per_s']:,.0f}",
+         "met": best["points_per_s"] >= 24000},
+        {"what": "ack latency p99", "target": "<= 50 ms", "measured": f"{best['ack_p99_ms']} ms",
+         "met": (best["ack_p99_ms"] or 1e9) <= 50},
+    ]
+    cols = ["transport", "messages_per_s", "stored_per_s", "points_per_s", "ack_p50_ms", "ack_p95_ms", "ack_p99_ms",
+            "server_cpu_pct", "db_cpu_pct", "server_rss_mib", "client_cpu_max_pct", "machine_cpu_pct", "errors"]
+    params = {k: v for k, v in vars(args).items() if k != "module"}
+    return report("ingest", rows, params=params, notes=notes, columns=cols, targets=targets,
+                  extra={"profiles": profiles})
+
+
+def _row(transport: str, row: dict, stored: int, duration: float) -> dict:
+    wall = duration
+    return {"transport": transport, "messages_per_s": row["events_per_s"],
+            "stored_per_s": round(stored / wall, 1), "points_per_s": round(stored * POINTS / wall, 1),
+            "ack_p50_ms": row["ack_p50_ms"], "ack_p95_ms": row["ack_p95_ms"], "ack_p99_ms": row["ack_p99_ms"],
+            "server_cpu_pct": row.get("server-0_cpu_pct", row["server_cpu_pct"]), "db_cpu_pct": row.get("db_cpu_pct"),
+            "server_rss_mib": row["server_rss_mib"], "client_cpu_max_pct": row["client_cpu_max_pct"],
+            "machine_cpu_pct": row["machine_cpu_pct"], "errors": row["errors"]}
+
+
+def _http(dep: Deployment, devices: list, args, notes: list) -> dict:
+    before = dep.db["vitals"].estimated_document_count()
+    configs = [{"url": dep.urls[0], "batch": args.batch, "worker": w,
+                "devices": [{"token": t} for _, t in devices[sum(split(len(devices), args.clients)[:w]):][:n]]}
+               for w, n in enumerate(split(len(devices), args.clients)) if n]
+    results, cpu, _ = run_workers(http_batches, configs, duration=args.duration, watch=dep.watch())
+    stored = dep.db["vitals"].count_documents({}) - before
+    acked = sum(r["acked"] for r in results)
+    lat = percentiles([x for r in results for x in r["latency_ms"]])
+    client = [r["client_cpu_pct"] for r in results]
+    notes += [f"http: {x}" for x in saturation_notes(client, cpu["machine_cpu_pct"])]
+    first = next((r["first_error"] for r in results if r.get("first_error")), None)
+    if first:
+        notes.append(f"http: first refused batch: {first}")
+    return {"transport": f"http batch x{args.batch} (latency per batch)",
+            "messages_per_s": round(acked / cpu["wall_s"], 1), "stored_per_s": round(stored / cpu["wall_s"], 1),
+            "points_per_s": round(stored * POINTS / cpu["wall_s"], 1),
+            **{f"ack_{k}_ms": v for k, v in lat.items()},
+            "server_cpu_pct": cpu["server-0_cpu_pct"], "db_cpu_pct": cpu["db_cpu_pct"],
+            "server_rss_mib": cpu["server-0_rss_mib"], "client_cpu_max_pct": max(client),
+            "machine_cpu_pct": cpu["machine_cpu_pct"], "errors": sum(r["errors"] + r["lost"] for r in results)}
