@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from handlers import (
+    access,
     alerts,
     auth,
     care_units,
@@ -16,12 +17,14 @@ from handlers import (
     health,
     lorawan,
     notifications,
+    prescriptions,
+    records,
     users,
     vitals,
 )
 
-MODULES = (health, auth, users, notifications, devices, device_socket, device_ws, device_http, lorawan, vitals,
-           fhir, alerts, care_units)
+MODULES = (health, auth, users, notifications, access, prescriptions, records, devices, device_socket, device_ws,
+           device_http, lorawan, vitals, fhir, alerts, care_units)
 
 
 def register_all(app: web.Application) -> None:

@@ -3,7 +3,8 @@
 REST is admin-only for changes; a staff member lists their own units and reads a unit's
 summary. `unit:watch` puts a staff member's socket in `unit:<id>` (alert events and the
 periodic `unit:summary`) and answers with the current summary; removing a staff member
-takes their sockets out of the room at once.
+takes their sockets out of the room at once, and out of `patient:<id>` of the unit's
+patients they no longer have another right to.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ from aiohttp import web
 
 from models.alerts import MemberIn, UnitIn, UnitWatchIn
 from models.errors import Forbidden
+from rooms.access import may_access
 from rooms.names import unit_room, user_room
+from rooms.watch import evict
 from server import events
 from server.auth_service import Identity
 from server.care_units import public
-from server.keys import ALERT_ENGINE, CARE_UNITS, CLOCK, SIO
+from server.keys import ALERT_ENGINE, CARE_UNITS, CLOCK, DB, SIO
 from server.middleware import authenticated, json_response, read_body
 from server.sockets import on
 
@@ -59,6 +62,15 @@ async def _leave_unit_room(app: web.Application, unit_id: str, user_id: str) -> 
         await sio.leave_room(sid, unit_room(unit_id))
 
 
+async def _evict_unless_allowed(app: web.Application, staff_ids: list[str], patient_ids: list[str]) -> None:
+    """A staff member who lost their only right to a patient (the unit) leaves `patient:<id>` now."""
+    for staff_id in staff_ids:
+        identity = Identity(staff_id, "doctor", "", "", 0)
+        for pid in patient_ids:
+            if not await may_access(app[DB], app[CLOCK], identity, pid, "vitals"):
+                await evict(app[SIO], staff_id, pid)
+
+
 @authenticated("admin")
 async def add_staff(request: web.Request, identity: Identity) -> web.Response:
     body = await read_body(request, MemberIn)
@@ -71,6 +83,7 @@ async def remove_staff(request: web.Request, identity: Identity) -> web.Response
     unit_id, user_id = request.match_info["unit_id"], request.match_info["user_id"]
     doc = await request.app[CARE_UNITS].remove_staff(unit_id, user_id)
     await _leave_unit_room(request.app, unit_id, user_id)
+    await _evict_unless_allowed(request.app, [user_id], doc["patient_ids"])
     return json_response(public(doc))
 
 
@@ -83,8 +96,9 @@ async def add_patient(request: web.Request, identity: Identity) -> web.Response:
 
 @authenticated("admin")
 async def remove_patient(request: web.Request, identity: Identity) -> web.Response:
-    doc = await request.app[CARE_UNITS].remove_patient(request.match_info["unit_id"],
-                                                       request.match_info["patient_id"])
+    pid = request.match_info["patient_id"]
+    doc = await request.app[CARE_UNITS].remove_patient(request.match_info["unit_id"], pid)
+    await _evict_unless_allowed(request.app, doc["staff_ids"], [pid])
     return json_response(public(doc))
 
 

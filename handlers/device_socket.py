@@ -21,6 +21,7 @@ from models.devices import CommandAckIn, DeviceAlertIn, HeartbeatIn
 from models.errors import DomainError, Unauthorized
 from models.vitals import Rejected
 from server import events
+from server.device_frames import submit_frame
 from server.keys import DEVICE_LINKS, DEVICES, INGEST, SIO
 from server.logs import request_id
 from server.sockets import fail, ok
@@ -88,7 +89,7 @@ def register(app: web.Application) -> None:
 
     @device_on(events.VITALS_SEND, None)
     async def vitals_send(sid: str, device: dict, payload: Any) -> dict:
-        result = await app[INGEST].submit(device, payload, "socketio")
+        result = await submit_frame(app[INGEST], device, payload, "socketio")
         if result["status"] == "rejected":
             raise Rejected(result["reason"], code="rejected", details=result.get("details"))
         return result

@@ -20,12 +20,12 @@ from collections import defaultdict
 from typing import Any
 
 from aiohttp import web
-from pymongo import IndexModel
+from pymongo import IndexModel, ReplaceOne
 
 from server import rule_state
 from server.alert_config import AlertConfig
 from server.alert_notify import AlertDispatch
-from server.alert_rules import NEWS2_LEVEL, NEWS2_RULE, Rule
+from server.alert_rules import NEWS2_LEVEL, NEWS2_RULE, Rule, effective_rules
 from server.alerts import Alerts
 from server.device_alerts import DeviceAlerts
 from server.escalation import Escalation
@@ -70,12 +70,13 @@ class AlertEngine:
             await self.devices.data_resumed(messages)
 
     async def _patient(self, patient_id: str, msgs: list[dict]) -> None:
-        rules = [*await self.config.rules_for(patient_id), NEWS2_RULE]
+        config = await self.config.get(patient_id)
+        scale = config.get("spo2_scale", 1)
+        rules = [*effective_rules(config.get("overrides"), scale), NEWS2_RULE]
         stored = {d["key"]: d["state"] for d in
                   await self.db[STATES].find({"patient_id": patient_id}).to_list(None)}
         states: dict[str, Any] = dict(stored)
         inputs = await self.news2.inputs(patient_id)
-        scale = await self.config.spo2_scale(patient_id)
         by_kind: dict[str, list[Rule]] = defaultdict(list)
         for rule in rules:
             by_kind[rule.kind].append(rule)
@@ -100,11 +101,12 @@ class AlertEngine:
                 await self._apply(patient_id, NEWS2_RULE, tr, result["score"], "news2", data)
         if result is not None:
             await self.news2.store(patient_id, result)
-        for key, state in states.items():
-            if stored.get(key) != state:
-                await self.db[STATES].replace_one(
-                    {"_id": f"{patient_id}:{key}"}, {"_id": f"{patient_id}:{key}", "patient_id": patient_id,
-                                                     "key": key, "state": state}, upsert=True)
+        writes = [ReplaceOne({"_id": f"{patient_id}:{key}"},
+                             {"_id": f"{patient_id}:{key}", "patient_id": patient_id, "key": key, "state": state},
+                             upsert=True)
+                  for key, state in states.items() if stored.get(key) != state]
+        if writes:
+            await self.db[STATES].bulk_write(writes, ordered=False)
 
     async def _apply(self, patient_id: str, rule: Rule, tr: rule_state.Transition, value: Any, kind: str,
                      data: dict) -> None:

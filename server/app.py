@@ -16,8 +16,10 @@ from aiohttp import web
 
 import handlers
 from rooms import access
+from server.access_requests import AccessRequests
 from server.alert_engine import AlertEngine
 from server.alerts import Alerts
+from server.audit import Audit
 from server.auth_service import AuthService
 from server.care_units import CareUnits
 from server.clock import Clock
@@ -26,9 +28,12 @@ from server.device_links import DeviceLinks
 from server.devices import Devices
 from server.escalation import alert_tasks_ctx
 from server.ingest import Ingest, ingest_ctx
+from server.inventory import Inventory
 from server.keys import (
+    ACCESS,
     ALERT_ENGINE,
     ALERTS,
+    AUDIT,
     AUTH,
     CARE_UNITS,
     CLOCK,
@@ -36,7 +41,11 @@ from server.keys import (
     DEVICE_LINKS,
     DEVICES,
     INGEST,
+    INVENTORY,
+    MQTT_BRIDGE,
     NOTIFIER,
+    PRESCRIPTIONS,
+    RECORDS,
     SETTINGS,
     SIO,
     SOCKET_AUTH,
@@ -45,6 +54,8 @@ from server.keys import (
 )
 from server.middleware import error_middleware
 from server.notifier import Notifier
+from server.prescriptions import Prescriptions
+from server.records import Records
 from server.settings import Settings
 from server.socket_auth import SocketAuth
 from server.sockets import create_sio
@@ -62,14 +73,21 @@ async def socket_expiry_ctx(app: web.Application) -> AsyncIterator[None]:
         await task
 
 
+async def grant_sweeper_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Ends expired grants and evicts their doctors from patient rooms (server/access_requests.py)."""
+    task = asyncio.create_task(app[ACCESS].run_sweeper(), name="grant-sweeper")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 async def devices_ctx(app: web.Application) -> AsyncIterator[None]:
     """Retention index, the offline sweeper, and the MQTT bridge when MQTT_URL is set."""
     await app[VITALS_HISTORY].ensure_retention()
     sweeper = asyncio.create_task(app[DEVICE_LINKS].run_sweeper(), name="device-sweeper")
-    bridge = None
-    if app[SETTINGS].mqtt_url:
-        from server.mqtt_bridge import MqttBridge
-        bridge = MqttBridge(app)
+    bridge = app.get(MQTT_BRIDGE)
+    if bridge is not None:
         await bridge.start()
     yield
     if bridge is not None:
@@ -86,6 +104,9 @@ def _iot(app: web.Application, settings: Settings, db: Database, clock: Clock, s
     app[DEVICE_LINKS] = DeviceLinks(db, clock, app[INGEST], sio, settings.device_heartbeat_timeout)
     app[VITALS_HISTORY] = VitalsHistory(db, clock, settings.vitals_retention_days)
     app[INGEST].subscribe(app[VITALS_HISTORY].roll_up)
+    if settings.mqtt_url:
+        from server.mqtt_bridge import MqttBridge
+        app[MQTT_BRIDGE] = MqttBridge(app)
 
 
 def _cors(app: web.Application, settings: Settings) -> None:
@@ -115,6 +136,11 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     app[SOCKET_AUTH] = SocketAuth(sio, app[AUTH], settings, clock)
     app[NOTIFIER] = Notifier(db, sio, clock)
     app[SOCKET_AUTH].join_user = app[NOTIFIER].join_user
+    app[ACCESS] = AccessRequests(db, clock, app[NOTIFIER], sio)
+    app[INVENTORY] = Inventory(db, clock, app[NOTIFIER])
+    app[PRESCRIPTIONS] = Prescriptions(db, clock, app[NOTIFIER], app[INVENTORY])
+    app[AUDIT] = Audit(db, clock)
+    app[RECORDS] = Records(db, clock, app[NOTIFIER], app[AUDIT])
     _iot(app, settings, db, clock, sio)
     app[CARE_UNITS] = CareUnits(db, clock)
     app[ALERTS] = Alerts(db, clock, settings)
@@ -131,4 +157,5 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     app.cleanup_ctx.append(ingest_ctx)
     app.cleanup_ctx.append(devices_ctx)
     app.cleanup_ctx.append(alert_tasks_ctx)
+    app.cleanup_ctx.append(grant_sweeper_ctx)
     return app

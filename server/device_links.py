@@ -17,7 +17,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import socketio
 from pymongo import IndexModel, UpdateOne
@@ -34,6 +34,8 @@ from server.ingest import Ingest
 log = logging.getLogger(__name__)
 COMMANDS, DEVICE_ALERTS = "device_commands", "device_alerts"
 Sender = Callable[[dict], Awaitable[None]]
+LAST_SEEN_EVERY = timedelta(seconds=5)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -55,6 +57,7 @@ class DeviceLinks:
         self.links: dict[str, dict[str, Link]] = {}
         self._last_seen: dict[str, datetime] = {}
         self._online: dict[str, str | None] = {}  # device_id -> patient_id, for the online ones
+        self._persisted: dict[str, datetime] = {}
         db.declare(COMMANDS, IndexModel([("device_id", 1), ("status", 1)]), IndexModel("created_at"))
         db.declare(DEVICE_ALERTS, IndexModel([("device_id", 1), ("received_at", 1)]))
         ingest.subscribe(self._on_readings)
@@ -97,9 +100,14 @@ class DeviceLinks:
         last: dict[str, dict] = {}
         for doc in docs:
             last[doc["device_id"]] = doc
-        await self.db["devices"].bulk_write(
-            [UpdateOne({"_id": d}, {"$set": {"last_seen": doc["received_at"]}}) for d, doc in last.items()],
-            ordered=False)
+        # The stored last_seen is refreshed at most every LAST_SEEN_EVERY per device: one update per
+        # reading would double the database work of ingestion. Presence uses the in-memory time.
+        due = [(d, doc["received_at"]) for d, doc in last.items()
+               if doc["received_at"] - self._persisted.get(d, EPOCH) >= LAST_SEEN_EVERY]
+        if due:
+            await self.db["devices"].bulk_write(
+                [UpdateOne({"_id": d}, {"$set": {"last_seen": at}}) for d, at in due], ordered=False)
+            self._persisted.update(due)
         for device_id, doc in last.items():
             self._last_seen[device_id] = max(self._last_seen.get(device_id, doc["received_at"]), doc["received_at"])
             if device_id not in self._online:
@@ -191,16 +199,16 @@ class DeviceLinks:
                 "$set": {"status": "sent", "sent_at": self.clock.now(), "via": link.kind, "params": params}})
 
     async def command_ack(self, device: dict, command_id: str, ok: bool, result) -> dict:
-        doc = await self.db[COMMANDS].find_one_and_update(
-            {"_id": command_id, "device_id": device["_id"]},
-            {"$set": {"status": "acked" if ok else "failed", "acked_at": self.clock.now(), "result": result}},
-            return_document=True)
+        doc = await self.db[COMMANDS].find_one({"_id": command_id, "device_id": device["_id"]})
         if doc is None:
             raise NotFound("No such command for this device", code="unknown_command")
-        if ok and doc["command"] == "set_interval":
+        if ok and doc["command"] == "set_interval":  # the device's state first, then the command's
             await self.db["devices"].update_one({"_id": device["_id"]},
                                                 {"$set": {"interval_s": doc["params"]["interval_s"]}})
-        return doc
+        return await self.db[COMMANDS].find_one_and_update(
+            {"_id": command_id},
+            {"$set": {"status": "acked" if ok else "failed", "acked_at": self.clock.now(), "result": result}},
+            return_document=True)
 
     async def commands(self, device_id: str) -> list[dict]:
         docs = await self.db[COMMANDS].find({"device_id": device_id}).to_list(None)

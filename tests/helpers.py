@@ -72,3 +72,61 @@ class Recorder:
 
     async def disconnect(self) -> None:
         await self.client.disconnect()
+
+
+class World:
+    """The cast of the care scenarios: tokens and ids by role name."""
+
+    def __init__(self, api) -> None:
+        self.api = api
+        self.ids: dict[str, str] = {}
+        self.tokens: dict[str, str] = {}
+        self.devices: list[Recorder] = []
+
+    async def close(self) -> None:
+        for device in self.devices:
+            if device.client and device.client.connected:
+                await device.client.disconnect()
+
+    async def add(self, name: str, role: str) -> None:
+        user, token = await self.api.user(name, role)
+        self.ids[name], self.tokens[name] = user["id"], token
+
+    async def call(self, who: str | None, method: str, path: str, json=None):
+        return await self.api.call(method, path, self.tokens.get(who) if who else None, json=json)
+
+    async def device(self, who: str, **auth) -> Recorder:
+        """A connected device; without `last_seq` it only gets what happens from now on."""
+        device = await Recorder(self.api, self.tokens[who]).connect(**auth)
+        self.devices.append(device)
+        return device
+
+    async def grant(self, doctor: str, patient: str, scopes=("records", "vitals", "prescriptions"),
+                    days: int = 30) -> dict:
+        status, req = await self.call(doctor, "POST", "/api/access-requests", {
+            "patient_id": self.ids[patient], "reason": "follow-up", "scopes": list(scopes), "duration_days": days})
+        assert status == 201, req
+        status, decided = await self.call(patient, "POST", f"/api/access-requests/{req['id']}/approve")
+        assert status == 200, decided
+        return decided
+
+
+async def world(api) -> World:
+    """A patient (pat), another patient (other), a doctor who will get grants (doc), one who will
+    not (stranger), two pharmacists (ph1, ph2) and an admin."""
+    w = World(api)
+    for name, role in (("pat", "patient"), ("other", "patient"), ("doc", "doctor"), ("stranger", "doctor"),
+                       ("ph1", "pharmacist"), ("ph2", "pharmacist"), ("admin", "admin")):
+        await w.add(name, role)
+    return w
+
+
+async def settle(sio, devices: dict[str, Recorder], ids: dict[str, str]) -> None:
+    """Wait until every device has received everything emitted to it so far: a marker sent to
+    each user's room after the fact arrives after all earlier events on the same socket."""
+    from rooms.names import user_room
+    marker = f"m{id(devices)}-{len(devices)}-{sum(len(d.events) for d in devices.values())}"
+    for name in devices:
+        await sio.emit("test:marker", {"m": marker}, room=user_room(ids[name]))
+    for device in devices.values():
+        await until(lambda d=device: any(e == "test:marker" and x["m"] == marker for e, x in d.events))

@@ -78,3 +78,8 @@ async def test_unassigned_device_readings_are_rejected(api):
     dev = await provision(api, p["admin"], None)
     status, body = await api.call("POST", "/api/iot/data", dev["token"], json={"seq": 1, "readings": {"spo2": 97}})
     assert status == 422 and body["error"]["code"] == "unassigned_device"
+
+
+async def test_lorawan_webhooks_are_off_without_a_secret(api):
+    status, err = await api.call("POST", "/api/iot/lorawan/tts", json={}, headers={"X-Webhook-Secret": "x" * 20})
+    assert status == 503 and err["error"]["code"] == "lorawan_disabled"

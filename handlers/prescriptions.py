@@ -1,0 +1,67 @@
+"""Prescriptions over REST and sockets, and the pharmacy stock (REST)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from models.care import PrescriptionIn, PrescriptionQuery, RestockIn, StatusEventIn, StatusIn
+from models.common import parse
+from models.errors import Forbidden
+from server import events
+from server.auth_service import Identity
+from server.keys import CLOCK, INVENTORY, PRESCRIPTIONS, SIO
+from server.middleware import authenticated, json_response, read_body
+from server.sockets import on
+
+CARE_ROLES = ("patient", "doctor", "pharmacist")
+
+
+@authenticated("doctor")
+async def create(request: web.Request, identity: Identity) -> web.Response:
+    body = await read_body(request, PrescriptionIn)
+    return json_response(await request.app[PRESCRIPTIONS].create(identity, body), status=201)
+
+
+@authenticated(*CARE_ROLES)
+async def list_prescriptions(request: web.Request, identity: Identity) -> web.Response:
+    query = parse(PrescriptionQuery, dict(request.query))
+    return json_response(await request.app[PRESCRIPTIONS].list(identity, query))
+
+
+@authenticated(*CARE_ROLES)
+async def get(request: web.Request, identity: Identity) -> web.Response:
+    return json_response(await request.app[PRESCRIPTIONS].get(identity, request.match_info["id"]))
+
+
+@authenticated("doctor", "pharmacist")
+async def set_status(request: web.Request, identity: Identity) -> web.Response:
+    body = await read_body(request, StatusIn)
+    return json_response(await request.app[PRESCRIPTIONS].set_status(
+        identity, request.match_info["id"], body.status, body.reason))
+
+
+@authenticated("pharmacist")
+async def list_stock(request: web.Request, identity: Identity) -> web.Response:
+    return json_response(await request.app[INVENTORY].list())
+
+
+@authenticated("pharmacist")
+async def restock(request: web.Request, identity: Identity) -> web.Response:
+    body = await read_body(request, RestockIn)
+    return json_response(await request.app[INVENTORY].restock(body.name, body.quantity, body.threshold))
+
+
+def register(app: web.Application) -> None:
+    app.router.add_get("/api/prescriptions", list_prescriptions)
+    app.router.add_post("/api/prescriptions", create)
+    app.router.add_get("/api/prescriptions/{id}", get)
+    app.router.add_post("/api/prescriptions/{id}/status", set_status)
+    app.router.add_get("/api/inventory", list_stock)
+    app.router.add_post("/api/inventory", restock)
+    prescriptions = app[PRESCRIPTIONS]
+
+    @on(app[SIO], events.PRESCRIPTION_SET_STATUS, StatusEventIn, app[CLOCK])
+    async def on_set_status(sid: str, identity: Identity, payload: StatusEventIn) -> dict:
+        if identity.role not in ("doctor", "pharmacist"):
+            raise Forbidden("This action is for: doctor, pharmacist", code="role_forbidden")
+        return await prescriptions.set_status(identity, payload.id, payload.status, payload.reason)
