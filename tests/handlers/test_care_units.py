@@ -90,8 +90,10 @@ async def test_unit_staff_watch_vitals_without_grant_until_removed(api, app):
     ward = await Recorder(api, people["ward"][1]).connect()
     ack = await ward.call("vitals:watch", {"patient_id": pid})
     assert ack["ok"], ack
-    refused = await (await Recorder(api, people["stranger"][1]).connect()).call("vitals:watch", {"patient_id": pid})
+    stranger = await Recorder(api, people["stranger"][1]).connect()
+    refused = await stranger.call("vitals:watch", {"patient_id": pid})
     assert not refused["ok"]
+    await stranger.disconnect()
     await feed(app, people["device"], NORMAL)
     await until(lambda: len(ward.of("vitals:new")) == 1)
     status, _ = await api.call("DELETE", f"/api/care-units/{unit_id}/patients/{pid}", people["admin"][1])
