@@ -24,7 +24,7 @@ from server import events
 from server.device_frames import submit_frame
 from server.keys import DEVICE_LINKS, DEVICES, INGEST, SIO
 from server.logs import request_id
-from server.sockets import fail, ok
+from server.sockets import acked
 
 log = logging.getLogger(__name__)
 NS = events.DEVICES_NAMESPACE
@@ -38,21 +38,20 @@ def register(app: web.Application) -> None:
             @functools.wraps(fn)
             async def handler(sid: str, data: Any = None) -> dict:
                 request_id.set(f"dev:{sid[:8]}")
-                try:
+
+                async def run() -> Any:
                     session = await sio.get_session(sid, namespace=NS)
                     if "device_id" not in session:
                         raise Unauthorized("This socket is not authenticated", code="token_missing")
                     device = await app[DEVICES].current(session["device_id"])
                     payload = parse(model, data) if model is not None else data
-                    return ok(await fn(sid, device, payload))
-                except DomainError as exc:
+                    return await fn(sid, device, payload)
+
+                async def cut_off_revoked(exc: DomainError) -> None:
                     if exc.code == "token_revoked":
                         await sio.disconnect(sid, namespace=NS)
-                    return fail(exc)
-                except Exception:
-                    log.exception("device event %s failed", name)
-                    return {"ok": False, "error": {"code": "internal", "message": "Internal server error",
-                                                   "details": None}}
+
+                return await acked(name, run, cut_off_revoked)
             sio.on(name, handler=handler, namespace=NS)
             return fn
         return wrap

@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any
 
 import aiohttp_cors
 from aiohttp import web
@@ -65,21 +66,17 @@ from server.vitals_history import VitalsHistory
 log = logging.getLogger(__name__)
 
 
-async def socket_expiry_ctx(app: web.Application) -> AsyncIterator[None]:
-    task = asyncio.create_task(app[SOCKET_AUTH].run_expiry(), name="socket-expiry")
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+def background(name: str, runner: Callable[[web.Application], Coroutine[Any, Any, None]]):
+    """A cleanup_ctx that runs `runner(app)` as a task for the app's life and cancels it on exit."""
 
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(runner(app), name=name)
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
-async def grant_sweeper_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Ends expired grants and evicts their doctors from patient rooms (server/access_requests.py)."""
-    task = asyncio.create_task(app[ACCESS].run_sweeper(), name="grant-sweeper")
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    return ctx
 
 
 async def devices_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -153,9 +150,10 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     _cors(app, settings)
 
     app.cleanup_ctx.append(database_ctx)
-    app.cleanup_ctx.append(socket_expiry_ctx)
+    app.cleanup_ctx.append(background("socket-expiry", lambda app: app[SOCKET_AUTH].run_expiry()))
     app.cleanup_ctx.append(ingest_ctx)
     app.cleanup_ctx.append(devices_ctx)
     app.cleanup_ctx.append(alert_tasks_ctx)
-    app.cleanup_ctx.append(grant_sweeper_ctx)
+    # Ends expired grants and evicts their doctors from patient rooms (server/access_requests.py).
+    app.cleanup_ctx.append(background("grant-sweeper", lambda app: app[ACCESS].run_sweeper()))
     return app

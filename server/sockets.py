@@ -61,6 +61,24 @@ def fail(exc: DomainError) -> dict:
     return {"ok": False, "error": exc.to_body()}
 
 
+INTERNAL = {"ok": False, "error": {"code": "internal", "message": "Internal server error", "details": None}}
+
+
+async def acked(name: str, run: Callable[[], Awaitable[Any]],
+                on_refused: Callable[[DomainError], Awaitable[None]] | None = None) -> dict:
+    """Run one event and answer with the envelope: the one place socket errors are translated."""
+    try:
+        return ok(await run())
+    except DomainError as exc:
+        log.info("event %s refused: %s", name, exc.code)
+        if on_refused is not None:
+            await on_refused(exc)
+        return fail(exc)
+    except Exception:
+        log.exception("event %s failed", name)
+        return INTERNAL
+
+
 def on(sio: socketio.AsyncServer, name: str, model: type[BaseModel] | None, clock: Clock,
        namespace: str = "/", allow_expired: bool = False) -> Callable[[EventHandler], EventHandler]:
     """Register `fn` for event `name`, with payload validation and the ack envelope."""
@@ -69,7 +87,8 @@ def on(sio: socketio.AsyncServer, name: str, model: type[BaseModel] | None, cloc
         @functools.wraps(fn)
         async def handler(sid: str, data: Any = None) -> dict:
             request_id.set(f"sio:{sid[:8]}")
-            try:
+
+            async def run() -> Any:
                 session = await sio.get_session(sid, namespace=namespace)
                 identity: Identity | None = session.get("identity")
                 if identity is None:
@@ -77,14 +96,9 @@ def on(sio: socketio.AsyncServer, name: str, model: type[BaseModel] | None, cloc
                 if not allow_expired and identity.exp <= clock.timestamp():
                     raise Unauthorized("The token has expired: send auth:refresh", code="token_expired")
                 payload = parse(model, data) if model is not None else data
-                return ok(await fn(sid, identity, payload))
-            except DomainError as exc:
-                log.info("event %s refused: %s", name, exc.code)
-                return fail(exc)
-            except Exception:
-                log.exception("event %s failed", name)
-                return {"ok": False, "error": {"code": "internal", "message": "Internal server error",
-                                               "details": None}}
+                return await fn(sid, identity, payload)
+
+            return await acked(name, run)
 
         sio.on(name, handler=handler, namespace=namespace)
         return fn

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from models.common import new_id
 from rooms.access import GRANTS
 from server.keys import CARE_UNITS, CLOCK, DB, INGEST
 
 _seq = itertools.count(1)
+# The ward's FakeClock starts here; tests move it forward by hand.
+START = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+
+
+def alerting_settings(settings, **extra):
+    """Long-lived tokens (the FakeClock jumps minutes ahead) and no background tick: tests drive passes."""
+    return dataclasses.replace(settings, access_token_ttl=7 * 86400, refresh_token_ttl=30 * 86400,
+                               alert_tick_s=3600.0, **extra)
 NORMAL = {"heart_rate": 72, "spo2": 97, "temperature": 36.8, "respiratory_rate": 16, "systolic": 122}
 
 

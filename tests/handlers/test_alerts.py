@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import dataclasses
-from datetime import UTC, datetime
-
 import pytest
 
 from server.clock import FakeClock
-from tests.alerting import NORMAL, cast, feed
+from tests.alerting import NORMAL, START, alerting_settings, cast, feed
 
 
 @pytest.fixture
 def clock():
-    return FakeClock(datetime(2026, 3, 1, 8, 0, tzinfo=UTC))
+    return FakeClock(START)
 
 
 @pytest.fixture
 def settings(settings):
-    return dataclasses.replace(settings, access_token_ttl=7 * 86400, refresh_token_ttl=30 * 86400,
-                               alert_tick_s=3600.0)
+    return alerting_settings(settings)
 
 
 async def test_lists_and_filters_show_only_visible_patients(api, app):

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-from datetime import UTC, datetime
 
 import pytest
 
@@ -12,19 +10,18 @@ from rooms.access import may_access
 from server.auth_service import Identity
 from server.clock import FakeClock
 from server.keys import ALERT_ENGINE, CLOCK, DB
-from tests.alerting import NORMAL, cast, feed
+from tests.alerting import NORMAL, START, alerting_settings, cast, feed
 from tests.helpers import Recorder, until
 
 
 @pytest.fixture
 def clock():
-    return FakeClock(datetime(2026, 3, 1, 8, 0, tzinfo=UTC))
+    return FakeClock(START)
 
 
 @pytest.fixture
 def settings(settings):
-    return dataclasses.replace(settings, access_token_ttl=7 * 86400, refresh_token_ttl=30 * 86400,
-                               alert_tick_s=3600.0)
+    return alerting_settings(settings)
 
 
 def who(user: dict, role: str = "doctor") -> Identity:

@@ -3,27 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-from datetime import UTC, datetime
 
 import pytest
 
 from server.clock import FakeClock
 from server.keys import ALERT_ENGINE, ALERTS
-from tests.alerting import NORMAL, add_device, alerts_of, cast, feed
+from tests.alerting import NORMAL, START, add_device, alerting_settings, alerts_of, cast, feed
 from tests.helpers import Recorder, until
 
 
 @pytest.fixture
 def clock():
-    return FakeClock(datetime(2026, 3, 1, 8, 0, tzinfo=UTC))
+    return FakeClock(START)
 
 
 @pytest.fixture
 def settings(settings):
-    # Long-lived tokens (the FakeClock jumps minutes ahead) and no background tick: tests drive passes.
-    return dataclasses.replace(settings, access_token_ttl=7 * 86400, refresh_token_ttl=30 * 86400,
-                               alert_tick_s=3600.0)
+    return alerting_settings(settings)
 
 
 async def listen(api, people, *names):

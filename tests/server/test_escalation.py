@@ -4,15 +4,14 @@ surviving a restart, and exactly once with two server instances sharing the data
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from server.app import create_app
 from server.clock import FakeClock
 from server.keys import ALERT_ENGINE, ALERTS
-from tests.alerting import cast, feed
+from tests.alerting import START, alerting_settings, cast, feed
 from tests.helpers import Recorder, until
 
 SPO2_CRITICAL = {"heart_rate": 72, "spo2": 88, "temperature": 36.8}
@@ -20,13 +19,12 @@ SPO2_CRITICAL = {"heart_rate": 72, "spo2": 88, "temperature": 36.8}
 
 @pytest.fixture
 def clock():
-    return FakeClock(datetime(2026, 3, 1, 8, 0, tzinfo=UTC))
+    return FakeClock(START)
 
 
 @pytest.fixture
 def settings(settings):
-    return dataclasses.replace(settings, access_token_ttl=7 * 86400, refresh_token_ttl=30 * 86400,
-                               alert_tick_s=3600.0, alert_escalation_critical_s=300,
+    return alerting_settings(settings, alert_escalation_critical_s=300,
                                alert_escalation_emergency_s=60, alert_escalation_min_repeat_s=120)
 
 
