@@ -6,11 +6,15 @@ may read them. The document `alert_configs/{patient_id}` holds `overrides`
 max_gap_s?}}`, None removes an override) and `spo2_scale` (2 for hypercapnic respiratory
 failure, as recorded by the clinician). Each change appends `{before, after, by, at}` to
 `alert_config_audit`; the audit is never rewritten.
+
+The engine reads a patient's configuration at every batch, so it is cached for CACHE_S: a
+change made in this process applies at once, one made in another process within CACHE_S.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from pymongo import IndexModel
@@ -24,15 +28,22 @@ from server.db import Database
 log = logging.getLogger(__name__)
 
 CONFIGS, AUDIT = "alert_configs", "alert_config_audit"
+CACHE_S = 5.0
 
 
 class AlertConfig:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db, self.clock = db, clock
         db.declare(AUDIT, IndexModel([("patient_id", 1), ("at", -1)]))
+        self._cache: dict[str, tuple[float, dict[str, Any] | None]] = {}
 
     async def get(self, patient_id: str) -> dict[str, Any]:
-        doc = await self.db[CONFIGS].find_one({"_id": patient_id})
+        cached = self._cache.get(patient_id)
+        if cached is not None and time.monotonic() - cached[0] < CACHE_S:
+            doc = cached[1]
+        else:
+            doc = await self.db[CONFIGS].find_one({"_id": patient_id})
+            self._cache[patient_id] = (time.monotonic(), doc)
         return doc or {"_id": patient_id, "overrides": {}, "spo2_scale": 1, "updated_by": None, "updated_at": None}
 
     async def rules_for(self, patient_id: str) -> list[Rule]:
@@ -65,6 +76,7 @@ class AlertConfig:
                  "spo2_scale": spo2_scale if spo2_scale is not None else before.get("spo2_scale", 1),
                  "updated_by": actor_id, "updated_at": self.clock.now()}
         await self.db[CONFIGS].replace_one({"_id": patient_id}, after, upsert=True)
+        self._cache.pop(patient_id, None)
         # The audit is written after the change; a crash in between loses one audit line, never a change
         # without one being attempted. Both carry the same timestamp for matching.
         await self.db[AUDIT].insert_one({

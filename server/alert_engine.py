@@ -2,11 +2,13 @@
 
 Ingest calls `on_messages(messages)` after each durable group commit. Per patient, the
 engine loads the effective rules (defaults + overrides), their persisted states
-(`alert_states`, so a restart or another process continues where this one stopped), runs
-every message through `rule_state.step` in time order, recomputes NEWS2 after each message,
-stores the states and the latest NEWS2, and turns transitions into alert upserts and
-notifications. A reading's time is the device's `ts` unless Ingest flagged the device clock
-as suspect, then the server's `received_at`.
+(`alert_states/{patient_id}`, so a restart or another process continues where this one
+stopped; cached here while this process feeds the patient), runs every message through
+`rule_state.step` in time order, recomputes NEWS2 after each message, stages the changed
+states and the latest NEWS2 behind the acknowledgement (server.write_behind), and turns
+transitions into alert upserts and notifications, which are written at once. A reading's
+time is the device's `ts` unless Ingest flagged the device clock as suspect, then the
+server's `received_at`.
 
 One asyncio.Lock serialises batches in this process; across processes a patient's device
 normally talks to one process, and the alert itself is protected by the unique index.
@@ -16,11 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import defaultdict
 from typing import Any
 
 from aiohttp import web
-from pymongo import IndexModel, ReplaceOne
 
 from server import rule_state
 from server.alert_config import AlertConfig
@@ -29,13 +31,16 @@ from server.alert_rules import NEWS2_LEVEL, NEWS2_RULE, Rule, effective_rules
 from server.alerts import Alerts
 from server.device_alerts import DeviceAlerts
 from server.escalation import Escalation
-from server.keys import CLOCK, DB, SETTINGS
+from server.keys import CLOCK, DB, INGEST, SETTINGS, WRITE_BEHIND
 from server.news2_service import News2Service
 from server.unit_summary import UnitSummaries
 
 log = logging.getLogger(__name__)
 
 STATES = "alert_states"
+# A patient's cached rule states are re-read after this long without a batch here: another
+# process may have fed the patient meanwhile (its device reconnected elsewhere).
+STATE_CACHE_S = 30.0
 
 
 def reading_time(msg: dict):
@@ -46,13 +51,15 @@ class AlertEngine:
     def __init__(self, app: web.Application, alerts: Alerts) -> None:
         self.app, self.db, self.clock = app, app[DB], app[CLOCK]
         self.alerts = alerts
+        self.derived = app[WRITE_BEHIND]
         self.config = AlertConfig(self.db, self.clock)
-        self.news2 = News2Service(self.db, self.clock, self.config, app[SETTINGS].news2_window_s)
+        self.news2 = News2Service(self.db, self.clock, self.config, self.derived, app[INGEST].latest,
+                                  app[SETTINGS].news2_window_s)
         self.dispatch = AlertDispatch(app)
         self.devices = DeviceAlerts(app, alerts, self.dispatch)
         self.escalation = Escalation(alerts, self.dispatch, self.clock, app[SETTINGS])
         self.units = UnitSummaries(app, alerts)
-        self.db.declare(STATES, IndexModel("patient_id"))
+        self._states: dict[str, tuple[float, dict[str, Any]]] = {}
         self._lock = asyncio.Lock()
         self.raised = 0  # alerts raised by this process (the long-run check counts them)
 
@@ -73,8 +80,7 @@ class AlertEngine:
         config = await self.config.get(patient_id)
         scale = config.get("spo2_scale", 1)
         rules = [*effective_rules(config.get("overrides"), scale), NEWS2_RULE]
-        stored = {d["key"]: d["state"] for d in
-                  await self.db[STATES].find({"patient_id": patient_id}).to_list(None)}
+        stored = await self._stored_states(patient_id)
         states: dict[str, Any] = dict(stored)
         inputs = await self.news2.inputs(patient_id)
         by_kind: dict[str, list[Rule]] = defaultdict(list)
@@ -101,12 +107,17 @@ class AlertEngine:
                 await self._apply(patient_id, NEWS2_RULE, tr, result["score"], "news2", data)
         if result is not None:
             await self.news2.store(patient_id, result)
-        writes = [ReplaceOne({"_id": f"{patient_id}:{key}"},
-                             {"_id": f"{patient_id}:{key}", "patient_id": patient_id, "key": key, "state": state},
-                             upsert=True)
-                  for key, state in states.items() if stored.get(key) != state]
-        if writes:
-            await self.db[STATES].bulk_write(writes, ordered=False)
+        changed = {f"states.{key}": state for key, state in states.items() if stored.get(key) != state}
+        if changed:
+            self.derived.stage(STATES, patient_id, {"$set": changed})
+        self._states[patient_id] = (time.monotonic(), states)
+
+    async def _stored_states(self, patient_id: str) -> dict[str, Any]:
+        cached = self._states.get(patient_id)
+        if cached is not None and time.monotonic() - cached[0] < STATE_CACHE_S:
+            return cached[1]
+        doc = self.derived.overlay(STATES, patient_id, await self.db[STATES].find_one({"_id": patient_id}))
+        return dict((doc or {}).get("states") or {})
 
     async def _apply(self, patient_id: str, rule: Rule, tr: rule_state.Transition, value: Any, kind: str,
                      data: dict) -> None:
@@ -125,7 +136,12 @@ class AlertEngine:
 
     async def reset_rule(self, patient_id: str, key: str) -> None:
         """After a manual clear the breach must persist again before the alert returns."""
-        await self.db[STATES].delete_one({"_id": f"{patient_id}:{key}"})
+        async with self._lock:
+            cached = self._states.get(patient_id)
+            if cached is not None:
+                cached[1].pop(key, None)
+            self.derived.stage(STATES, patient_id, {"$unset": {f"states.{key}": ""}})
+        await self.derived.flush()
 
     async def on_device_event(self, event: dict) -> None:
         async with self._lock:

@@ -52,6 +52,7 @@ from server.keys import (
     SOCKET_AUTH,
     USERS,
     VITALS_HISTORY,
+    WRITE_BEHIND,
 )
 from server.middleware import error_middleware
 from server.notifier import Notifier
@@ -62,6 +63,7 @@ from server.socket_auth import SocketAuth
 from server.sockets import create_sio
 from server.users import Users
 from server.vitals_history import VitalsHistory
+from server.write_behind import WriteBehind
 
 log = logging.getLogger(__name__)
 
@@ -94,12 +96,24 @@ async def devices_ctx(app: web.Application) -> AsyncIterator[None]:
         await sweeper
 
 
+async def write_behind_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Derived state (latest values, rollups, rule states, NEWS2) flushed periodically and at exit."""
+    derived = app[WRITE_BEHIND]
+    task = asyncio.create_task(derived.run(), name="write-behind")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    await derived.flush()
+
+
 def _iot(app: web.Application, settings: Settings, db: Database, clock: Clock, sio) -> None:
     """Devices and vitals: one ingest pipeline, its subscribers in order (presence, rollups)."""
-    app[INGEST] = Ingest(db, clock, sio)
+    app[WRITE_BEHIND] = WriteBehind(db, settings.derived_flush_ms / 1000)
+    app[INGEST] = Ingest(db, clock, app[WRITE_BEHIND], sio)
     app[DEVICES] = Devices(db, clock, settings)
     app[DEVICE_LINKS] = DeviceLinks(db, clock, app[INGEST], sio, settings.device_heartbeat_timeout)
-    app[VITALS_HISTORY] = VitalsHistory(db, clock, settings.vitals_retention_days)
+    app[VITALS_HISTORY] = VitalsHistory(db, clock, app[WRITE_BEHIND], settings.vitals_retention_days)
     app[INGEST].subscribe(app[VITALS_HISTORY].roll_up)
     if settings.mqtt_url:
         from server.mqtt_bridge import MqttBridge
@@ -151,6 +165,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
 
     app.cleanup_ctx.append(database_ctx)
     app.cleanup_ctx.append(background("socket-expiry", lambda app: app[SOCKET_AUTH].run_expiry()))
+    # Registered before ingest so that it stops after it: the last derived state is flushed.
+    app.cleanup_ctx.append(write_behind_ctx)
     app.cleanup_ctx.append(ingest_ctx)
     app.cleanup_ctx.append(devices_ctx)
     app.cleanup_ctx.append(alert_tasks_ctx)

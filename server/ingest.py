@@ -11,8 +11,9 @@ returns only once the reading is durably written (or known to be a duplicate or 
 - `_id` is `"<device_id>:<seq>"`, so the primary key *is* the unique (device_id, seq) key and a
   replayed buffer is stored exactly once; per-item E11000 errors in the BulkWriteError mean
   "duplicate";
-- after the write the publisher task, strictly in commit order, upserts `vitals_latest` and
-  emits `vitals:new` to `patient:<id>`. It holds `self.lock` for that so a watcher's snapshot
+- after the write the publisher task, strictly in commit order, updates the latest values
+  (kept in memory for this process's readers, staged in server.write_behind for
+  `vitals_latest`) and emits `vitals:new` to `patient:<id>`. It holds `self.lock` for that so a watcher's snapshot
   (handlers.vitals) is taken either before or after a batch, never in the middle: snapshot,
   then live, no gap. The subscribers (devices' last_seen, hourly rollups, alerts) then run in
   their own task, also in commit order, so their writes never delay the live readings.
@@ -28,7 +29,7 @@ from typing import Any
 
 import orjson
 import socketio
-from pymongo import IndexModel, UpdateOne
+from pymongo import IndexModel
 from pymongo.errors import BulkWriteError
 
 from models.common import new_id, parse
@@ -38,18 +39,21 @@ from rooms.names import patient_room
 from server import events
 from server.clock import Clock
 from server.db import Database
+from server.write_behind import WriteBehind
 
 log = logging.getLogger(__name__)
 
 VITALS, LATEST, REJECTED = "vitals", "vitals_latest", "vitals_rejected"
+# Latest values cached longer than this are re-read: another process may write them meanwhile.
+LATEST_CACHE_S = 30.0
 MessagesCallback = Callable[[list[dict]], Awaitable[None]]
 DeviceCallback = Callable[[dict], Awaitable[None]]
 
 
 class Ingest:
-    def __init__(self, db: Database, clock: Clock, sio: socketio.AsyncServer | None = None, *,
-                 max_batch: int = 2000, max_wait: float = 0.003) -> None:
-        self.db, self.clock, self.sio = db, clock, sio
+    def __init__(self, db: Database, clock: Clock, derived: WriteBehind, sio: socketio.AsyncServer | None = None,
+                 *, max_batch: int = 2000, max_wait: float = 0.003) -> None:
+        self.db, self.clock, self.derived, self.sio = db, clock, derived, sio
         self.max_batch, self.max_wait = max_batch, max_wait
         self.lock = asyncio.Lock()
         self._pending: list[tuple[dict, asyncio.Future]] = []
@@ -59,7 +63,9 @@ class Ingest:
         self._subscribed: asyncio.Queue[list[dict]] = asyncio.Queue(maxsize=64)
         self._subscribers: list[MessagesCallback] = []
         self._device_subscribers: list[DeviceCallback] = []
-        self._latest_ts: dict[str, dict[str, object]] = {}
+        # patient → kind → latest reading, as this process wrote it (staged or flushed), and when.
+        self._latest: dict[str, dict[str, dict]] = {}
+        self._latest_at: dict[str, float] = {}
         db.declare(VITALS, IndexModel([("patient_id", 1), ("ts", 1)]))
         db.declare(REJECTED, IndexModel([("device_id", 1), ("received_at", 1)]))
 
@@ -194,14 +200,16 @@ class Ingest:
                 self._subscribed.task_done()
 
     async def settled(self) -> None:
-        """Wait until everything acknowledged so far is also published (latest, emits, subscribers)."""
+        """Wait until everything acknowledged so far is published (latest, emits, subscribers) and
+        its derived state is written."""
         while self._pending:  # noqa: ASYNC110 - tests and shutdown only; polling keeps the writer simple
             await asyncio.sleep(0.001)
         await self._published.join()
         await self._subscribed.join()
+        await self.derived.flush()
 
     async def _update_latest(self, docs: list[dict]) -> None:
-        """vitals_latest keeps, per patient and kind, the reading with the newest device time."""
+        """Per patient and kind, the reading with the newest device time (vitals_latest)."""
         newest: dict[str, dict[str, dict]] = {}
         for doc in docs:
             per = newest.setdefault(doc["patient_id"], {})
@@ -209,24 +217,37 @@ class Ingest:
                 if kind not in per or doc["ts"] >= per[kind]["ts"]:
                     per[kind] = {**r, "ts": doc["ts"], "received_at": doc["received_at"],
                                  "device_id": doc["device_id"]}
-        # The device time of each stored latest value, cached: this task is vitals_latest's only writer.
-        unknown = [pid for pid in newest if pid not in self._latest_ts]
-        if unknown:
-            async for d in self.db[LATEST].find({"_id": {"$in": unknown}}):
-                self._latest_ts[d["_id"]] = {k: r["ts"] for k, r in d.get("readings", {}).items()}
-        ops = []
+        await self._load_latest([pid for pid in newest if not self._fresh(pid)])
+        now = asyncio.get_running_loop().time()
         for pid, per in newest.items():
-            have = self._latest_ts.setdefault(pid, {})
-            sets = {f"readings.{k}": v for k, v in per.items() if k not in have or v["ts"] >= have[k]}
+            have = self._latest[pid]
+            sets = {k: v for k, v in per.items() if k not in have or v["ts"] >= have[k]["ts"]}
             if sets:
-                ops.append(UpdateOne({"_id": pid}, {"$set": sets}, upsert=True))
-                have.update({k: per[k]["ts"] for k in per if f"readings.{k}" in sets})
-        if ops:
-            await self.db[LATEST].bulk_write(ops, ordered=False)
+                have.update(sets)
+                self.derived.stage(LATEST, pid, {"$set": {f"readings.{k}": v for k, v in sets.items()}})
+            self._latest_at[pid] = now
+
+    def _fresh(self, patient_id: str) -> bool:
+        at = self._latest_at.get(patient_id)
+        return at is not None and asyncio.get_running_loop().time() - at < LATEST_CACHE_S
+
+    async def _load_latest(self, patient_ids: list[str]) -> None:
+        if not patient_ids:
+            return
+        found = {d["_id"]: d async for d in self.db[LATEST].find({"_id": {"$in": patient_ids}})}
+        now = asyncio.get_running_loop().time()
+        for pid in patient_ids:
+            doc = self.derived.overlay(LATEST, pid, found.get(pid))
+            self._latest[pid] = dict((doc or {}).get("readings", {}))
+            self._latest_at[pid] = now
 
     async def latest(self, patient_id: str) -> dict:
-        doc = await self.db[LATEST].find_one({"_id": patient_id})
-        return (doc or {}).get("readings", {})
+        """{kind: reading} — fresh from this process's writes, else from the database."""
+        if self._fresh(patient_id):
+            return dict(self._latest[patient_id])
+        # Not cached as this process's own: another process may be the writer.
+        doc = self.derived.overlay(LATEST, patient_id, await self.db[LATEST].find_one({"_id": patient_id}))
+        return dict((doc or {}).get("readings", {}))
 
 
 def _parse(raw: Any) -> VitalsIn:
@@ -244,6 +265,13 @@ async def ingest_ctx(app) -> Any:
              asyncio.create_task(ingest.run_publisher(), name="ingest-publisher"),
              asyncio.create_task(ingest.run_subscribers(), name="ingest-subscribers")]
     yield
+    # What was acknowledged gets its latest values, rollups and alert evaluation before we stop.
+    try:
+        await asyncio.wait_for(ingest.settled(), 3.0)
+    except TimeoutError:
+        log.warning("ingest did not settle within 3 s at shutdown")
+    except Exception:
+        log.exception("settling ingest at shutdown failed")
     for task in tasks:
         task.cancel()
     for task in tasks:

@@ -5,11 +5,15 @@ Inputs within NEWS2_WINDOW_S of now (server clock, `received_at`): device readin
 observations devices cannot make, recorded by a clinician (`news2_observations`:
 consciousness ACVPU, supplemental oxygen, and respiration rate when no device measures it).
 Older inputs are listed as missing, never reused silently and never counted as 0.
-The result is stored in `news2_latest/{patient_id}` for REST and the unit summaries.
+The result is staged in server.write_behind for `news2_latest/{patient_id}` (REST and the
+unit summaries; this process reads its staged value through `overlay`). Observations are
+cached for OBSERVATION_CACHE_S (one made in this process applies at once).
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,24 +21,28 @@ from server import news2
 from server.alert_config import AlertConfig
 from server.clock import Clock
 from server.db import Database
+from server.write_behind import WriteBehind
 
-LATEST, OBSERVATIONS, VITALS_LATEST = "news2_latest", "news2_observations", "vitals_latest"
+LATEST, OBSERVATIONS = "news2_latest", "news2_observations"
 MANUAL = ("consciousness", "supplemental_oxygen", "respiratory_rate")
+OBSERVATION_CACHE_S = 5.0
 
 
 class News2Service:
-    def __init__(self, db: Database, clock: Clock, config: AlertConfig, window_s: int) -> None:
-        self.db, self.clock, self.config, self.window_s = db, clock, config, window_s
+    def __init__(self, db: Database, clock: Clock, config: AlertConfig, derived: WriteBehind,
+                 latest_vitals: Callable[[str], Awaitable[dict]], window_s: int) -> None:
+        self.db, self.clock, self.config, self.derived = db, clock, config, derived
+        self.latest_vitals, self.window_s = latest_vitals, window_s
+        self._observations: dict[str, tuple[float, dict]] = {}
 
     async def inputs(self, patient_id: str) -> dict[str, dict[str, Any]]:
-        """{parameter: {value, at, source}} from the stored latest values (not windowed yet)."""
+        """{parameter: {value, at, source}} from the latest values (not windowed yet)."""
         out: dict[str, dict[str, Any]] = {}
-        latest = await self.db[VITALS_LATEST].find_one({"_id": patient_id}) or {}
-        for kind, r in (latest.get("readings") or {}).items():
+        for kind, r in (await self.latest_vitals(patient_id)).items():
             if kind in news2.DEVICE_KINDS and r.get("value") is not None:
                 out[kind] = {"value": r["value"], "at": r.get("received_at") or r.get("ts"),
                              "source": r.get("device_id")}
-        manual = await self.db[OBSERVATIONS].find_one({"_id": patient_id}) or {}
+        manual = await self._observed(patient_id)
         for name in MANUAL:
             obs = manual.get(name)
             if obs and (name not in out or obs["at"] > out[name]["at"]):
@@ -67,17 +75,26 @@ class News2Service:
             await self.store(patient_id, result)
         return result
 
+    async def _observed(self, patient_id: str) -> dict:
+        cached = self._observations.get(patient_id)
+        if cached is not None and time.monotonic() - cached[0] < OBSERVATION_CACHE_S:
+            return cached[1]
+        doc = await self.db[OBSERVATIONS].find_one({"_id": patient_id}) or {}
+        self._observations[patient_id] = (time.monotonic(), doc)
+        return doc
+
     async def store(self, patient_id: str, result: dict) -> None:
-        await self.db[LATEST].replace_one({"_id": patient_id}, {"_id": patient_id, **result}, upsert=True)
+        self.derived.stage(LATEST, patient_id, {"$set": result})
 
     async def latest(self, patient_id: str) -> dict | None:
-        return await self.db[LATEST].find_one({"_id": patient_id})
+        return self.derived.overlay(LATEST, patient_id, await self.db[LATEST].find_one({"_id": patient_id}))
 
     async def observe(self, patient_id: str, by: str, values: dict[str, Any]) -> dict:
         now = self.clock.now()
         change = {f"{k}": {"value": v, "at": now, "by": by} for k, v in values.items() if v is not None}
         if change:
             await self.db[OBSERVATIONS].update_one({"_id": patient_id}, {"$set": change}, upsert=True)
+            self._observations.pop(patient_id, None)
         return await self.compute(patient_id)
 
 

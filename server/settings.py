@@ -45,6 +45,7 @@ class Settings:
     mqtt_url: str | None = field(default=None, repr=False)
     lorawan_webhook_secret: str | None = field(default=None, repr=False)
     vitals_retention_days: int = 30
+    derived_flush_ms: int = 1000               # server/write_behind.py: derived state written this often
     device_heartbeat_timeout: int = 60
     # Alerting (server/escalation.py, server/device_alerts.py, server/care_units.py); seconds.
     alert_escalation_warning_s: int = 0        # 0: warnings are never escalated
@@ -177,6 +178,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         mqtt_url=_mqtt_url(env.get("MQTT_URL")),
         lorawan_webhook_secret=_webhook_secret(env.get("LORAWAN_WEBHOOK_SECRET")),
         vitals_retention_days=_int(env, "VITALS_RETENTION_DAYS", 30, 1, 36500),
+        derived_flush_ms=_int(env, "DERIVED_FLUSH_MS", 1000, 20, 10_000),
         device_heartbeat_timeout=_int(env, "DEVICE_HEARTBEAT_TIMEOUT", 60, 5, 86400),
         alert_escalation_warning_s=_int(env, "ALERT_ESCALATION_WARNING_S", 0, 0, 86400),
         alert_escalation_critical_s=_int(env, "ALERT_ESCALATION_CRITICAL_S", 300, 0, 86400),

@@ -2,9 +2,11 @@
 
 Raw readings (`vitals`) expire VITALS_RETENTION_DAYS after they were received (TTL index on
 `received_at`, the server's clock: a device with a wrong clock can neither keep nor lose data
-early). Hourly rollups (`vitals_hourly`: min, max, sum, count per patient, vital and hour of
-device time) are updated at every group commit and never expire, so 1h and 1d history stays
-available for ever. raw/1m/5m buckets come from raw readings with `$dateTrunc`; every query
+early). Hourly rollups (`vitals_hours`: one document per patient and hour of device time,
+with min, max, sum and count per vital) are folded in at every group commit, written behind
+the acknowledgement (server.write_behind: one statement per patient and hour per flush), and
+never expire, so 1h and 1d history stays available for ever. raw/1m/5m buckets come from
+raw readings with `$dateTrunc`; every query
 is an indexed (patient_id, time) range, as SecantusDB cannot stop a scan early.
 """
 
@@ -14,7 +16,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Literal
 
-from pymongo import IndexModel, UpdateOne
+from pymongo import IndexModel
 from pymongo.errors import OperationFailure
 
 from models.errors import Invalid
@@ -22,9 +24,10 @@ from models.vitals import KINDS
 from server.clock import Clock
 from server.db import Database
 from server.ingest import VITALS
+from server.write_behind import WriteBehind
 
 log = logging.getLogger(__name__)
-HOURLY = "vitals_hourly"
+HOURLY = "vitals_hours"
 Bucket = Literal["raw", "1m", "5m", "1h", "1d"]
 BUCKETS = {"1m": ("minute", 1), "5m": ("minute", 5), "1h": ("hour", 1), "1d": ("day", 1)}
 MAX_RAW_POINTS = 10_000
@@ -32,10 +35,10 @@ MAX_SPAN = {"raw": timedelta(days=2), "1m": timedelta(days=7), "5m": timedelta(d
 
 
 class VitalsHistory:
-    def __init__(self, db: Database, clock: Clock, retention_days: int) -> None:
-        self.db, self.clock = db, clock
+    def __init__(self, db: Database, clock: Clock, derived: WriteBehind, retention_days: int) -> None:
+        self.db, self.clock, self.derived = db, clock, derived
         self.retention = timedelta(days=retention_days)
-        db.declare(HOURLY, IndexModel([("patient_id", 1), ("kind", 1), ("hour", 1)]))
+        db.declare(HOURLY, IndexModel([("patient_id", 1), ("hour", 1)]))
 
     async def ensure_retention(self) -> None:
         """The TTL index, changed in place (collMod) when VITALS_RETENTION_DAYS changes."""
@@ -48,18 +51,19 @@ class VitalsHistory:
 
     async def roll_up(self, docs: list[dict]) -> None:
         """Ingest subscriber: fold a committed batch into the hourly rollups."""
-        acc: dict[tuple[str, str, datetime], list[float]] = {}
+        acc: dict[tuple[str, datetime], dict[str, list[float]]] = {}
         for doc in docs:
             hour = doc["ts"].replace(minute=0, second=0, microsecond=0)
+            per = acc.setdefault((doc["patient_id"], hour), {})
             for kind, r in doc["readings"].items():
-                acc.setdefault((doc["patient_id"], kind, hour), []).append(r["value"])
-        ops = [UpdateOne({"_id": f"{pid}|{kind}|{hour.isoformat()}"},
-                         {"$setOnInsert": {"patient_id": pid, "kind": kind, "hour": hour},
-                          "$min": {"min": min(v)}, "$max": {"max": max(v)},
-                          "$inc": {"sum": sum(v), "count": len(v)}}, upsert=True)
-               for (pid, kind, hour), v in acc.items()]
-        if ops:
-            await self.db[HOURLY].bulk_write(ops, ordered=False)
+                per.setdefault(kind, []).append(r["value"])
+        for (pid, hour), per in acc.items():
+            self.derived.stage(HOURLY, _hour_id(pid, hour), {
+                "$setOnInsert": {"patient_id": pid, "hour": hour},
+                "$min": {f"kinds.{k}.min": min(v) for k, v in per.items()},
+                "$max": {f"kinds.{k}.max": max(v) for k, v in per.items()},
+                "$inc": {**{f"kinds.{k}.sum": sum(v) for k, v in per.items()},
+                         **{f"kinds.{k}.count": len(v) for k, v in per.items()}}})
 
     # -- queries ----------------------------------------------------------------------
     def _window(self, start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:
@@ -101,11 +105,17 @@ class VitalsHistory:
                             end: datetime) -> list[dict]:
         # Hour-aligned: a 1h/1d bucket is made of whole hours of the rollup collection.
         start = start.replace(minute=0, second=0, microsecond=0)
-        hours = await self.db[HOURLY].find(
-            {"patient_id": patient_id, "kind": kind, "hour": {"$gte": start, "$lt": end}}).to_list(None)
+        stored = {d["_id"]: d for d in await self.db[HOURLY].find(
+            {"patient_id": patient_id, "hour": {"$gte": start, "$lt": end}}).to_list(None)}
+        # This process's rollups not flushed yet (read-your-writes).
+        staged = [i for i in self.derived.pending_ids(HOURLY) if i.startswith(f"{patient_id}|")]
         groups: dict[datetime, list[dict]] = {}
-        for h in hours:
-            key = h["hour"] if bucket == "1h" else h["hour"].replace(hour=0)
+        for _id in {*stored, *staged}:
+            doc = self.derived.overlay(HOURLY, _id, stored.get(_id))
+            h = (doc.get("kinds") or {}).get(kind)
+            if not h or not start <= doc["hour"] < end:
+                continue
+            key = doc["hour"] if bucket == "1h" else doc["hour"].replace(hour=0)
             groups.setdefault(key, []).append(h)
         out = []
         for key in sorted(groups):
@@ -143,6 +153,10 @@ class VitalsHistory:
                                "first": rows[0]["t"], "last": rows[-1]["t"],
                                "unit": KINDS[kind].unit, "loinc": KINDS[kind].loinc}
         return {"from": start.isoformat(), "to": end.isoformat(), "source": "hourly", "vitals": stats}
+
+
+def _hour_id(patient_id: str, hour: datetime) -> str:
+    return f"{patient_id}|{hour.isoformat()}"
 
 
 def _row(t: datetime, lo: float, hi: float, avg: float, count: int) -> dict:
