@@ -41,6 +41,11 @@ STATES = "alert_states"
 # A patient's cached rule states are re-read after this long without a batch here: another
 # process may have fed the patient meanwhile (its device reconnected elsewhere).
 STATE_CACHE_S = 30.0
+# A breach that goes on is folded into its open alert behind the acknowledgement (write_behind:
+# one statement per flush instead of one per batch, which was most of the database's work), and
+# whether that alert is still open (a clinician may have cleared it, in any process) is checked
+# this often, by the server clock.
+REPEAT_CHECK_S = 5.0
 
 
 def reading_time(msg: dict):
@@ -60,6 +65,7 @@ class AlertEngine:
         self.escalation = Escalation(alerts, self.dispatch, self.clock, app[SETTINGS])
         self.units = UnitSummaries(app, alerts)
         self._states: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._open: dict[tuple[str, str], tuple[str, Any]] = {}  # (patient, rule) → (alert id, checked at)
         self._lock = asyncio.Lock()
         self.raised = 0  # alerts raised by this process (the long-run check counts them)
 
@@ -95,8 +101,8 @@ class AlertEngine:
                     continue
                 for rule in by_kind.get(kind, ()):
                     states[rule.key], tr = rule_state.step(rule, states.get(rule.key), float(value), at)
-                    if tr:
-                        await self._apply(patient_id, rule, tr, value, kind, {})
+                    if tr and not await self._apply(patient_id, rule, tr, value, kind, {}):
+                        states[rule.key] = rule_state.reset(rule)
             inputs = self.news2.overlay(inputs, msg)
             result = self.news2.score(inputs, scale, now=msg["received_at"])
             level = NEWS2_LEVEL[result["alert_severity"]]
@@ -104,7 +110,8 @@ class AlertEngine:
             if tr:
                 data = {"score": result["score"], "partial": result["partial"], "missing": result["missing"],
                         "risk": result["risk"]}
-                await self._apply(patient_id, NEWS2_RULE, tr, result["score"], "news2", data)
+                if not await self._apply(patient_id, NEWS2_RULE, tr, result["score"], "news2", data):
+                    states["news2"] = rule_state.reset(NEWS2_RULE)
         if result is not None:
             await self.news2.store(patient_id, result)
         changed = {f"states.{key}": state for key, state in states.items() if stored.get(key) != state}
@@ -120,19 +127,45 @@ class AlertEngine:
         return dict((doc or {}).get("states") or {})
 
     async def _apply(self, patient_id: str, rule: Rule, tr: rule_state.Transition, value: Any, kind: str,
-                     data: dict) -> None:
+                     data: dict) -> bool:
+        """Turn a rule's transition into the alert; False when a repeat found the alert closed (by hand,
+        maybe in another process): the rule then starts over, as after a manual clear here."""
         category = "news2" if rule.key == "news2" else "threshold"
+        known = self._open.get((patient_id, rule.key))
+        if known is not None and tr.action != "repeat" and self.derived.pending(self.alerts.coll.name, known[0]):
+            await self.derived.flush()  # staged repeats land before this change, not over it
         if tr.action == "clear":
+            self._open.pop((patient_id, rule.key), None)
             doc = await self.alerts.clear_open(patient_id, rule.key, reason="auto")
             if doc is not None:
                 await self.dispatch.publish(doc, "cleared")
-            return
+            return True
+        if tr.action == "repeat":
+            return await self._repeat(patient_id, rule.key, value, category, data)
         doc, outcome = await self.alerts.upsert(patient_id=patient_id, type=rule.key, severity=tr.severity,
                                                 value=value, category=category, kind=kind, data=data)
         if outcome == "raised":
             self.raised += 1
             log.info("alert raised: patient %s %s %s (%s)", patient_id, rule.key, tr.severity, value)
+        self._open[(patient_id, rule.key)] = (doc["_id"], self.clock.now())
         await self.dispatch.publish(doc, "severity_rose" if outcome == "rose" else outcome)
+        return True
+
+    async def _repeat(self, patient_id: str, key: str, value: Any, category: str, data: dict) -> bool:
+        now = self.clock.now()
+        known = self._open.get((patient_id, key))
+        if known is None or (now - known[1]).total_seconds() >= REPEAT_CHECK_S:
+            doc = await self.alerts.open_one(patient_id, key)
+            if doc is None:
+                self._open.pop((patient_id, key), None)
+                return False
+            known = self._open[(patient_id, key)] = (doc["_id"], now)
+            # The live `alert:updated` (itself at most one per alert per REPEAT_EVERY_S) shows this reading.
+            await self.dispatch.publish({**doc, "last_value": value, "last_at": now, "count": doc.get("count", 0) + 1},
+                                        "repeat")
+        self.derived.stage(self.alerts.coll.name, known[0], self.alerts.repeat_update(value, category, 1, data),
+                           only_if={"open": True})
+        return True
 
     async def reset_rule(self, patient_id: str, key: str) -> None:
         """After a manual clear the breach must persist again before the alert returns."""
@@ -140,6 +173,7 @@ class AlertEngine:
             cached = self._states.get(patient_id)
             if cached is not None:
                 cached[1].pop(key, None)
+            self._open.pop((patient_id, key), None)
             self.derived.stage(STATES, patient_id, {"$unset": {f"states.{key}": ""}})
         await self.derived.flush()
 

@@ -71,9 +71,7 @@ class Alerts:
         """Raise, or repeat into the open alert. Returns (doc, "raised" | "rose" | "repeat")."""
         now, op = self.clock.now(), new_id()
         key = {"patient_id": patient_id, "type": type, "source": source, "open": True}
-        fresh = {"last_value": value, "last_at": now, "data": data or {}}
-        if category != "device":
-            fresh["stale"] = False  # a reading just arrived: whatever was stale is not any more
+        fresh = self._fresh(now, value, data, category)
         insert = {"_id": op, "category": category, "kind": kind, "severity": severity,
                   "severity_rank": rank(severity), "state": ACTIVE_UNACK, "first_at": now,
                   "first_value": value, "escalation_level": 0,
@@ -105,6 +103,20 @@ class Alerts:
             if rose is not None:
                 return rose, "rose"
         return doc, "repeat"
+
+    @staticmethod
+    def _fresh(now, value: Any, data: dict | None, category: str) -> dict:
+        fresh = {"last_value": value, "last_at": now, "data": data or {}}
+        if category != "device":
+            fresh["stale"] = False  # a reading just arrived: whatever was stale is not any more
+        return fresh
+
+    def repeat_update(self, value: Any, category: str, count: int, data: dict | None = None) -> dict:
+        """The update folding `count` more breaching readings into an open alert."""
+        return {"$set": self._fresh(self.clock.now(), value, data, category), "$inc": {"count": count}}
+
+    async def open_one(self, patient_id: str, type: str, source: str = "") -> dict | None:
+        return await self.coll.find_one({"patient_id": patient_id, "type": type, "source": source, "open": True})
 
     async def get(self, alert_id: str) -> dict:
         doc = await self.coll.find_one({"_id": alert_id})

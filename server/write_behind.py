@@ -88,13 +88,18 @@ class WriteBehind:
     def __init__(self, db: Database, interval_s: float) -> None:
         self.db, self.interval_s = db, interval_s
         self._pending: dict[str, dict[str, Update]] = {}
+        self._only_if: dict[tuple[str, str], dict] = {}
         self._lock = asyncio.Lock()
         self.transactions: bool | None = None  # None: not tried yet
         self.flushes = self.statements = 0
 
-    def stage(self, collection: str, _id: str, update: Update) -> None:
+    def stage(self, collection: str, _id: str, update: Update, *, only_if: dict | None = None) -> None:
+        """Stage `update` for document `_id` (upserted), or, with `only_if`, for the document only if
+        it exists and matches that filter then (an open alert: never one closed meanwhile)."""
         docs = self._pending.setdefault(collection, {})
         docs[_id] = merge(docs[_id], update) if _id in docs else update
+        if only_if is not None:
+            self._only_if[(collection, _id)] = only_if
 
     def pending(self, collection: str, _id: str) -> Update | None:
         return self._pending.get(collection, {}).get(_id)
@@ -113,22 +118,26 @@ class WriteBehind:
             if not batch:
                 return 0
             count = sum(map(len, batch.values()))
+            only_if = {key: self._only_if.pop(key) for key in list(self._only_if) if key[1] in batch.get(key[0], {})}
             try:
-                await self._write(batch)
+                await self._write(batch, only_if)
             except Exception:
                 if self.transactions is False:  # partly applied, maybe: retrying could count twice
                     log.exception("derived-state flush of %d statements failed; dropped", count)
                 else:  # the transaction was aborted: nothing of it is applied
                     log.exception("derived-state flush of %d statements failed; retried at the next flush", count)
-                    self._restage(batch)
+                    self._restage(batch, only_if)
                 return 0
             self.flushes += 1
             self.statements += count
             return count
 
-    async def _write(self, batch: dict[str, dict[str, Update]]) -> None:
-        ops = {coll: [UpdateOne({"_id": _id}, update, upsert=True) for _id, update in docs.items()]
-               for coll, docs in batch.items()}
+    async def _write(self, batch: dict[str, dict[str, Update]], only_if: dict[tuple[str, str], dict]) -> None:
+        def op(coll: str, _id: str, update: Update) -> UpdateOne:
+            match = only_if.get((coll, _id))
+            return UpdateOne({"_id": _id, **(match or {})}, update, upsert=match is None)
+
+        ops = {coll: [op(coll, _id, update) for _id, update in docs.items()] for coll, docs in batch.items()}
         if self.transactions is not False:
             try:
                 async with self.db.client.start_session() as session:
@@ -150,11 +159,14 @@ class WriteBehind:
             except BulkWriteError as exc:
                 failed = {e["index"] for e in exc.details.get("writeErrors", [])}
                 ids = list(batch[coll])
-                self._restage({coll: {ids[i]: batch[coll][ids[i]] for i in failed}})
+                self._restage({coll: {ids[i]: batch[coll][ids[i]] for i in failed}}, only_if)
                 log.error("derived-state flush: %d of %d %s statements failed", len(failed), len(requests), coll)
 
-    def _restage(self, batch: dict[str, dict[str, Update]]) -> None:
+    def _restage(self, batch: dict[str, dict[str, Update]], only_if: dict[tuple[str, str], dict]) -> None:
         newer, self._pending = self._pending, batch
+        for key, match in only_if.items():
+            if key[1] in batch.get(key[0], {}):
+                self._only_if.setdefault(key, match)
         for coll, docs in newer.items():
             for _id, update in docs.items():
                 self.stage(coll, _id, update)
