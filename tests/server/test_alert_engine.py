@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from server.app import create_app
 from server.clock import FakeClock
 from server.keys import ALERT_ENGINE, ALERTS
 from tests.alerting import NORMAL, START, add_device, alerting_settings, alerts_of, cast, feed
@@ -92,6 +93,22 @@ async def test_manual_clear_needs_the_breach_to_persist_again(api, app):
     assert len(await alerts_of(app, people["pid"], type="heart_rate_high")) == 1
     await feed(app, people["device"], {**NORMAL, "heart_rate": 140}, times=10)
     assert len(await alerts_of(app, people["pid"], type="heart_rate_high")) == 2
+
+
+async def test_manual_clear_in_another_server_process_also_needs_the_breach_again(aiohttp_client, settings, clock,
+                                                                                api, app):
+    people = await cast(api)
+    await feed(app, people["device"], {**NORMAL, "heart_rate": 140}, times=14)
+    (doc,) = await alerts_of(app, people["pid"], type="heart_rate_high")
+    other = await aiohttp_client(create_app(settings, clock))  # the clinician's browser talks to this one
+    resp = await other.post(f"/api/iot/alerts/{doc['_id']}/clear", json={},
+                            headers={"Authorization": f"Bearer {people['ward'][1]}"})
+    assert resp.status == 200
+    await feed(app, people["device"], {**NORMAL, "heart_rate": 140}, times=5)  # the device still talks to `app`
+    assert len(await alerts_of(app, people["pid"], type="heart_rate_high")) == 1
+    await feed(app, people["device"], {**NORMAL, "heart_rate": 140}, times=14)
+    docs = await alerts_of(app, people["pid"], type="heart_rate_high")
+    assert [d["open"] for d in sorted(docs, key=lambda d: d["first_at"])] == [False, True]
 
 
 async def test_news2_endpoint_partial_then_complete_and_news2_alert(api, app):
