@@ -4,18 +4,26 @@ The real system: `python -m server` with SecantusDB in its own process (`--sync-
 Devices are provisioned through the REST API and connect to the `/devices` namespace with
 their own secrets; each keeps `--inflight` `vitals:send` events unacknowledged (an ack
 comes only after the group commit). Three data points per message (heart rate, SpO2,
-temperature). A second row does the same over HTTP (`POST /api/iot/batch`). At the end the
-stored documents are counted: figures are durable messages, not sent ones.
+temperature). A second row does the same over HTTP (`POST /api/iot/batch`), a third over MQTT
+(a Mosquitto broker with mqtt/'s config, QoS 1, the server's bridge subscribed). At the end of
+each row the stored documents are counted: figures are durable messages, not sent ones.
+
+MQTT has no end-to-end ack: a device's QoS 1 PUBACK comes from the broker, before the server
+has seen the message. So the MQTT row's latency is publish → PUBACK, its messages/s are
+broker-acknowledged publishes, and beside it the notes give publish → server receipt (the
+stored `received_at` minus the device's `ts`) and how long the backlog took to be stored.
 """
 
 from __future__ import annotations
 
 import argparse
+import time
+from datetime import UTC, datetime
 
 from bench import scenarios
 from bench.common import percentiles, report, saturation_notes
 from bench.deployment import Deployment
-from bench.loads import http_batches
+from bench.loads import http_batches, mqtt_publishers
 from bench.procs import Workdir
 from bench.profile import Profiler, format_summary
 from bench.workers import run_workers, split
@@ -30,15 +38,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--clients", type=int, default=2, help="load-generator processes (default 2)")
     p.add_argument("--http-devices", type=int, default=20, help="devices for the HTTP batch row (0: skip)")
     p.add_argument("--batch", type=int, default=50, help="measurements per HTTP batch (default 50)")
+    p.add_argument("--mqtt-devices", type=int, default=50, help="devices for the MQTT QoS 1 row (0: skip)")
     p.add_argument("--profile", action="store_true", help="py-spy the server during the Socket.IO row")
 
 
 def run(args: argparse.Namespace) -> dict:
     rows, notes, profiles = [], [], {}
     with Workdir(keep=args.keep) as wd:
-        dep = Deployment(wd)
+        dep = Deployment(wd, mqtt=args.mqtt_devices > 0)
         try:
-            patients = dep.users("pat", "patient", args.devices)
+            patients = dep.users("pat", "patient", max(args.devices, args.http_devices, args.mqtt_devices))
             devices = dep.provision(patients)
             auth = lambda i: ({"device_id": devices[i][0], "token": devices[i][1]}, patients[i])  # noqa: E731
             prof = None
@@ -47,6 +56,8 @@ def run(args: argparse.Namespace) -> dict:
                 prof = Profiler(dep.servers[0].pid, args.duration, wd.path / "ingest.pyspy.txt",
                                 also=[db_prof])
             before = dep.db["vitals"].estimated_document_count()
+            if args.mqtt_devices:
+                dep.mqtt_logins(devices[:args.mqtt_devices])
             row, n = scenarios.ingest(dep.urls, wd.secret, devices=args.devices, inflight=args.inflight,
                                       clients=args.clients, duration=args.duration, watch=dep.watch(),
                                       device_auth=auth, namespace="/devices", payload="device", profile=prof)
@@ -60,6 +71,8 @@ def run(args: argparse.Namespace) -> dict:
                 print(format_summary("SecantusDB during socket.io ingest", profiles["db"]))
             if args.http_devices:
                 rows.append(_http(dep, devices[:args.http_devices], args, notes))
+            if args.mqtt_devices:
+                rows.append(_mqtt(dep, devices[:args.mqtt_devices], patients[:args.mqtt_devices], args, notes))
         finally:
             dep.close()
     best = rows[0]
@@ -95,17 +108,60 @@ def _http(dep: Deployment, devices: list, args, notes: list) -> dict:
                for w, n in enumerate(split(len(devices), args.clients)) if n]
     results, cpu, _ = run_workers(http_batches, configs, duration=args.duration, watch=dep.watch())
     stored = dep.db["vitals"].count_documents({}) - before
+    return _worker_row(f"http batch x{args.batch} (latency per batch)", "http", results, cpu, stored, notes)
+
+
+def _worker_row(transport: str, label: str, results: list[dict], cpu: dict, stored: int, notes: list) -> dict:
+    """One row from run_workers results whose latency_ms/acked/errors/lost follow http_batches'."""
     acked = sum(r["acked"] for r in results)
     lat = percentiles([x for r in results for x in r["latency_ms"]])
     client = [r["client_cpu_pct"] for r in results]
-    notes += [f"http: {x}" for x in saturation_notes(client, cpu["machine_cpu_pct"])]
+    notes += [f"{label}: {x}" for x in saturation_notes(client, cpu["machine_cpu_pct"])]
     first = next((r["first_error"] for r in results if r.get("first_error")), None)
     if first:
-        notes.append(f"http: first refused batch: {first}")
-    return {"transport": f"http batch x{args.batch} (latency per batch)",
+        notes.append(f"{label}: first refused message: {first}")
+    return {"transport": transport,
             "messages_per_s": round(acked / cpu["wall_s"], 1), "stored_per_s": round(stored / cpu["wall_s"], 1),
             "points_per_s": round(stored * POINTS / cpu["wall_s"], 1),
             **{f"ack_{k}_ms": v for k, v in lat.items()},
             "server_cpu_pct": cpu["server-0_cpu_pct"], "db_cpu_pct": cpu["db_cpu_pct"],
             "server_rss_mib": cpu["server-0_rss_mib"], "client_cpu_max_pct": max(client),
             "machine_cpu_pct": cpu["machine_cpu_pct"], "errors": sum(r["errors"] + r["lost"] for r in results)}
+
+
+def _mqtt(dep: Deployment, devices: list, patients: list[str], args, notes: list) -> dict:
+    """QoS 1 publishers through the broker to the server's bridge; stored counted at the window's end,
+    then again once the backlog (broker queue, bridge) has drained."""
+    start = datetime.now(UTC)
+    before = dep.db["vitals"].estimated_document_count()
+    configs = [{"host": "127.0.0.1", "port": dep.mqtt.port, "inflight": args.inflight,
+                "seq_base": int(time.time() * 1000) * 1000,  # (device, seq) is the primary key: never repeat one
+                "devices": [{"id": d, "token": t} for d, t in devices[sum(split(len(devices), args.clients)[:w]):][:n]]}
+               for w, n in enumerate(split(len(devices), args.clients)) if n]
+    results, cpu, _ = run_workers(mqtt_publishers, configs, duration=args.duration, watch=dep.watch())
+    stored = dep.db["vitals"].count_documents({}) - before
+    t_end, total, last_change = time.monotonic(), stored, time.monotonic()
+    while time.monotonic() - last_change < 2 and time.monotonic() - t_end < 60:  # the backlog, if any
+        time.sleep(0.25)
+        now = dep.db["vitals"].count_documents({}) - before
+        if now != total:
+            total, last_change = now, time.monotonic()
+    acked = sum(r["acked"] for r in results)
+    recv = _receipt_ms(dep, patients, start)
+    notes.append(f"mqtt: latency columns = publish → broker PUBACK (no server ack exists over MQTT); publish → "
+                 f"server receipt p50/p95/p99 = {recv['p50']}/{recv['p95']}/{recv['p99']} ms; broker CPU "
+                 f"{cpu['broker_cpu_pct']} %")
+    notes.append(f"mqtt: {acked:,} PUBACKed, {stored:,} stored within the window, {total:,} after "
+                 f"{last_change - t_end:.1f} s of backlog; {acked - total:,} PUBACKed but not stored")
+    row = _worker_row("mqtt qos1 (latency = broker PUBACK)", "mqtt", results, cpu, stored, notes)
+    return row | {"broker_cpu_pct": cpu["broker_cpu_pct"], "stored_after_backlog": total,
+                  "backlog_s": round(last_change - t_end, 1), "not_stored": acked - total,
+                  **{f"receipt_{k}_ms": v for k, v in recv.items()}}
+
+
+def _receipt_ms(dep: Deployment, patients: list[str], start: datetime) -> dict:
+    """Publish → server receipt of the row's stored readings (device `ts` and server `received_at`
+    come from the same machine's clock)."""
+    docs = dep.db["vitals"].find({"patient_id": {"$in": patients}, "ts": {"$gte": start}},
+                                 {"ts": 1, "received_at": 1, "_id": 0})
+    return percentiles([(d["received_at"] - d["ts"]).total_seconds() * 1000 for d in docs])

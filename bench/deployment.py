@@ -4,26 +4,32 @@ SecantusDB is started here as its own process (as the server would start it, wit
 `--sync-on-commit`), so several server processes can share it and the benchmark can seed
 people straight into it: patients, doctors and grants are inserted directly (no argon2
 hashing of thousands of passwords); devices are provisioned through the REST API with an
-admin token, as an operator would, and get their real device secrets.
+admin token, as an operator would, and get their real device secrets. With `mqtt=True` a
+Mosquitto broker (mqtt/'s config) runs too, the server bridges to it (MQTT_URL) and
+`mqtt_logins` gives devices their broker logins (username = device id, password = token).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import secrets
+import signal
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
 from pymongo import MongoClient
 
 from bench.common import mint_token
-from bench.procs import Proc, Workdir, fadjma_server, redis_server
+from bench.procs import Proc, Workdir, fadjma_server, mosquitto_server, mqtt_login, redis_server
 from server.embedded_db import EmbeddedDB
 
 DB_NAME = "bench"
 
 
 class Deployment:
-    def __init__(self, wd: Workdir, *, processes: int = 1, redis: bool = False, env: dict | None = None) -> None:
+    def __init__(self, wd: Workdir, *, processes: int = 1, redis: bool = False, mqtt: bool = False,
+                 env: dict | None = None) -> None:
         self.wd = wd
         self.embedded = EmbeddedDB(wd.path / "db")
         self.uri = self.embedded.start()
@@ -31,6 +37,13 @@ class Deployment:
         base = {"MONGODB_URI": self.uri, "MONGODB_DB": DB_NAME, **(env or {})}
         if self.redis:
             base["REDIS_URL"] = f"redis://127.0.0.1:{self.redis.port}/0"
+        self.mqtt: Proc | None = None
+        if mqtt:
+            self.mqtt = mosquitto_server(wd)
+            password = secrets.token_urlsafe(24)
+            mqtt_login(self.mqtt.passwd, "fadjma-server", password)
+            self.mqtt.start()
+            base["MQTT_URL"] = f"mqtt://fadjma-server:{password}@127.0.0.1:{self.mqtt.port}"
         self.servers = [fadjma_server(wd, f"server-{i}", env=base).start() for i in range(processes)]
         self.client = MongoClient(self.uri, tz_aware=True)
         self.db = self.client[DB_NAME]
@@ -46,6 +59,8 @@ class Deployment:
         pids["db"] = self.embedded.proc.pid
         if self.redis:
             pids["redis"] = self.redis.pid
+        if self.mqtt:
+            pids["broker"] = self.mqtt.pid
         return pids
 
     def token(self, user_id: str, role: str) -> str:
@@ -90,8 +105,18 @@ class Deployment:
         async with aiohttp.ClientSession() as session:
             return list(await asyncio.gather(*(one(session, i, p) for i, p in enumerate(patient_ids))))
 
+    def mqtt_logins(self, devices: list[tuple[str, str]]) -> None:
+        """Broker logins for [(device_id, token)], then one reload (mosquitto applies it asynchronously:
+        a device's first connection may still be refused)."""
+        for device_id, token in devices:
+            mqtt_login(self.mqtt.passwd, device_id, token)
+        os.kill(self.mqtt.pid, signal.SIGHUP)
+
     def close(self) -> None:
         self.client.close()
         for s in self.servers:
             s.stop()
         self.embedded.stop()
+        for p in (self.mqtt, self.redis):
+            if p:
+                p.stop()

@@ -3,17 +3,21 @@
 `devices`: sockets that send an acknowledged event in a closed loop (each keeps `inflight`
 events outstanding), recording ack latency. `watchers`: sockets that join a patient's room
 and record, per (patient, seq), how many copies arrived and when the last one did.
+`http_batches` and `mqtt_publishers`: the same vitals over `POST /api/iot/batch` and MQTT.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from array import array
 from datetime import datetime
 
 import aiohttp
+import aiomqtt
+import orjson
 
 from bench.eio import SioClient, connector
 
@@ -195,5 +199,52 @@ async def http_batches(cfg: dict, ctl) -> dict:
 
         await asyncio.gather(*(loop(i + 1000 * cfg.get("worker", 0), d["token"])
                                for i, d in enumerate(cfg["devices"])))
+        ctl.measured({**counts, "latency_ms": list(lat)})
+    return None
+
+
+async def _mqtt_connect(stack: contextlib.AsyncExitStack, cfg: dict, device: dict) -> aiomqtt.Client:
+    """Log in as the device, retrying while the broker has not yet reloaded its password file."""
+    deadline = time.monotonic() + 15
+    while True:
+        client = aiomqtt.Client(cfg["host"], cfg["port"], username=device["id"], password=device["token"],
+                                identifier=device["id"], max_inflight_messages=100)
+        try:
+            return await stack.enter_async_context(client)
+        except aiomqtt.MqttError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.1)
+
+
+async def mqtt_publishers(cfg: dict, ctl) -> dict:
+    """cfg: host, port, devices: [{id, token}], inflight, seq_base. Each device publishes QoS 1 vitals to
+    fadjma/devices/<id>/vitals keeping `inflight` unacknowledged; the latency is publish to the
+    broker's PUBACK (the broker's receipt: the server sends no per-message ack over MQTT)."""
+    lat = array("d")
+    counts = {"acked": 0, "errors": 0, "lost": 0}
+    async with contextlib.AsyncExitStack() as stack:
+        clients = [await _mqtt_connect(stack, cfg, d) for d in cfg["devices"]]
+        await ctl.ready({"connected": len(clients)})
+
+        async def loop(client: aiomqtt.Client, device_id: str, lane: int, lanes: int) -> None:
+            seq, topic = int(cfg.get("seq_base", 0)) + lane, f"fadjma/devices/{device_id}/vitals"
+            while time.perf_counter() < ctl.deadline:
+                seq += lanes
+                m = reading("", seq)
+                del m["patient_id"]
+                t0 = time.perf_counter()
+                try:
+                    await client.publish(topic, orjson.dumps(m), qos=1, timeout=30)
+                except Exception as exc:
+                    counts["lost"] += 1
+                    counts.setdefault("first_error", repr(exc))
+                    return
+                counts["acked"] += 1
+                lat.append((time.perf_counter() - t0) * 1000)
+
+        lanes = int(cfg.get("inflight", 1))
+        await asyncio.gather(*(loop(c, d["id"], i, lanes) for c, d in zip(clients, cfg["devices"], strict=True)
+                               for i in range(lanes)))
         ctl.measured({**counts, "latency_ms": list(lat)})
     return None

@@ -1,8 +1,8 @@
-"""Processes a benchmark starts: our server, the Python and Node protocol servers, redis-server.
+"""Processes a benchmark starts: our server, the Python and Node protocol servers, redis-server, mosquitto.
 
 Each is a child process on a free loopback port with its output in a log file under a
-temporary directory, ready once its `/health` answers (redis: once it answers PING), and
-stopped with SIGTERM (SIGKILL after a grace period) when the benchmark ends.
+temporary directory, ready once its `/health` answers (redis: once it answers PING; mosquitto:
+once its port accepts a connection), and stopped with SIGTERM (SIGKILL after a grace period) when the benchmark ends.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import os
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -24,6 +25,8 @@ REFERENCE_DIR = ROOT / "bench" / "reference"
 
 
 class Proc:
+    passwd: Path | None = None  # mosquitto's password file
+
     def __init__(self, name: str, cmd: list[str], *, env: dict | None = None, port: int,
                  workdir: Path, health: str | None = "/health") -> None:
         self.name, self.cmd, self.port, self.workdir, self.health = name, cmd, port, workdir, health
@@ -54,6 +57,9 @@ class Proc:
         return self
 
     def _ready(self) -> bool:
+        if self.health == "tcp":
+            with socket.socket() as s:
+                return s.connect_ex(("127.0.0.1", self.port)) == 0
         if self.health is None:
             try:
                 out = subprocess.run(["redis-cli", "-p", str(self.port), "ping"], capture_output=True, timeout=2)
@@ -95,17 +101,27 @@ class Workdir:
         self.path = Path(tempfile.mkdtemp(prefix="fadjma-bench-"))
         self.keep = keep
         self.procs: list[Proc] = []
+        self.dirs: list[Path] = []
         self.secret = secrets.token_urlsafe(48)
 
     def add(self, proc: Proc) -> Proc:
         self.procs.append(proc)
         return proc
 
+    def public_dir(self, prefix: str) -> Path:
+        """A world-readable directory outside `path` (which is 0700), removed with it: for daemons
+        that drop root, such as mosquitto."""
+        d = Path(tempfile.mkdtemp(prefix=prefix))
+        d.chmod(0o755)
+        self.dirs.append(d)
+        return d
+
     def close(self) -> None:
         for p in reversed(self.procs):
             p.stop()
         if not self.keep:
-            shutil.rmtree(self.path, ignore_errors=True)
+            for d in [self.path, *self.dirs]:
+                shutil.rmtree(d, ignore_errors=True)
 
     def __enter__(self) -> Workdir:
         return self
@@ -157,3 +173,36 @@ def redis_server(wd: Workdir, name: str = "redis") -> Proc:
     cmd = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
            "--dir", str(wd.path)]
     return wd.add(Proc(name, cmd, port=port, workdir=wd.path, health=None))
+
+
+def mosquitto_config(directory: Path, port: int) -> Path:
+    """mqtt/'s config and ACL in `directory`, listening on 127.0.0.1:`port`, with an empty password
+    file (returned; add logins with `mqtt_login`). Run as root, mosquitto drops to user `mosquitto`:
+    `directory` and the files must be readable by it (not under a 0700 temporary directory)."""
+    passwd, acl = directory / "fadjma.passwd", directory / "fadjma.acl"
+    shutil.copy(ROOT / "mqtt" / "fadjma.acl", acl)
+    acl.chmod(0o644)
+    passwd.touch()
+    passwd.chmod(0o644)
+    conf = (ROOT / "mqtt" / "mosquitto.conf").read_text()
+    conf = conf.replace("listener 1883", f"listener {port} 127.0.0.1")
+    conf = conf.replace("/etc/mosquitto/fadjma.passwd", str(passwd)).replace("/etc/mosquitto/fadjma.acl", str(acl))
+    (directory / "mosquitto.conf").write_text(conf)
+    return passwd
+
+
+def mqtt_login(passwd: Path, user: str, password: str, broker_pid: int | None = None) -> None:
+    """Add a login with mqtt/add-device.sh; with `broker_pid` the broker reloads (asynchronously)."""
+    env = {**os.environ, "MOSQUITTO_PID": str(broker_pid or "")}
+    subprocess.run([str(ROOT / "mqtt" / "add-device.sh"), user, password, str(passwd)], check=True, env=env,
+                   capture_output=True)
+
+
+def mosquitto_server(wd: Workdir, name: str = "mosquitto") -> Proc:
+    """mosquitto with mqtt/'s config on a free port; `proc.passwd` is its (empty) password file."""
+    port = free_port()
+    directory = wd.public_dir("fadjma-mqtt-")
+    proc = wd.add(Proc(name, ["mosquitto", "-c", str(directory / "mosquitto.conf")], port=port, workdir=wd.path,
+                       health="tcp"))
+    proc.passwd = mosquitto_config(directory, port)
+    return proc

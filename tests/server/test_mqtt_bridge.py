@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import os
 import shutil
 import socket
 import subprocess
@@ -16,11 +15,11 @@ import aiomqtt
 import orjson
 import pytest
 
+from bench.procs import mosquitto_config, mqtt_login
 from server.embedded_db import free_port
 from server.keys import DB, MQTT_BRIDGE
 from tests.iot import Inbox, people, provision
 
-ROOT = Path(__file__).resolve().parents[2]
 BRIDGE_PASSWORD = "bridge-password-for-tests"
 
 
@@ -30,22 +29,12 @@ class Broker:
         self.dir = Path(tempfile.mkdtemp(prefix="fadjma-mqtt-"))
         self.dir.chmod(0o755)
         self.port = free_port()
-        self.passwd = self.dir / "fadjma.passwd"
-        acl = self.dir / "fadjma.acl"
-        shutil.copy(ROOT / "mqtt" / "fadjma.acl", acl)
-        acl.chmod(0o644)
-        conf = (ROOT / "mqtt" / "mosquitto.conf").read_text()
-        conf = conf.replace("listener 1883", f"listener {self.port} 127.0.0.1")
-        conf = conf.replace("/etc/mosquitto/fadjma.passwd", str(self.passwd)).replace(
-            "/etc/mosquitto/fadjma.acl", str(acl))
-        (self.dir / "mosquitto.conf").write_text(conf)
+        self.passwd = mosquitto_config(self.dir, self.port)
         self.proc: subprocess.Popen | None = None
         self.add("fadjma-server", BRIDGE_PASSWORD)
 
     def add(self, user: str, password: str) -> None:
-        env = {**os.environ, "MOSQUITTO_PID": str(self.proc.pid) if self.proc else ""}
-        subprocess.run([str(ROOT / "mqtt" / "add-device.sh"), user, password, str(self.passwd)], check=True,
-                       env=env, capture_output=True)
+        mqtt_login(self.passwd, user, password, self.proc.pid if self.proc else None)
 
     def start(self) -> None:
         self.proc = subprocess.Popen(["mosquitto", "-c", str(self.dir / "mosquitto.conf")],
