@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
 import stat
 from collections.abc import Mapping
@@ -43,6 +44,7 @@ class Settings:
     redis_manager: str = "rooms"
     demo: bool = False
     mqtt_url: str | None = field(default=None, repr=False)
+    mqtt_client_id: str | None = None          # the bridge's persistent-session id (server/mqtt_bridge.py)
     lorawan_webhook_secret: str | None = field(default=None, repr=False)
     vitals_retention_days: int = 30
     derived_flush_ms: int = 1000               # server/write_behind.py: derived state written this often
@@ -103,6 +105,13 @@ def _mqtt_url(raw: str | None) -> str | None:
     if parsed.scheme not in ("mqtt", "mqtts") or not parsed.hostname:
         raise SettingsError("MQTT_URL must look like mqtt://user:password@host:1883 (or mqtts://)")
     return raw
+
+
+def _mqtt_client_id(raw: str | None) -> str | None:
+    raw = (raw or "").strip()
+    if raw and not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", raw):
+        raise SettingsError("MQTT_CLIENT_ID must be 1-64 letters, digits, '.', '_' or '-'")
+    return raw or None
 
 
 def _webhook_secret(raw: str | None) -> str | None:
@@ -176,6 +185,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         redis_manager=redis_manager,
         demo=demo,
         mqtt_url=_mqtt_url(env.get("MQTT_URL")),
+        mqtt_client_id=_mqtt_client_id(env.get("MQTT_CLIENT_ID")),
         lorawan_webhook_secret=_webhook_secret(env.get("LORAWAN_WEBHOOK_SECRET")),
         vitals_retention_days=_int(env, "VITALS_RETENTION_DAYS", 30, 1, 36500),
         derived_flush_ms=_int(env, "DERIVED_FLUSH_MS", 1000, 20, 10_000),

@@ -16,6 +16,7 @@ import orjson
 import pytest
 
 from bench.procs import mosquitto_config, mqtt_login
+from server.app import create_app
 from server.embedded_db import free_port
 from server.keys import DB, MQTT_BRIDGE
 from tests.iot import Inbox, people, provision
@@ -153,3 +154,27 @@ async def test_mqtt_device_end_to_end(api, broker):
     stored = await app[DB]["vitals"].find({"device_id": other["id"]}).to_list(None)
     assert [d["seq"] for d in stored] == [1]
     await doctor.disconnect()
+
+
+async def test_readings_sent_while_the_server_is_down_are_stored_when_it_returns(aiohttp_client, settings, clock,
+                                                                                 api, broker):
+    await api.client.app[MQTT_BRIDGE].stop()  # `api`'s server only provisions; the bridge under test is below
+    settings = dataclasses.replace(settings, mqtt_client_id=f"fadjma-test-{broker.port}")  # a stable session id
+    first = await aiohttp_client(create_app(settings, clock))
+    await asyncio.wait_for(first.app[MQTT_BRIDGE].connected.wait(), 10)
+    p = await people(api)
+    dev = await provision(api, p["admin"], p["patient"]["id"], device_id="ESP32_009")
+    broker.add(dev["id"], dev["token"])
+    await reloaded(broker, dev["id"], dev["token"])
+    await first.close()  # the server stops (a restart, a deploy)
+    async with device_client(broker, dev["id"], dev["token"]) as client:
+        for seq in (1, 2, 3):
+            await client.publish(f"fadjma/devices/{dev['id']}/vitals", orjson.dumps(
+                {"seq": seq, "readings": {"heart_rate": 80 + seq}}), qos=1)
+    second = await aiohttp_client(create_app(settings, clock))  # the same session id: the broker kept them
+    db = second.app[DB]
+    async with asyncio.timeout(10):
+        while await db["vitals"].count_documents({"device_id": dev["id"]}) < 3:  # noqa: ASYNC110 - polling the DB
+            await asyncio.sleep(0.05)
+    docs = await db["vitals"].find({"device_id": dev["id"]}).to_list(None)
+    assert sorted(d["seq"] for d in docs) == [1, 2, 3]
