@@ -152,7 +152,9 @@ def _mqtt(dep: Deployment, devices: list, patients: list[str], args, notes: list
                  f"server receipt p50/p95/p99 = {recv['p50']}/{recv['p95']}/{recv['p99']} ms; broker CPU "
                  f"{cpu['broker_cpu_pct']} %")
     notes.append(f"mqtt: {acked:,} PUBACKed, {stored:,} stored within the window, {total:,} after "
-                 f"{last_change - t_end:.1f} s of backlog; {acked - total:,} PUBACKed but not stored")
+                 f"{last_change - t_end:.1f} s of backlog; {acked - total:,} not stored when the run stopped (the "
+                 f"bridge acknowledges to the broker only once stored: these were still queued in the broker, "
+                 f"which would deliver them to the server's persistent session when it returned)")
     row = _worker_row("mqtt qos1 (latency = broker PUBACK)", "mqtt", results, cpu, stored, notes)
     return row | {"broker_cpu_pct": cpu["broker_cpu_pct"], "stored_after_backlog": total,
                   "backlog_s": round(last_change - t_end, 1), "not_stored": acked - total,

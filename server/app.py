@@ -98,13 +98,14 @@ async def devices_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def write_behind_ctx(app: web.Application) -> AsyncIterator[None]:
     """Derived state (latest values, rollups, rule states, NEWS2) flushed periodically and at exit."""
-    derived = app[WRITE_BEHIND]
-    task = asyncio.create_task(derived.run(), name="write-behind")
+    stop = asyncio.Event()
+    task = asyncio.create_task(app[WRITE_BEHIND].run(stop), name="write-behind")
     yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-    await derived.flush()
+    stop.set()
+    try:
+        await asyncio.wait_for(task, 10.0)  # its last flush
+    except TimeoutError:
+        log.error("the last derived-state flush did not finish within 10 s")
 
 
 def _iot(app: web.Application, settings: Settings, db: Database, clock: Clock, sio) -> None:

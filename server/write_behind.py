@@ -20,6 +20,7 @@ hourly rollup misses those seconds. Readers in this process see staged values th
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import logging
 from typing import Any
@@ -112,7 +113,11 @@ class WriteBehind:
         return doc if update is None else apply(doc, _id, update)
 
     async def flush(self) -> int:
-        """Write everything staged so far; returns the number of statements written."""
+        """Write everything staged so far; returns the number of statements written. A caller that
+        is cancelled does not cancel the flush (see run())."""
+        return await asyncio.shield(self._flush())
+
+    async def _flush(self) -> int:
         async with self._lock:
             batch, self._pending = self._pending, {}
             if not batch:
@@ -171,7 +176,11 @@ class WriteBehind:
             for _id, update in docs.items():
                 self.stage(coll, _id, update)
 
-    async def run(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval_s)
+    async def run(self, stop: asyncio.Event) -> None:
+        """Flush every interval until `stop` is set, then once more. Never cancelled mid-flush: a
+        transaction abandoned on the server holds its documents until it times out, and the
+        next flush of the same documents waited behind it."""
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.interval_s)
             await self.flush()
