@@ -25,6 +25,7 @@ import copy
 import logging
 from typing import Any
 
+import pymongo
 from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError, OperationFailure
 
@@ -33,6 +34,7 @@ from server.db import Database
 log = logging.getLogger(__name__)
 
 Update = dict[str, dict[str, Any]]
+FLUSH_TIMEOUT_S = 5.0
 NOT_A_REPLICA_SET = 20  # IllegalOperation: "Transaction numbers are only allowed on a replica set member"
 
 
@@ -145,10 +147,13 @@ class WriteBehind:
         ops = {coll: [op(coll, _id, update) for _id, update in docs.items()] for coll, docs in batch.items()}
         if self.transactions is not False:
             try:
-                async with self.db.client.start_session() as session:
-                    async with await session.start_transaction():
-                        for coll, requests in ops.items():
-                            await self.db[coll].bulk_write(requests, ordered=False, session=session)
+                # A bounded wait (pymongo's client-side timeout): the transaction is aborted properly
+                # rather than left open on the server holding its documents.
+                with pymongo.timeout(FLUSH_TIMEOUT_S):
+                    async with self.db.client.start_session() as session:
+                        async with await session.start_transaction():
+                            for coll, requests in ops.items():
+                                await self.db[coll].bulk_write(requests, ordered=False, session=session)
                 self.transactions = True
                 return
             except OperationFailure as exc:
