@@ -14,9 +14,9 @@ change made in this process applies at once, one made in another process within 
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
+from cachetools import TTLCache
 from pymongo import IndexModel
 
 from models.common import new_id
@@ -35,15 +35,13 @@ class AlertConfig:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db, self.clock = db, clock
         db.declare(AUDIT, IndexModel([("patient_id", 1), ("at", -1)]))
-        self._cache: dict[str, tuple[float, dict[str, Any] | None]] = {}
+        self._cache: TTLCache[str, dict] = TTLCache(maxsize=100_000, ttl=CACHE_S)
 
     async def get(self, patient_id: str) -> dict[str, Any]:
-        cached = self._cache.get(patient_id)
-        if cached is not None and time.monotonic() - cached[0] < CACHE_S:
-            doc = cached[1]
-        else:
-            doc = await self.db[CONFIGS].find_one({"_id": patient_id})
-            self._cache[patient_id] = (time.monotonic(), doc)
+        doc = self._cache.get(patient_id)
+        if doc is None:
+            doc = await self.db[CONFIGS].find_one({"_id": patient_id}) or {}
+            self._cache[patient_id] = doc
         return doc or {"_id": patient_id, "overrides": {}, "spo2_scale": 1, "updated_by": None, "updated_at": None}
 
     async def rules_for(self, patient_id: str) -> list[Rule]:

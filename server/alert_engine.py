@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections import defaultdict
 from typing import Any
 
 from aiohttp import web
+from cachetools import TTLCache
 
 from server import rule_state
 from server.alert_config import AlertConfig
@@ -64,7 +64,7 @@ class AlertEngine:
         self.devices = DeviceAlerts(app, alerts, self.dispatch)
         self.escalation = Escalation(alerts, self.dispatch, self.clock, app[SETTINGS])
         self.units = UnitSummaries(app, alerts)
-        self._states: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._states: TTLCache[str, dict[str, Any]] = TTLCache(maxsize=100_000, ttl=STATE_CACHE_S)
         self._open: dict[tuple[str, str], tuple[str, Any]] = {}  # (patient, rule) → (alert id, checked at)
         self._lock = asyncio.Lock()
         self.raised = 0  # alerts raised by this process (the long-run check counts them)
@@ -117,12 +117,12 @@ class AlertEngine:
         changed = {f"states.{key}": state for key, state in states.items() if stored.get(key) != state}
         if changed:
             self.derived.stage(STATES, patient_id, {"$set": changed})
-        self._states[patient_id] = (time.monotonic(), states)
+        self._states[patient_id] = states
 
     async def _stored_states(self, patient_id: str) -> dict[str, Any]:
         cached = self._states.get(patient_id)
-        if cached is not None and time.monotonic() - cached[0] < STATE_CACHE_S:
-            return cached[1]
+        if cached is not None:
+            return cached
         doc = self.derived.overlay(STATES, patient_id, await self.db[STATES].find_one({"_id": patient_id}))
         return dict((doc or {}).get("states") or {})
 
@@ -163,7 +163,7 @@ class AlertEngine:
             # The live `alert:updated` (itself at most one per alert per REPEAT_EVERY_S) shows this reading.
             await self.dispatch.publish({**doc, "last_value": value, "last_at": now, "count": doc.get("count", 0) + 1},
                                         "repeat")
-        self.derived.stage(self.alerts.coll.name, known[0], self.alerts.repeat_update(value, category, 1, data),
+        self.derived.stage(self.alerts.coll.name, known[0], self.alerts.repeat_update(value, category, data),
                            only_if={"open": True})
         return True
 
@@ -172,7 +172,7 @@ class AlertEngine:
         async with self._lock:
             cached = self._states.get(patient_id)
             if cached is not None:
-                cached[1].pop(key, None)
+                cached.pop(key, None)
             self._open.pop((patient_id, key), None)
             self.derived.stage(STATES, patient_id, {"$unset": {f"states.{key}": ""}})
         await self.derived.flush()

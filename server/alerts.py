@@ -111,9 +111,9 @@ class Alerts:
             fresh["stale"] = False  # a reading just arrived: whatever was stale is not any more
         return fresh
 
-    def repeat_update(self, value: Any, category: str, count: int, data: dict | None = None) -> dict:
-        """The update folding `count` more breaching readings into an open alert."""
-        return {"$set": self._fresh(self.clock.now(), value, data, category), "$inc": {"count": count}}
+    def repeat_update(self, value: Any, category: str, data: dict | None = None) -> dict:
+        """The update folding one more breaching reading into an open alert."""
+        return {"$set": self._fresh(self.clock.now(), value, data, category), "$inc": {"count": 1}}
 
     async def open_one(self, patient_id: str, type: str, source: str = "") -> dict | None:
         return await self.coll.find_one({"patient_id": patient_id, "type": type, "source": source, "open": True})

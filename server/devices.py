@@ -15,8 +15,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import time
 
+from cachetools import TTLCache
 from pymongo import IndexModel
 from pymongo.errors import DuplicateKeyError
 
@@ -40,7 +40,7 @@ class Devices:
     def __init__(self, db: Database, clock: Clock, settings: Settings) -> None:
         self.db, self.clock = db, clock
         self._pepper = hmac.new(settings.jwt_secret.encode(), b"fadjma device secret pepper", hashlib.sha256).digest()
-        self._cache: dict[str, tuple[float, dict]] = {}
+        self._cache: TTLCache[str, dict] = TTLCache(maxsize=10_000, ttl=CACHE_SECONDS)
         db.declare(COLLECTION, IndexModel("mac", unique=True), IndexModel("secret_hash", unique=True),
                    IndexModel("patient_id"), IndexModel("dev_eui"))
 
@@ -131,15 +131,11 @@ class Devices:
         if not token or not isinstance(token, str) or len(token) > 256:
             raise Unauthorized("A device token is required", code="token_missing")
         key = self.hash_secret(token)
-        hit = self._cache.get(key)
-        if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
-            doc = hit[1]
-        else:
+        doc = self._cache.get(key)
+        if doc is None:
             doc = await self.db[COLLECTION].find_one({"secret_hash": key})
             if doc is not None:
-                if len(self._cache) > 10_000:
-                    self._cache.clear()
-                self._cache[key] = (time.monotonic(), doc)
+                self._cache[key] = doc
         if doc is None or doc.get("revoked_at"):
             raise Unauthorized("Unknown or revoked device token", code="token_invalid")
         if device_id is not None and device_id != doc["_id"]:
@@ -148,13 +144,11 @@ class Devices:
 
     async def current(self, device_id: str) -> dict:
         """A connected device's record, refreshed every few seconds (assignment, revocation)."""
-        hit = self._cache.get(device_id)
-        if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
-            doc = hit[1]
-        else:
+        doc = self._cache.get(device_id)
+        if doc is None:
             doc = await self.db[COLLECTION].find_one({"_id": device_id})
             if doc is not None:
-                self._cache[device_id] = (time.monotonic(), doc)
+                self._cache[device_id] = doc
         if doc is None or doc.get("revoked_at"):
             raise Unauthorized("This device was revoked", code="token_revoked")
         return doc

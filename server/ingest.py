@@ -29,6 +29,7 @@ from typing import Any
 
 import orjson
 import socketio
+from cachetools import TTLCache
 from pymongo import IndexModel
 from pymongo.errors import BulkWriteError
 
@@ -63,9 +64,8 @@ class Ingest:
         self._subscribed: asyncio.Queue[list[dict]] = asyncio.Queue(maxsize=64)
         self._subscribers: list[MessagesCallback] = []
         self._device_subscribers: list[DeviceCallback] = []
-        # patient → kind → latest reading, as this process wrote it (staged or flushed), and when.
-        self._latest: dict[str, dict[str, dict]] = {}
-        self._latest_at: dict[str, float] = {}
+        # patient → kind → latest reading, as this process wrote it (staged or flushed).
+        self._latest: TTLCache[str, dict[str, dict]] = TTLCache(maxsize=100_000, ttl=LATEST_CACHE_S)
         db.declare(VITALS, IndexModel([("patient_id", 1), ("ts", 1)]))
         db.declare(REJECTED, IndexModel([("device_id", 1), ("received_at", 1)]))
 
@@ -217,37 +217,29 @@ class Ingest:
                 if kind not in per or doc["ts"] >= per[kind]["ts"]:
                     per[kind] = {**r, "ts": doc["ts"], "received_at": doc["received_at"],
                                  "device_id": doc["device_id"]}
-        await self._load_latest([pid for pid in newest if not self._fresh(pid)])
-        now = asyncio.get_running_loop().time()
+        have = {pid: self._latest.get(pid) for pid in newest}
+        have.update(await self._stored_latest([pid for pid, h in have.items() if h is None]))
         for pid, per in newest.items():
-            have = self._latest[pid]
-            sets = {k: v for k, v in per.items() if k not in have or v["ts"] >= have[k]["ts"]}
+            sets = {k: v for k, v in per.items() if k not in have[pid] or v["ts"] >= have[pid][k]["ts"]}
             if sets:
-                have.update(sets)
+                have[pid].update(sets)
                 self.derived.stage(LATEST, pid, {"$set": {f"readings.{k}": v for k, v in sets.items()}})
-            self._latest_at[pid] = now
+            self._latest[pid] = have[pid]  # (re)starts its LATEST_CACHE_S
 
-    def _fresh(self, patient_id: str) -> bool:
-        at = self._latest_at.get(patient_id)
-        return at is not None and asyncio.get_running_loop().time() - at < LATEST_CACHE_S
-
-    async def _load_latest(self, patient_ids: list[str]) -> None:
+    async def _stored_latest(self, patient_ids: list[str]) -> dict[str, dict[str, dict]]:
         if not patient_ids:
-            return
+            return {}
         found = {d["_id"]: d async for d in self.db[LATEST].find({"_id": {"$in": patient_ids}})}
-        now = asyncio.get_running_loop().time()
-        for pid in patient_ids:
-            doc = self.derived.overlay(LATEST, pid, found.get(pid))
-            self._latest[pid] = dict((doc or {}).get("readings", {}))
-            self._latest_at[pid] = now
+        return {pid: dict((self.derived.overlay(LATEST, pid, found.get(pid)) or {}).get("readings", {}))
+                for pid in patient_ids}
 
     async def latest(self, patient_id: str) -> dict:
-        """{kind: reading} — fresh from this process's writes, else from the database."""
-        if self._fresh(patient_id):
-            return dict(self._latest[patient_id])
-        # Not cached as this process's own: another process may be the writer.
-        doc = self.derived.overlay(LATEST, patient_id, await self.db[LATEST].find_one({"_id": patient_id}))
-        return dict((doc or {}).get("readings", {}))
+        """{kind: reading}: this process's own latest values, else the stored ones (another process
+        may be the writer, so they are not cached here)."""
+        have = self._latest.get(patient_id)
+        if have is None:
+            have = (await self._stored_latest([patient_id]))[patient_id]
+        return dict(have)
 
 
 def _parse(raw: Any) -> VitalsIn:

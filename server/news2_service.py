@@ -12,10 +12,11 @@ cached for OBSERVATION_CACHE_S (one made in this process applies at once).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
+
+from cachetools import TTLCache
 
 from server import news2
 from server.alert_config import AlertConfig
@@ -33,7 +34,7 @@ class News2Service:
                  latest_vitals: Callable[[str], Awaitable[dict]], window_s: int) -> None:
         self.db, self.clock, self.config, self.derived = db, clock, config, derived
         self.latest_vitals, self.window_s = latest_vitals, window_s
-        self._observations: dict[str, tuple[float, dict]] = {}
+        self._observations: TTLCache[str, dict] = TTLCache(maxsize=100_000, ttl=OBSERVATION_CACHE_S)
 
     async def inputs(self, patient_id: str) -> dict[str, dict[str, Any]]:
         """{parameter: {value, at, source}} from the latest values (not windowed yet)."""
@@ -76,11 +77,9 @@ class News2Service:
         return result
 
     async def _observed(self, patient_id: str) -> dict:
-        cached = self._observations.get(patient_id)
-        if cached is not None and time.monotonic() - cached[0] < OBSERVATION_CACHE_S:
-            return cached[1]
-        doc = await self.db[OBSERVATIONS].find_one({"_id": patient_id}) or {}
-        self._observations[patient_id] = (time.monotonic(), doc)
+        doc = self._observations.get(patient_id)
+        if doc is None:
+            doc = self._observations[patient_id] = await self.db[OBSERVATIONS].find_one({"_id": patient_id}) or {}
         return doc
 
     async def store(self, patient_id: str, result: dict) -> None:
