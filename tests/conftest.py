@@ -15,9 +15,10 @@ import socketio
 from pymongo import MongoClient
 
 from server.app import create_app
-from server.clock import Clock
+from server.clock import Clock, FakeClock
 from server.embedded_db import EmbeddedDB
 from server.settings import Settings
+from tests.alerting import START, alerting_settings
 
 DEMO_PASSWORD = "correct-horse-battery"
 
@@ -39,15 +40,17 @@ def db_name(mongo_uri) -> str:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock(request) -> Clock:
+    """The real clock; in a module marked `ward` (the alerting tests) a FakeClock at tests.alerting.START."""
+    return FakeClock(START) if request.node.get_closest_marker("ward") else Clock()
 
 
 @pytest.fixture
-def settings(mongo_uri, db_name, tmp_path) -> Settings:
-    return Settings(host="127.0.0.1", port=0, mongodb_uri=mongo_uri, mongodb_db=db_name,
+def settings(request, mongo_uri, db_name, tmp_path) -> Settings:
+    base = Settings(host="127.0.0.1", port=0, mongodb_uri=mongo_uri, mongodb_db=db_name,
                     data_dir=tmp_path / "data", jwt_secret=secrets.token_urlsafe(48),
                     cors_origins=("http://localhost:5173",))
+    return alerting_settings(base) if request.node.get_closest_marker("ward") else base
 
 
 @pytest.fixture

@@ -4,18 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from server.clock import FakeClock
-from tests.alerting import NORMAL, START, alerting_settings, cast, feed
+from tests.alerting import NORMAL, cast, feed
 
-
-@pytest.fixture
-def clock():
-    return FakeClock(START)
-
-
-@pytest.fixture
-def settings(settings):
-    return alerting_settings(settings)
+pytestmark = pytest.mark.ward
 
 
 async def test_lists_and_filters_show_only_visible_patients(api, app):

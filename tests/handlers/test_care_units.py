@@ -8,20 +8,11 @@ import pytest
 
 from rooms.access import may_access
 from server.auth_service import Identity
-from server.clock import FakeClock
 from server.keys import ALERT_ENGINE, CLOCK, DB
-from tests.alerting import NORMAL, START, alerting_settings, cast, feed
+from tests.alerting import NORMAL, cast, feed
 from tests.helpers import Recorder, until
 
-
-@pytest.fixture
-def clock():
-    return FakeClock(START)
-
-
-@pytest.fixture
-def settings(settings):
-    return alerting_settings(settings)
+pytestmark = pytest.mark.ward
 
 
 def who(user: dict, role: str = "doctor") -> Identity:

@@ -7,20 +7,11 @@ import asyncio
 import pytest
 
 from server.app import create_app
-from server.clock import FakeClock
 from server.keys import ALERT_ENGINE, ALERTS
-from tests.alerting import NORMAL, START, add_device, alerting_settings, alerts_of, cast, feed
+from tests.alerting import NORMAL, add_device, alerts_of, cast, feed
 from tests.helpers import Recorder, until
 
-
-@pytest.fixture
-def clock():
-    return FakeClock(START)
-
-
-@pytest.fixture
-def settings(settings):
-    return alerting_settings(settings)
+pytestmark = pytest.mark.ward
 
 
 async def listen(api, people, *names):

@@ -9,17 +9,14 @@ from datetime import timedelta
 import pytest
 
 from server.app import create_app
-from server.clock import FakeClock
 from server.keys import ALERT_ENGINE, ALERTS
-from tests.alerting import START, alerting_settings, cast, feed
+from tests.alerting import alerting_settings, cast, feed
 from tests.helpers import Recorder, until
 
 SPO2_CRITICAL = {"heart_rate": 72, "spo2": 88, "temperature": 36.8}
 
 
-@pytest.fixture
-def clock():
-    return FakeClock(START)
+pytestmark = pytest.mark.ward
 
 
 @pytest.fixture

@@ -9,15 +9,11 @@ from datetime import timedelta
 import pytest
 
 from server.app import create_app
-from server.clock import FakeClock
 from server.keys import DB, INGEST, VITALS_HISTORY, WRITE_BEHIND
 from server.write_behind import apply, merge
 from tests.alerting import NORMAL, START, alerting_settings, alerts_of, cast, feed
 
-
-@pytest.fixture
-def clock():
-    return FakeClock(START)
+pytestmark = pytest.mark.ward
 
 
 @pytest.fixture
