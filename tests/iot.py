@@ -66,6 +66,14 @@ class Inbox:
                 await self._changed.wait()
 
 
+async def watching_doctor(api, p: dict) -> tuple[socketio.AsyncClient, Inbox]:
+    """`people`'s granted doctor, connected and watching the patient's vitals: (socket, vitals:new inbox)."""
+    doctor = await api.sio(p["doctor_token"])
+    inbox = Inbox(doctor, "vitals:new")
+    await doctor.call("vitals:watch", {"patient_id": p["patient"]["id"]})
+    return doctor, inbox
+
+
 async def people(api):
     """An admin, a patient, a doctor with a vitals grant and one without; returns tokens and ids."""
     _, admin = await api.user("admin1", "admin")

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from server.keys import DB
-from tests.iot import Inbox, people, provision
+from tests.iot import people, provision, watching_doctor
 
 
 async def test_data_then_batch_replay_is_stored_once(api):
     p = await people(api)
     dev = await provision(api, p["admin"], p["patient"]["id"])
-    doctor = await api.sio(p["doctor_token"])
-    inbox = Inbox(doctor, "vitals:new")
-    await doctor.call("vitals:watch", {"patient_id": p["patient"]["id"]})
+    doctor, inbox = await watching_doctor(api, p)
     # the earlier firmware's body shape: device_id, data, battery_level
     status, body = await api.call("POST", "/api/iot/data", dev["token"], json={
         "device_id": dev["id"], "seq": 1, "data": {"temperature": 36.6, "heart_rate": 71, "humidity": 40},

@@ -8,7 +8,7 @@ import pytest
 import websockets
 
 from server.keys import DB
-from tests.iot import Inbox, people, provision
+from tests.iot import people, provision, watching_doctor
 
 
 def ws_url(api, device_id: str, token: str | None = None) -> str:
@@ -19,9 +19,7 @@ def ws_url(api, device_id: str, token: str | None = None) -> str:
 async def test_legacy_frames_are_stored_and_pushed(api):
     p = await people(api)
     dev = await provision(api, p["admin"], p["patient"]["id"], mac="aa-bb-cc-dd-ee-01")
-    doctor = await api.sio(p["doctor_token"])
-    inbox = Inbox(doctor, "vitals:new")
-    await doctor.call("vitals:watch", {"patient_id": p["patient"]["id"]})
+    doctor, inbox = await watching_doctor(api, p)
     headers = {"Authorization": f"Bearer {dev['token']}"}
     async with websockets.connect(ws_url(api, dev["id"]), additional_headers=headers) as ws:
         await ws.send(json.dumps({"type": "sensor_data", "device_mac": "AA:BB:CC:DD:EE:01",

@@ -10,7 +10,7 @@ import pytest
 
 from server.keys import DB
 from server.lorawan import decode, encode_v2
-from tests.iot import Inbox, people, provision
+from tests.iot import people, provision, watching_doctor
 
 SECRET = "lora-webhook-secret-0123456789"
 EUI = "70B3D57ED0051234"
@@ -46,9 +46,7 @@ def test_payload_formats():
 async def test_tts_and_chirpstack_uplinks(api):
     p = await people(api)
     dev = await provision(api, p["admin"], p["patient"]["id"], dev_eui="70:b3:d5:7e:d0:05:12:34")
-    doctor = await api.sio(p["doctor_token"])
-    inbox = Inbox(doctor, "vitals:new")
-    await doctor.call("vitals:watch", {"patient_id": p["patient"]["id"]})
+    doctor, inbox = await watching_doctor(api, p)
     hdr = {"X-Webhook-Secret": SECRET}
     status, body = await api.call("POST", "/api/iot/lorawan/tts", json=tts_body(legacy(36.8, 74, 120)), headers=hdr)
     assert status == 200 and body["status"] == "accepted" and (body["f_cnt"], body["f_port"]) == (0, 0)

@@ -19,7 +19,7 @@ from bench.procs import mosquitto_config, mqtt_login
 from server.app import create_app
 from server.embedded_db import free_port
 from server.keys import DB, MQTT_BRIDGE
-from tests.iot import Inbox, people, provision
+from tests.iot import people, provision, watching_doctor
 
 BRIDGE_PASSWORD = "bridge-password-for-tests"
 
@@ -92,9 +92,7 @@ async def test_mqtt_device_end_to_end(api, broker):
     broker.add(dev["id"], dev["token"])
     broker.add(other["id"], other["token"])
     await reloaded(broker, other["id"], other["token"])
-    doctor = await api.sio(p["doctor_token"])
-    inbox = Inbox(doctor, "vitals:new")
-    await doctor.call("vitals:watch", {"patient_id": p["patient"]["id"]})
+    doctor, inbox = await watching_doctor(api, p)
     # a command queued while the device has never been heard from
     status, queued = await api.call("POST", f"/api/iot/devices/{dev['id']}/commands", p["admin"],
                                     json={"command": "set_interval", "params": {"interval_s": 10}})
