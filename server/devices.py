@@ -131,11 +131,7 @@ class Devices:
         if not token or not isinstance(token, str) or len(token) > 256:
             raise Unauthorized("A device token is required", code="token_missing")
         key = self.hash_secret(token)
-        doc = self._cache.get(key)
-        if doc is None:
-            doc = await self.db[COLLECTION].find_one({"secret_hash": key})
-            if doc is not None:
-                self._cache[key] = doc
+        doc = await self._cached(key, {"secret_hash": key})
         if doc is None or doc.get("revoked_at"):
             raise Unauthorized("Unknown or revoked device token", code="token_invalid")
         if device_id is not None and device_id != doc["_id"]:
@@ -144,13 +140,17 @@ class Devices:
 
     async def current(self, device_id: str) -> dict:
         """A connected device's record, refreshed every few seconds (assignment, revocation)."""
-        doc = self._cache.get(device_id)
-        if doc is None:
-            doc = await self.db[COLLECTION].find_one({"_id": device_id})
-            if doc is not None:
-                self._cache[device_id] = doc
+        doc = await self._cached(device_id, {"_id": device_id})
         if doc is None or doc.get("revoked_at"):
             raise Unauthorized("This device was revoked", code="token_revoked")
+        return doc
+
+    async def _cached(self, key: str, query: dict) -> dict | None:
+        doc = self._cache.get(key)
+        if doc is None:
+            doc = await self.db[COLLECTION].find_one(query)
+            if doc is not None:
+                self._cache[key] = doc
         return doc
 
     async def by_dev_eui(self, dev_eui: str | None, device_id: str | None) -> dict:
