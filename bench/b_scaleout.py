@@ -3,7 +3,7 @@
 Every device's patient is watched by one dashboard; with two processes the device is on one
 and its dashboard on the other, so every reading must cross processes. Rows: one process
 without Redis; with python-socketio's stock Redis manager (every emit goes to Redis and to
-every process, even for empty rooms); with our room-aware manager (server/sio_manager.py:
+every process, even for empty rooms); with our room-aware manager (server/realtime/sio_manager.py:
 an emit leaves the process only towards processes that have members of the room); and two
 processes with each manager. `--server python` (default) is the protocol layer without the
 database (bench/reference/pyserver.py), where the manager is what limits; `--server fadjma`

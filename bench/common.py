@@ -11,13 +11,9 @@ import json
 import os
 import platform
 import resource
-import socket
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import jwt
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -43,12 +39,6 @@ def machine() -> dict:
             "loadavg_at_start": [round(x, 2) for x in os.getloadavg()]}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def raise_fd_limit(want: int = 65536) -> int:
     """Raise this process's open-file limit as far as the hard limit allows; returns the new soft limit."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -58,12 +48,7 @@ def raise_fd_limit(want: int = 65536) -> int:
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
-def mint_token(secret: str, user_id: str, role: str, ttl: int = 3600) -> str:
-    """An access token shaped exactly like server.auth_service issues (no database row needed)."""
-    now = int(time.time())
-    claims = {"sub": user_id, "role": role, "iat": now, "exp": now + ttl, "jti": uuid.uuid4().hex,
-              "type": "access", "fam": uuid.uuid4().hex}
-    return jwt.encode(claims, secret, algorithm="HS256")
+from tests.support.processes import children, free_port, mint_token  # noqa: E402, F401  (re-exported)
 
 
 # -- /proc readings ---------------------------------------------------------------------
@@ -83,20 +68,6 @@ def rss_bytes(pid: int) -> int:
             return int(fh.read().split()[1]) * PAGE
     except OSError:
         return 0
-
-
-def children(pid: int) -> list[int]:
-    """Direct child pids (e.g. the embedded SecantusDB of a server)."""
-    out = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as fh:
-                    if int(fh.read().rsplit(")", 1)[1].split()[1]) == pid:
-                        out.append(int(entry))
-            except OSError:
-                continue
-    return out
 
 
 def machine_busy() -> tuple[float, float]:

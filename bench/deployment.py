@@ -22,7 +22,7 @@ from pymongo import MongoClient
 
 from bench.common import mint_token
 from bench.procs import Proc, Workdir, fadjma_server, mosquitto_server, mqtt_login, redis_server
-from server.embedded_db import EmbeddedDB
+from server.storage.embedded_db import EmbeddedDB
 
 DB_NAME = "bench"
 

@@ -6,9 +6,9 @@ from aiohttp import web
 
 from models.care import AccessRequestIn, DecisionIn, GrantQuery, RequestQuery
 from models.common import parse
-from server.auth_service import Identity
+from models.identity import Identity
+from server.http.middleware import authenticated, json_response, read_body
 from server.keys import ACCESS
-from server.middleware import authenticated, json_response, read_body
 
 
 @authenticated("doctor")

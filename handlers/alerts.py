@@ -11,13 +11,13 @@ from aiohttp import web
 
 from models.alerts import AckIn, AlertConfigIn, ClearIn, ObservationIn
 from models.errors import Invalid, NotFound
+from models.identity import Identity
 from rooms.access import may_access, require_access, visible_patients
-from server import news2_service
-from server.alert_rules import RANK, SEVERITIES, describe, effective_rules
-from server.alerts import public
-from server.auth_service import Identity
+from server.alerting import news2_service
+from server.alerting.rules import RANK, SEVERITIES, describe, effective_rules
+from server.alerting.store import public
+from server.http.middleware import authenticated, json_response, read_body
 from server.keys import ALERT_ENGINE, ALERTS, CLOCK, DB
-from server.middleware import authenticated, json_response, read_body
 
 BOOL = {"true": True, "1": True, "false": False, "0": False}
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from models.errors import Invalid
+from models.identity import Identity
 from models.users import LoginIn, RefreshIn, RegisterIn, RevokeIn, UserOut
-from server.auth_service import Identity
+from server.http.middleware import authenticated, bearer, json_response, read_body
 from server.keys import AUTH, USERS
-from server.middleware import authenticated, bearer, json_response, read_body
 
 
 async def obtain_token(request: web.Request) -> web.Response:

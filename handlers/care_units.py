@@ -13,15 +13,15 @@ from aiohttp import web
 
 from models.alerts import MemberIn, UnitIn, UnitWatchIn
 from models.errors import Forbidden
+from models.identity import Identity
 from rooms.access import may_access
 from rooms.names import unit_room, user_room
 from rooms.watch import evict
-from server import events
-from server.auth_service import Identity
-from server.care_units import public
+from server.care.units import public
+from server.http.middleware import authenticated, json_response, read_body
 from server.keys import ALERT_ENGINE, CARE_UNITS, CLOCK, DB, SIO
-from server.middleware import authenticated, json_response, read_body
-from server.sockets import on
+from server.realtime import events
+from server.realtime.sockets import on
 
 
 @authenticated("admin")

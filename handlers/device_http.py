@@ -18,9 +18,9 @@ from models.common import parse
 from models.devices import HeartbeatIn
 from models.errors import Forbidden, Invalid
 from models.vitals import Rejected
-from server.device_frames import battery_of, submit_frame
+from server.http.middleware import bearer, json_response
+from server.iot.frames import battery_of, submit_frame
 from server.keys import DEVICE_LINKS, DEVICES, INGEST
-from server.middleware import bearer, json_response
 
 MAX_BATCH = 1000
 

@@ -20,11 +20,11 @@ from models.common import parse
 from models.devices import CommandAckIn, DeviceAlertIn, HeartbeatIn
 from models.errors import DomainError, Unauthorized
 from models.vitals import Rejected
-from server import events
-from server.device_frames import submit_frame
+from server.iot.frames import submit_frame
 from server.keys import DEVICE_LINKS, DEVICES, INGEST, SIO
 from server.logs import request_id
-from server.sockets import acked
+from server.realtime import events
+from server.realtime.sockets import acked
 
 log = logging.getLogger(__name__)
 NS = events.DEVICES_NAMESPACE

@@ -18,9 +18,9 @@ from aiohttp import WSMsgType, web
 from models.common import new_id, parse
 from models.devices import CommandAckIn, HeartbeatIn
 from models.errors import DomainError
-from server.device_frames import battery_of, submit_frame
+from server.http.middleware import bearer
+from server.iot.frames import battery_of, submit_frame
 from server.keys import DEVICE_LINKS, DEVICES, INGEST
-from server.middleware import bearer
 
 log = logging.getLogger(__name__)
 VITALS_FRAMES = ("sensor_data", "realtime_data", "vitals", "iot_data")

@@ -11,11 +11,11 @@ from aiohttp import web
 
 from models.devices import CommandIn, DeviceCreateIn, DeviceUpdateIn, device_json
 from models.errors import Forbidden, Invalid
+from models.identity import Identity
 from rooms.access import require_access
-from server.auth_service import Identity
-from server.ingest import REJECTED
+from server.http.middleware import authenticated, json_response, read_body
+from server.iot.ingest import REJECTED
 from server.keys import CLOCK, DB, DEVICE_LINKS, DEVICES
-from server.middleware import authenticated, json_response, read_body
 
 
 def command_json(doc: dict) -> dict:

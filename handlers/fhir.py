@@ -17,12 +17,12 @@ import orjson
 from aiohttp import web
 
 from models.errors import Invalid
+from models.identity import Identity
 from models.vitals import BP_PANEL, KINDS
 from rooms.access import require_access
-from server.auth_service import Identity
-from server.ingest import VITALS
+from server.http.middleware import authenticated
+from server.iot.ingest import VITALS
 from server.keys import CLOCK, DB
-from server.middleware import authenticated
 
 LOINC, UCUM = "http://loinc.org", "http://unitsofmeasure.org"
 CATEGORY = [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from server.http.middleware import json_response
 from server.keys import DB
-from server.middleware import json_response
 
 
 async def health(request: web.Request) -> web.Response:

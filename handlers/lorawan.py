@@ -16,9 +16,9 @@ from aiohttp import web
 from models.devices import HeartbeatIn
 from models.errors import DomainError, Invalid, Unauthorized
 from models.vitals import Rejected
+from server.http.middleware import bearer, json_response
+from server.iot.lorawan import Uplink, decode, network_datetime, parse_chirpstack, parse_tts, uplink_seq
 from server.keys import DEVICE_LINKS, DEVICES, INGEST, SETTINGS
-from server.lorawan import Uplink, decode, network_datetime, parse_chirpstack, parse_tts, uplink_seq
-from server.middleware import bearer, json_response
 
 
 class Disabled(DomainError):

@@ -10,12 +10,12 @@ from __future__ import annotations
 from aiohttp import web
 
 from models.common import parse
+from models.identity import Identity
 from models.notifications import MarkAllReadIn, MarkReadIn, NotificationQuery
-from server import events
-from server.auth_service import Identity
+from server.http.middleware import authenticated, json_response
 from server.keys import CLOCK, NOTIFIER, SIO
-from server.middleware import authenticated, json_response
-from server.sockets import on
+from server.realtime import events
+from server.realtime.sockets import on
 
 
 @authenticated()

@@ -7,11 +7,11 @@ from aiohttp import web
 from models.care import PrescriptionIn, PrescriptionQuery, RestockIn, StatusEventIn, StatusIn
 from models.common import parse
 from models.errors import Forbidden
-from server import events
-from server.auth_service import Identity
+from models.identity import Identity
+from server.http.middleware import authenticated, json_response, read_body
 from server.keys import CLOCK, INVENTORY, PRESCRIPTIONS, SIO
-from server.middleware import authenticated, json_response, read_body
-from server.sockets import on
+from server.realtime import events
+from server.realtime.sockets import on
 
 CARE_ROLES = ("patient", "doctor", "pharmacist")
 

@@ -6,9 +6,9 @@ from aiohttp import web
 
 from models.care import AuditQuery, RecordIn, RecordPatch
 from models.common import parse
-from server.auth_service import Identity
+from models.identity import Identity
+from server.http.middleware import authenticated, json_response, read_body
 from server.keys import AUDIT, RECORDS
-from server.middleware import authenticated, json_response, read_body
 
 
 @authenticated()  # every role reaches the service, so refusals are audited too

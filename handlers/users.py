@@ -5,10 +5,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from models.errors import Invalid
+from models.identity import Identity
 from models.users import ROLES, StaffCreateIn, UserOut
-from server.auth_service import Identity
+from server.http.middleware import authenticated, json_response, read_body
 from server.keys import DB, USERS
-from server.middleware import authenticated, json_response, read_body
 
 
 @authenticated("admin")

@@ -15,13 +15,13 @@ from pydantic import Field
 
 from models.common import Input
 from models.errors import Invalid
+from models.identity import Identity
 from rooms.access import require_access
 from rooms.names import patient_room
-from server import events
-from server.auth_service import Identity
+from server.http.middleware import authenticated, json_response
 from server.keys import CLOCK, DB, INGEST, SIO, VITALS_HISTORY
-from server.middleware import authenticated, json_response
-from server.sockets import on
+from server.realtime import events
+from server.realtime.sockets import on
 
 
 class WatchIn(Input):

@@ -1,7 +1,7 @@
 """Domain errors, raised by handlers and engines and translated once per transport.
 
-REST turns them into a 4xx JSON body (`server.middleware`); sockets turn them into
-the acknowledgement envelope (`server.sockets.ack`). Both use `to_body()`.
+REST turns them into a 4xx JSON body (`server.http.middleware`); sockets turn them into
+the acknowledgement envelope (`server.realtime.sockets.ack`). Both use `to_body()`.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Used by REST routes, socket events and room joins alike:
 - a patient: their own data, every scope;
 - a doctor: an active grant from the patient (not revoked, not expired by the server
   clock) whose scopes include the one asked for; or, for vitals (and the alerts built on
-  them), membership of a care unit the patient belongs to (server/care_units.py: the
+  them), membership of a care unit the patient belongs to (units written by server/care/units.py: the
   hospital case, where ward staff look after whoever is admitted);
 - nobody else by default (pharmacists see prescriptions through the pharmacy queue,
   admins manage accounts and devices, not clinical data).
@@ -17,21 +17,31 @@ from typing import Literal
 
 from pymongo import IndexModel
 
+from models.documents import CARE_UNITS as UNITS
+from models.documents import GRANTS
 from models.errors import Forbidden
-from server.auth_service import Identity
-from server.care_units import COLLECTION as UNITS
-from server.care_units import UNIT_SCOPES, unit_covers
+from models.identity import Identity
 from server.clock import Clock
-from server.db import Database
+from server.storage.db import Database
 
 Scope = Literal["records", "vitals", "prescriptions"]
 SCOPES: tuple[str, ...] = ("records", "vitals", "prescriptions")
-GRANTS = "grants"
+UNIT_SCOPES = ("vitals",)  # what care unit staff may see without a grant
 
 
 def declare_indexes(db: Database) -> None:
     db.declare(GRANTS, IndexModel([("doctor_id", 1), ("patient_id", 1)]), IndexModel("patient_id"),
                IndexModel("expires_at"))
+
+
+async def unit_covers(db: Database, staff_id: str, patient_id: str) -> bool:
+    """True when some care unit has both this staff member and this patient."""
+    doc = await db[UNITS].find_one({"staff_ids": staff_id, "patient_ids": patient_id}, {"_id": 1})
+    return doc is not None
+
+
+async def units_of_patient(db: Database, patient_id: str) -> list[dict]:
+    return await db[UNITS].find({"patient_ids": patient_id}).to_list(None)
 
 
 def active_grant_query(clock: Clock, **match) -> dict:

@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 scripts/system-deps.sh || { echo "could not install system packages" >&2; exit 1; }
 scripts/setup.sh --dev || { echo "could not install Python packages" >&2; exit 1; }
 .venv/bin/ruff check . || exit 1
+.venv/bin/lint-imports --no-cache || exit 1  # the import contracts in .importlinter
 .venv/bin/python -m pytest "$@"
 rc=$?
 if [ $rc -eq 5 ]; then

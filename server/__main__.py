@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     log.debug("event loop: %s", loop)
     app = create_app(settings)
     if settings.demo:
-        from server.demo import demo_ctx
+        from server.demo.seed import demo_ctx
         app.cleanup_ctx.append(demo_ctx)
     web.run_app(app, host=settings.host, port=settings.port, access_log=None,
                 print=lambda msg: log.info("%s", msg.strip()))

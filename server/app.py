@@ -17,19 +17,24 @@ from aiohttp import web
 
 import handlers
 from rooms import access
-from server.access_requests import AccessRequests
-from server.alert_engine import AlertEngine
-from server.alerts import Alerts
-from server.audit import Audit
-from server.auth_service import AuthService
-from server.care_units import CareUnits
+from server.accounts.users import Users
+from server.alerting.engine import AlertEngine
+from server.alerting.escalation import alert_tasks_ctx
+from server.alerting.store import Alerts
+from server.auth.tokens import AuthService
+from server.care.access_requests import AccessRequests
+from server.care.audit import Audit
+from server.care.inventory import Inventory
+from server.care.prescriptions import Prescriptions
+from server.care.records import Records
+from server.care.units import CareUnits
 from server.clock import Clock
-from server.db import Database, database_ctx
-from server.device_links import DeviceLinks
-from server.devices import Devices
-from server.escalation import alert_tasks_ctx
-from server.ingest import Ingest, ingest_ctx
-from server.inventory import Inventory
+from server.http.middleware import error_middleware
+from server.inbox.notifier import Notifier
+from server.iot.history import VitalsHistory
+from server.iot.ingest import Ingest, ingest_ctx
+from server.iot.links import DeviceLinks
+from server.iot.registry import Devices
 from server.keys import (
     ACCESS,
     ALERT_ENGINE,
@@ -54,16 +59,11 @@ from server.keys import (
     VITALS_HISTORY,
     WRITE_BEHIND,
 )
-from server.middleware import error_middleware
-from server.notifier import Notifier
-from server.prescriptions import Prescriptions
-from server.records import Records
+from server.realtime.socket_auth import SocketAuth
+from server.realtime.sockets import create_sio
 from server.settings import Settings
-from server.socket_auth import SocketAuth
-from server.sockets import create_sio
-from server.users import Users
-from server.vitals_history import VitalsHistory
-from server.write_behind import WriteBehind
+from server.storage.db import Database, database_ctx
+from server.storage.write_behind import WriteBehind
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +117,7 @@ def _iot(app: web.Application, settings: Settings, db: Database, clock: Clock, s
     app[VITALS_HISTORY] = VitalsHistory(db, clock, app[WRITE_BEHIND], settings.vitals_retention_days)
     app[INGEST].subscribe(app[VITALS_HISTORY].roll_up)
     if settings.mqtt_url:
-        from server.mqtt_bridge import MqttBridge
+        from server.iot.mqtt_bridge import MqttBridge
         app[MQTT_BRIDGE] = MqttBridge(app)
 
 
@@ -171,6 +171,6 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     app.cleanup_ctx.append(ingest_ctx)
     app.cleanup_ctx.append(devices_ctx)
     app.cleanup_ctx.append(alert_tasks_ctx)
-    # Ends expired grants and evicts their doctors from patient rooms (server/access_requests.py).
+    # Ends expired grants and evicts their doctors from patient rooms (server/care/access_requests.py).
     app.cleanup_ctx.append(background("grant-sweeper", lambda app: app[ACCESS].run_sweeper()))
     return app

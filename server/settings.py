@@ -44,12 +44,12 @@ class Settings:
     redis_manager: str = "rooms"
     demo: bool = False
     mqtt_url: str | None = field(default=None, repr=False)
-    mqtt_client_id: str | None = None          # the bridge's persistent-session id (server/mqtt_bridge.py)
+    mqtt_client_id: str | None = None          # the bridge's persistent-session id (server/iot/mqtt_bridge.py)
     lorawan_webhook_secret: str | None = field(default=None, repr=False)
     vitals_retention_days: int = 30
-    derived_flush_ms: int = 1000               # server/write_behind.py: derived state written this often
+    derived_flush_ms: int = 1000               # server/storage/write_behind.py: derived state written this often
     device_heartbeat_timeout: int = 60
-    # Alerting (server/escalation.py, server/device_alerts.py, server/care_units.py); seconds.
+    # Alerting (server/alerting/escalation.py, server/alerting/device_alerts.py, server/care/units.py); seconds.
     alert_escalation_warning_s: int = 0        # 0: warnings are never escalated
     alert_escalation_critical_s: int = 300
     alert_escalation_emergency_s: int = 60

@@ -16,9 +16,9 @@ from pymongo import MongoClient
 
 from server.app import create_app
 from server.clock import Clock, FakeClock
-from server.embedded_db import EmbeddedDB
 from server.settings import Settings
-from tests.alerting import START, alerting_settings
+from server.storage.embedded_db import EmbeddedDB
+from tests.support.alerting import START, alerting_settings
 
 DEMO_PASSWORD = "correct-horse-battery"
 
@@ -41,7 +41,7 @@ def db_name(mongo_uri) -> str:
 
 @pytest.fixture
 def clock(request) -> Clock:
-    """The real clock; in a module marked `ward` (the alerting tests) a FakeClock at tests.alerting.START."""
+    """The real clock; in a module marked `ward` (the alerting tests) a FakeClock at tests.support.alerting.START."""
     return FakeClock(START) if request.node.get_closest_marker("ward") else Clock()
 
 

@@ -1,6 +1,6 @@
 """The Python protocol layer with no database: what `bench reference` compares to Node.
 
-It is our real socket stack — `server.sockets.create_sio` (same manager, JSON module and
+It is our real socket stack — `server.realtime.sockets.create_sio` (same manager, JSON module and
 transports as `python -m server`), the `on()` envelope with pydantic validation, and
 `SocketAuth` for the JWT handshake — minus the database: the revocation look-up is
 skipped. It speaks the protocol of bench/reference/server.js:
@@ -20,16 +20,17 @@ import socketio
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict
 
+from models.identity import Identity
 from rooms.names import patient_room
-from server import sio_json
 from server.__main__ import install_event_loop, raise_open_files_limit
-from server.auth_service import AuthService, Identity
+from server.auth.tokens import AuthService
 from server.clock import Clock
-from server.db import Database
 from server.logs import configure_logging
+from server.realtime import sio_json
+from server.realtime.socket_auth import SocketAuth
+from server.realtime.sockets import create_sio, on
 from server.settings import Settings
-from server.socket_auth import SocketAuth
-from server.sockets import create_sio, on
+from server.storage.db import Database
 
 log = logging.getLogger(__name__)
 

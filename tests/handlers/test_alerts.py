@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.alerting import NORMAL, cast, feed
+from tests.support.alerting import NORMAL, cast, feed
 
 pytestmark = pytest.mark.ward
 

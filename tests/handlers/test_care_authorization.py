@@ -14,7 +14,7 @@ import pytest
 
 from models.common import new_id
 from server.keys import CLOCK, DB
-from tests.helpers import world
+from tests.support.helpers import world
 
 ROLES = ("anonymous", "pat", "other", "doc", "stranger", "ph1", "admin")
 

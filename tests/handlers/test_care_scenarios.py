@@ -8,7 +8,7 @@ import pytest
 
 from rooms.names import patient_room
 from server.keys import SIO
-from tests.helpers import settle, world
+from tests.support.helpers import settle, world
 
 NOTIFY = "notification:new"
 

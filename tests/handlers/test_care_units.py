@@ -6,11 +6,11 @@ import asyncio
 
 import pytest
 
+from models.identity import Identity
 from rooms.access import may_access
-from server.auth_service import Identity
 from server.keys import ALERT_ENGINE, CLOCK, DB
-from tests.alerting import NORMAL, cast, feed
-from tests.helpers import Recorder, until
+from tests.support.alerting import NORMAL, cast, feed
+from tests.support.helpers import Recorder, until
 
 pytestmark = pytest.mark.ward
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from server.keys import DB
-from tests.iot import people, provision, watching_doctor
+from tests.support.iot import people, provision, watching_doctor
 
 
 async def test_data_then_batch_replay_is_stored_once(api):

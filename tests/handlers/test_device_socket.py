@@ -8,7 +8,7 @@ import pytest
 import socketio
 
 from server.keys import DB
-from tests.iot import Inbox, device_sio, people, provision
+from tests.support.iot import Inbox, device_sio, people, provision
 
 
 async def test_device_reading_reaches_watching_doctor_once(api):

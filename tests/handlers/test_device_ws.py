@@ -8,7 +8,7 @@ import pytest
 import websockets
 
 from server.keys import DB
-from tests.iot import people, provision, watching_doctor
+from tests.support.iot import people, provision, watching_doctor
 
 
 def ws_url(api, device_id: str, token: str | None = None) -> str:

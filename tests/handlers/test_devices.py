@@ -9,7 +9,7 @@ import socketio
 
 from server.clock import FakeClock
 from server.keys import DB, DEVICE_LINKS
-from tests.iot import Inbox, device_sio, people, provision
+from tests.support.iot import Inbox, device_sio, people, provision
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.iot import people, provision
+from tests.support.iot import people, provision
 
 
 async def fhir(api, query: str, token: str) -> tuple[int, dict]:

@@ -8,9 +8,9 @@ import struct
 
 import pytest
 
+from server.iot.lorawan import decode, encode_v2
 from server.keys import DB
-from server.lorawan import decode, encode_v2
-from tests.iot import people, provision, watching_doctor
+from tests.support.iot import people, provision, watching_doctor
 
 SECRET = "lora-webhook-secret-0123456789"
 EUI = "70B3D57ED0051234"

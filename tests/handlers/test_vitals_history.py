@@ -8,7 +8,7 @@ import pytest
 
 from server.clock import FakeClock
 from server.keys import DB, INGEST
-from tests.iot import people, provision
+from tests.support.iot import people, provision
 
 NOON = datetime(2026, 1, 1, 12, 10, tzinfo=UTC)
 # (time, heart rate): hand-placed around minute, 5-minute and hour boundaries

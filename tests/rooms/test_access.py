@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from rooms.access import GRANTS, may_access
-from server.auth_service import Identity
+from models.documents import GRANTS
+from models.identity import Identity
+from rooms.access import may_access
 from server.clock import FakeClock
 from server.keys import DB
 

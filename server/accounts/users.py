@@ -1,0 +1,55 @@
+"""User accounts: creation with unique case-insensitive usernames, look-ups, login."""
+
+from __future__ import annotations
+
+from pymongo import IndexModel
+from pymongo.errors import DuplicateKeyError
+
+from models.common import new_id
+from models.errors import Conflict, NotFound, Unauthorized
+from server.auth.tokens import hash_password, verify_password
+from server.clock import Clock
+from server.storage.db import Database
+
+COLLECTION = "users"
+
+
+class Users:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+        # The unique index on the lowercased name is what makes "Alice" and "alice" one user,
+        # even when two registrations race.
+        db.declare(COLLECTION, IndexModel("username_lower", unique=True), IndexModel("role"))
+
+    async def create(self, *, username: str, password: str, role: str, profile: dict,
+                     email: str | None = None, first_name: str = "", last_name: str = "") -> dict:
+        doc = {
+            "_id": new_id(), "username": username, "username_lower": username.lower(),
+            "password_hash": await hash_password(password), "role": role, "email": email,
+            "first_name": first_name, "last_name": last_name, "profile": profile,
+            "is_active": True, "created_at": self.clock.now(),
+        }
+        try:
+            await self.db[COLLECTION].insert_one(doc)
+        except DuplicateKeyError:
+            raise Conflict("This username is already taken", code="username_taken",
+                           details=[{"field": "username", "message": "already taken"}]) from None
+        return doc
+
+    async def get(self, user_id: str) -> dict:
+        doc = await self.db[COLLECTION].find_one({"_id": user_id})
+        if doc is None:
+            raise NotFound("No such user")
+        return doc
+
+    async def active_role(self, user_id: str) -> str | None:
+        doc = await self.db[COLLECTION].find_one({"_id": user_id, "is_active": True}, {"role": 1})
+        return doc["role"] if doc else None
+
+    async def check_login(self, username: str, password: str) -> dict:
+        doc = await self.db[COLLECTION].find_one({"username_lower": username.lower()})
+        ok = await verify_password(doc["password_hash"] if doc else None, password)
+        if not ok or not doc.get("is_active", True):
+            raise Unauthorized("Wrong username or password", code="invalid_credentials")
+        return doc

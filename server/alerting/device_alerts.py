@@ -1,0 +1,129 @@
+"""Device alerts: offline (by the server clock), low battery, and what devices report themselves.
+
+- `device_offline`: no data from a device for longer than max(2 × its `interval_s`,
+  DEVICE_OFFLINE_MIN_S = 5 min) by the server clock (`devices.last_seen`, set by Ingest from
+  its own clock, so a device with a wrong clock cannot hide). The patient's open clinical
+  alerts are then marked `stale` (based on data that is no longer coming). It clears, and
+  the marks go, as soon as a message or heartbeat from that device is stored. A socket
+  disconnect alone raises nothing: reconnect blips are not outages.
+- `battery_low`: < 20 % warning, < 10 % critical; clears at ≥ 25 % (charged; the margin
+  stops a battery hovering at 20 % from flapping).
+- `device_alert`: sent by the device (MQTT `…/alert`, socket `device:alert`), one open alert
+  per device and code; it clears when the device sends the same code with severity
+  `clear`/`ok`/`resolved`, or by hand.
+Device alerts are keyed by `source` = device id, so two devices of a patient are distinct.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from aiohttp import web
+
+from server.alerting.dispatch import AlertDispatch
+from server.alerting.rules import SEVERITIES
+from server.alerting.store import Alerts
+from server.keys import CLOCK, DB, SETTINGS
+
+log = logging.getLogger(__name__)
+
+BATTERY_WARNING, BATTERY_CRITICAL, BATTERY_CHARGED = 20.0, 10.0, 25.0
+CLEAR_WORDS = ("clear", "ok", "resolved")
+
+
+class DeviceAlerts:
+    def __init__(self, app: web.Application, alerts: Alerts, dispatch: AlertDispatch) -> None:
+        self.db, self.clock, self.alerts, self.dispatch = app[DB], app[CLOCK], alerts, dispatch
+        self.min_s = app[SETTINGS].device_offline_min_s
+
+    async def on_event(self, event: dict) -> None:
+        patient_id, device_id = event.get("patient_id"), event.get("device_id")
+        if not patient_id or not device_id:
+            return
+        kind = event.get("type")
+        if kind == "heartbeat":
+            await self.resumed(patient_id, device_id)
+            if event.get("battery") is not None:
+                await self.battery(patient_id, device_id, float(event["battery"]))
+        elif kind == "status" and event.get("online"):
+            await self.resumed(patient_id, device_id)
+        elif kind == "alert":
+            await self.device_alert(patient_id, device_id, event)
+
+    async def battery(self, patient_id: str, device_id: str, level: float) -> None:
+        severity = "critical" if level < BATTERY_CRITICAL else "warning" if level < BATTERY_WARNING else None
+        if severity:
+            doc, outcome = await self.alerts.upsert(patient_id=patient_id, type="battery_low", severity=severity,
+                                                    value=level, category="device", source=device_id,
+                                                    data={"device_id": device_id})
+            await self.dispatch.publish(doc, "severity_rose" if outcome == "rose" else outcome)
+        elif level >= BATTERY_CHARGED:
+            await self._clear(patient_id, "battery_low", device_id)
+
+    async def device_alert(self, patient_id: str, device_id: str, event: dict) -> None:
+        code = str(event.get("code") or "unknown")[:64]
+        source = f"{device_id}:{code}"
+        severity = (event.get("severity") or "warning").lower()
+        if severity in CLEAR_WORDS:
+            await self._clear(patient_id, "device_alert", source)
+            return
+        if severity not in SEVERITIES:
+            severity = "warning"
+        doc, outcome = await self.alerts.upsert(
+            patient_id=patient_id, type="device_alert", severity=severity, value=code, category="device",
+            source=source, data={"device_id": device_id, "code": code, "message": str(event.get("message", ""))[:500]})
+        await self.dispatch.publish(doc, "severity_rose" if outcome == "rose" else outcome)
+
+    async def data_resumed(self, messages: list[dict]) -> None:
+        pairs = {(m["patient_id"], m["device_id"]) for m in messages if m.get("patient_id") and m.get("device_id")}
+        if not pairs:
+            return
+        open_offline = await self.alerts.coll.find(
+            {"patient_id": {"$in": sorted({p for p, _ in pairs})}, "type": "device_offline", "open": True},
+            {"patient_id": 1, "source": 1}).to_list(None)
+        for doc in open_offline:
+            if (doc["patient_id"], doc["source"]) in pairs:
+                await self.resumed(doc["patient_id"], doc["source"])
+
+    async def resumed(self, patient_id: str, device_id: str) -> None:
+        if await self._clear(patient_id, "device_offline", device_id):
+            for doc in await self.alerts.set_stale(patient_id, False, reason=f"device {device_id} back"):
+                await self.dispatch.publish(doc, "fresh")
+
+    async def _clear(self, patient_id: str, type: str, source: str) -> bool:
+        doc = await self.alerts.clear_open(patient_id, type, source, reason="auto")
+        if doc is not None:
+            await self.dispatch.publish(doc, "cleared")
+        return doc is not None
+
+    async def scan_offline(self) -> list[dict]:
+        """Raise `device_offline` for every silent device; returns the alerts raised now."""
+        now = self.clock.now()
+        silent = await self.db["devices"].find(
+            {"last_seen": {"$lt": now - timedelta(seconds=self.min_s)}},
+            {"patient_id": 1, "interval_s": 1, "last_seen": 1, "revoked_at": 1}).to_list(None)
+        silent = [d for d in silent if d.get("patient_id") and d.get("revoked_at") is None
+                  and (now - d["last_seen"]).total_seconds() > max(2 * (d.get("interval_s") or 5), self.min_s)]
+        if not silent:
+            return []
+        known = {(a["patient_id"], a["source"]) for a in await self.alerts.coll.find(
+            {"patient_id": {"$in": sorted({d["patient_id"] for d in silent})}, "type": "device_offline",
+             "open": True}, {"patient_id": 1, "source": 1}).to_list(None)}
+        raised = []
+        for dev in silent:
+            if (dev["patient_id"], dev["_id"]) in known:
+                continue
+            silence = round((now - dev["last_seen"]).total_seconds())
+            doc, outcome = await self.alerts.upsert(
+                patient_id=dev["patient_id"], type="device_offline", severity="warning", value=silence,
+                category="device", source=dev["_id"],
+                data={"device_id": dev["_id"], "last_seen": dev["last_seen"].isoformat()})
+            if outcome != "raised":
+                continue  # another process got there first
+            raised.append(doc)
+            log.warning("device %s of patient %s offline for %ss", dev["_id"], dev["patient_id"], silence)
+            await self.dispatch.publish(doc, "raised")
+            for stale in await self.alerts.set_stale(dev["patient_id"], True, reason=f"device {dev['_id']} offline"):
+                await self.dispatch.publish(stale, "stale")
+        return raised

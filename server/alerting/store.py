@@ -1,0 +1,222 @@
+"""The alert lifecycle, in the database: one open alert per (patient, type, source), atomically.
+
+A unique partial index on `(patient_id, type, source)` over `open: true` documents is what
+guarantees one open alert, even when several processes see the same burst: a raise is a
+single upsert (`find_one_and_update`), a repeat only bumps `count`, `last_value`, `last_at`.
+`source` is "" for clinical alerts (so there is one per patient and type) and the device id
+for device alerts (a patient with two devices can have both offline).
+
+States: active_unacknowledged → (acknowledge) active_acknowledged → (clear) cleared_acknowledged,
+or active_unacknowledged → (clear) cleared_unacknowledged → (acknowledge) cleared_acknowledged.
+A severity rise re-arms an acknowledged alert (back to active_unacknowledged): the nurse who
+acknowledged a warning has not seen the emergency. Every transition is pushed to `history`.
+Escalation fields (`next_escalation_at`, `escalation_level`) are kept here; server/alerting/escalation.py
+claims them.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from pymongo import IndexModel, ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from models.common import new_id
+from models.errors import Conflict, NotFound
+from server.alerting.rules import rank
+from server.clock import Clock
+from server.settings import Settings
+from server.storage.db import Database
+
+log = logging.getLogger(__name__)
+
+COLLECTION = "alerts"
+ACTIVE_UNACK, ACTIVE_ACK = "active_unacknowledged", "active_acknowledged"
+CLEARED_UNACK, CLEARED_ACK = "cleared_unacknowledged", "cleared_acknowledged"
+STATES = (ACTIVE_UNACK, ACTIVE_ACK, CLEARED_UNACK, CLEARED_ACK)
+
+
+def declare_indexes(db: Database) -> None:
+    db.declare(COLLECTION,
+               IndexModel([("patient_id", 1), ("type", 1), ("source", 1)], unique=True,
+                          partialFilterExpression={"open": True}, name="one_open_alert"),
+               IndexModel([("patient_id", 1), ("last_at", -1)]),
+               IndexModel([("open", 1), ("severity_rank", 1)]),
+               IndexModel("next_escalation_at"))
+
+
+class Alerts:
+    def __init__(self, db: Database, clock: Clock, settings: Settings) -> None:
+        self.db, self.clock = db, clock
+        self.delays = {"info": 0, "warning": settings.alert_escalation_warning_s,
+                       "critical": settings.alert_escalation_critical_s,
+                       "emergency": settings.alert_escalation_emergency_s}
+        declare_indexes(db)
+
+    @property
+    def coll(self):
+        return self.db[COLLECTION]
+
+    def first_escalation(self, severity: str):
+        delay = self.delays.get(severity, 0)
+        return self.clock.now() + timedelta(seconds=delay) if delay > 0 else None
+
+    def _entry(self, action: str, **fields: Any) -> dict:
+        return {"at": self.clock.now(), "action": action, **{k: v for k, v in fields.items() if v is not None}}
+
+    async def upsert(self, *, patient_id: str, type: str, severity: str, value: Any, category: str,
+                     source: str = "", kind: str | None = None, data: dict | None = None) -> tuple[dict, str]:
+        """Raise, or repeat into the open alert. Returns (doc, "raised" | "rose" | "repeat")."""
+        now, op = self.clock.now(), new_id()
+        key = {"patient_id": patient_id, "type": type, "source": source, "open": True}
+        fresh = self._fresh(now, value, data, category)
+        insert = {"_id": op, "category": category, "kind": kind, "severity": severity,
+                  "severity_rank": rank(severity), "state": ACTIVE_UNACK, "first_at": now,
+                  "first_value": value, "escalation_level": 0,
+                  "next_escalation_at": self.first_escalation(severity),
+                  "acknowledged_by": None, "acknowledged_at": None, "ack_comment": None,
+                  "cleared_at": None, "cleared_by": None, "clear_reason": None,
+                  "history": [self._entry("raised", severity=severity, value=value)]}
+        if category == "device":
+            insert["stale"] = False
+        update = {"$setOnInsert": insert, "$set": fresh, "$inc": {"count": 1}}
+        for attempt in range(3):
+            try:
+                doc = await self.coll.find_one_and_update(key, update, upsert=True,
+                                                          return_document=ReturnDocument.AFTER)
+                break
+            except DuplicateKeyError:  # another process inserted between our find and insert
+                if attempt == 2:
+                    raise
+        if doc["_id"] == op:
+            return doc, "raised"
+        if rank(severity) > doc["severity_rank"]:
+            rose = await self.coll.find_one_and_update(
+                {"_id": doc["_id"], "open": True, "severity_rank": {"$lt": rank(severity)}},
+                {"$set": {"severity": severity, "severity_rank": rank(severity), "state": ACTIVE_UNACK,
+                          "next_escalation_at": self.first_escalation(severity)},
+                 "$push": {"history": self._entry("severity_rose", severity=severity, value=value,
+                                                  previous=doc["severity"])}},
+                return_document=ReturnDocument.AFTER)
+            if rose is not None:
+                return rose, "rose"
+        return doc, "repeat"
+
+    @staticmethod
+    def _fresh(now, value: Any, data: dict | None, category: str) -> dict:
+        fresh = {"last_value": value, "last_at": now, "data": data or {}}
+        if category != "device":
+            fresh["stale"] = False  # a reading just arrived: whatever was stale is not any more
+        return fresh
+
+    def repeat_update(self, value: Any, category: str, data: dict | None = None) -> dict:
+        """The update folding one more breaching reading into an open alert."""
+        return {"$set": self._fresh(self.clock.now(), value, data, category), "$inc": {"count": 1}}
+
+    async def open_one(self, patient_id: str, type: str, source: str = "") -> dict | None:
+        return await self.coll.find_one({"patient_id": patient_id, "type": type, "source": source, "open": True})
+
+    async def get(self, alert_id: str) -> dict:
+        doc = await self.coll.find_one({"_id": alert_id})
+        if doc is None:
+            raise NotFound("No such alert", code="alert_not_found")
+        return doc
+
+    async def _transition(self, match: dict, moves: tuple[tuple[str, str], ...], fields: dict,
+                          entry: dict) -> dict | None:
+        for before, after in moves:
+            doc = await self.coll.find_one_and_update(
+                {**match, "state": before}, {"$set": {**fields, "state": after}, "$push": {"history": entry}},
+                return_document=ReturnDocument.AFTER)
+            if doc is not None:
+                return doc
+        return None
+
+    async def acknowledge(self, alert_id: str, user_id: str, comment: str | None = None) -> dict:
+        """Acknowledge (stops escalation). A second acknowledgement is a 409, not a silent overwrite."""
+        now = self.clock.now()
+        doc = await self._transition(
+            {"_id": alert_id}, ((ACTIVE_UNACK, ACTIVE_ACK), (CLEARED_UNACK, CLEARED_ACK)),
+            {"acknowledged_by": user_id, "acknowledged_at": now, "ack_comment": comment, "next_escalation_at": None},
+            self._entry("acknowledged", by=user_id, comment=comment))
+        if doc is None:
+            await self.get(alert_id)
+            raise Conflict("This alert is already acknowledged", code="already_acknowledged")
+        return doc
+
+    async def clear(self, alert_id: str, *, by: str | None, reason: str, comment: str | None = None) -> dict:
+        """Clear by hand (`by` a user) or automatically (`by` None); 409 when already cleared."""
+        doc = await self._clear({"_id": alert_id, "open": True}, by=by, reason=reason, comment=comment)
+        if doc is None:
+            await self.get(alert_id)
+            raise Conflict("This alert is already cleared", code="already_cleared")
+        return doc
+
+    async def clear_open(self, patient_id: str, type: str, source: str = "", reason: str = "auto") -> dict | None:
+        return await self._clear({"patient_id": patient_id, "type": type, "source": source, "open": True},
+                                 by=None, reason=reason)
+
+    async def _clear(self, match: dict, *, by: str | None, reason: str, comment: str | None = None) -> dict | None:
+        return await self._transition(
+            match, ((ACTIVE_UNACK, CLEARED_UNACK), (ACTIVE_ACK, CLEARED_ACK)),
+            {"open": False, "cleared_at": self.clock.now(), "cleared_by": by, "clear_reason": reason,
+             "next_escalation_at": None},
+            self._entry("cleared", by=by, reason=reason, comment=comment))
+
+    async def set_stale(self, patient_id: str, stale: bool, reason: str) -> list[dict]:
+        """Mark the patient's open clinical alerts as based on stale data (device offline) or not."""
+        match = {"patient_id": patient_id, "open": True, "category": {"$ne": "device"}, "stale": not stale}
+        docs = await self.coll.find(match, {"_id": 1}).to_list(None)
+        out = []
+        for d in docs:
+            doc = await self.coll.find_one_and_update(
+                {**match, "_id": d["_id"]},
+                {"$set": {"stale": stale}, "$push": {"history": self._entry("stale" if stale else "fresh",
+                                                                             reason=reason)}},
+                return_document=ReturnDocument.AFTER)
+            if doc is not None:
+                out.append(doc)
+        return out
+
+    async def open_for(self, patient_ids: list[str]) -> list[dict]:
+        return await self.coll.find({"patient_id": {"$in": patient_ids}, "open": True}).to_list(None)
+
+    async def search(self, *, patient_ids: list[str] | None, active: bool | None = None,
+                     unacknowledged: bool | None = None, min_rank: int | None = None, since_days: int = 7,
+                     limit: int = 200) -> list[dict]:
+        """Most severe first, then most recent. Closed alerts only from the last `since_days`
+        (an indexed range: the history grows for ever, the screen does not)."""
+        query: dict[str, Any] = {}
+        if active is not True:
+            query["last_at"] = {"$gte": self.clock.now() - timedelta(days=since_days)}
+        if patient_ids is not None:
+            query["patient_id"] = {"$in": patient_ids}
+        if active is not None:
+            query["open"] = active
+        if unacknowledged is not None:
+            query["acknowledged_at"] = None if unacknowledged else {"$ne": None}
+        if min_rank is not None:
+            query["severity_rank"] = {"$gte": min_rank}
+        docs = await self.coll.find(query).to_list(None)
+        docs.sort(key=lambda d: d["last_at"], reverse=True)
+        docs.sort(key=lambda d: -d["severity_rank"])
+        return docs[:limit]
+
+
+def public(doc: dict) -> dict:
+    """The JSON shape sent to clients (REST and events)."""
+    out = {k: v for k, v in doc.items() if k not in ("_id", "open", "severity_rank")}
+    out["id"] = doc["_id"]
+    return _jsonable(out)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value

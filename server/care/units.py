@@ -1,0 +1,100 @@
+"""Care units (a hospital ward or a home-care team): admins assign staff and patients.
+
+Staff of a unit may watch its patients' vitals and alerts without a per-patient grant: that
+is the hospital case, where the ward's nurses and doctors look after whoever is admitted.
+Grants stay the home-care case (a patient chooses a doctor). The rule itself lives in
+rooms/access.py (`may_access` asks `unit_covers`), so REST, sockets and room joins agree.
+Staff are users with the `doctor` role (the platform's clinical staff role).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Literal
+
+from pymongo import IndexModel, ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from models.common import new_id
+from models.documents import CARE_UNITS
+from models.errors import Conflict, Invalid, NotFound
+from server.clock import Clock
+from server.storage.db import Database
+
+log = logging.getLogger(__name__)
+
+COLLECTION = CARE_UNITS
+UnitKind = Literal["ward", "home_care"]
+STAFF_ROLES = ("doctor",)
+
+
+def declare_indexes(db: Database) -> None:
+    db.declare(COLLECTION, IndexModel("staff_ids"), IndexModel("patient_ids"), IndexModel("name_lower", unique=True))
+
+
+class CareUnits:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db, self.clock = db, clock
+        declare_indexes(db)
+
+    @property
+    def coll(self):
+        return self.db[COLLECTION]
+
+    async def create(self, name: str, kind: str, created_by: str) -> dict:
+        doc = {"_id": new_id(), "name": name, "name_lower": name.lower(), "kind": kind, "staff_ids": [],
+               "patient_ids": [], "created_by": created_by, "created_at": self.clock.now()}
+        try:
+            await self.coll.insert_one(doc)
+        except DuplicateKeyError:
+            raise Conflict("A care unit with this name exists", code="unit_exists") from None
+        return doc
+
+    async def get(self, unit_id: str) -> dict:
+        doc = await self.coll.find_one({"_id": unit_id})
+        if doc is None:
+            raise NotFound("No such care unit", code="unit_not_found")
+        return doc
+
+    async def _user_with_role(self, user_id: str, roles: tuple[str, ...]) -> dict:
+        user = await self.db["users"].find_one({"_id": user_id, "is_active": True}, {"role": 1})
+        if user is None:
+            raise NotFound("No such user", code="user_not_found")
+        if user["role"] not in roles:
+            raise Invalid(f"This user is a {user['role']}; expected {' or '.join(roles)}", code="wrong_role")
+        return user
+
+    async def _change(self, unit_id: str, op: str, field: str, user_id: str) -> dict:
+        doc = await self.coll.find_one_and_update({"_id": unit_id}, {op: {field: user_id}},
+                                                  return_document=ReturnDocument.AFTER)
+        if doc is None:
+            raise NotFound("No such care unit", code="unit_not_found")
+        log.info("care unit %s: %s %s %s", unit_id, op, field, user_id)
+        return doc
+
+    async def add_staff(self, unit_id: str, user_id: str) -> dict:
+        await self._user_with_role(user_id, STAFF_ROLES)
+        return await self._change(unit_id, "$addToSet", "staff_ids", user_id)
+
+    async def remove_staff(self, unit_id: str, user_id: str) -> dict:
+        return await self._change(unit_id, "$pull", "staff_ids", user_id)
+
+    async def add_patient(self, unit_id: str, patient_id: str) -> dict:
+        await self._user_with_role(patient_id, ("patient",))
+        return await self._change(unit_id, "$addToSet", "patient_ids", patient_id)
+
+    async def remove_patient(self, unit_id: str, patient_id: str) -> dict:
+        return await self._change(unit_id, "$pull", "patient_ids", patient_id)
+
+    async def visible_to(self, user_id: str, role: str) -> list[dict]:
+        query = {} if role == "admin" else {"staff_ids": user_id}
+        docs = await self.coll.find(query).to_list(None)
+        return sorted(docs, key=lambda d: d["name_lower"])
+
+    async def is_staff(self, unit_id: str, user_id: str) -> bool:
+        return await self.coll.find_one({"_id": unit_id, "staff_ids": user_id}, {"_id": 1}) is not None
+
+
+def public(doc: dict) -> dict:
+    return {"id": doc["_id"], "name": doc["name"], "kind": doc["kind"], "staff_ids": doc["staff_ids"],
+            "patient_ids": doc["patient_ids"], "created_at": doc["created_at"].isoformat()}

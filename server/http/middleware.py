@@ -1,0 +1,96 @@
+"""REST plumbing: request ids, one translation of domain errors, token authentication.
+
+Handlers raise `DomainError`s; `error_middleware` is the only place that turns them
+into HTTP responses, so every 4xx has the same JSON shape:
+`{"error": {"code", "message", "details"}}`.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+
+import orjson
+from aiohttp import web
+
+from models.common import M, parse
+from models.errors import DomainError, Forbidden, Invalid
+from models.identity import Identity
+from server.keys import AUTH
+from server.logs import request_id
+
+log = logging.getLogger(__name__)
+
+
+def json_response(data, status: int = 200, **kw) -> web.Response:
+    return web.Response(body=orjson.dumps(data, default=_default), status=status,
+                        content_type="application/json", **kw)
+
+
+def _default(obj):
+    if hasattr(obj, "model_dump"):
+        return obj.model_dump(mode="json")
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def error_response(exc: DomainError) -> web.Response:
+    headers = {"WWW-Authenticate": f'Bearer error="{exc.code}"'} if exc.status == 401 else None
+    return json_response({"error": exc.to_body()}, status=exc.status, headers=headers)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler):
+    rid = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex[:16]
+    request_id.set(rid)
+    try:
+        response = await handler(request)
+    except DomainError as exc:
+        log.info("%s %s -> %s %s", request.method, request.path, exc.status, exc.code)
+        response = error_response(exc)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        body = {"code": exc.reason.lower().replace(" ", "_"), "message": exc.reason, "details": None}
+        response = json_response({"error": body}, status=exc.status)
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        response = json_response({"error": {"code": "internal", "message": "Internal server error",
+                                            "details": None}}, status=500)
+    response.headers["X-Request-ID"] = rid
+    return response
+
+
+async def read_body(request: web.Request, model: type[M]) -> M:
+    """Parse the JSON body into `model`; a non-JSON body is a clear 400, not a 500."""
+    raw = await request.read()
+    try:
+        data = orjson.loads(raw) if raw else {}
+    except orjson.JSONDecodeError:
+        raise Invalid("The body is not valid JSON", code="invalid_json") from None
+    return parse(model, data)
+
+
+def bearer(request: web.Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+Handler = Callable[[web.Request, Identity], Awaitable[web.StreamResponse]]
+
+
+def authenticated(*roles: str) -> Callable[[Handler], Callable[[web.Request], Awaitable[web.StreamResponse]]]:
+    """Require a valid access token (401 otherwise) and, if given, one of `roles` (403)."""
+
+    def wrap(fn: Handler):
+        @functools.wraps(fn)
+        async def inner(request: web.Request) -> web.StreamResponse:
+            identity = await request.app[AUTH].authenticate(bearer(request))
+            if roles and identity.role not in roles:
+                raise Forbidden(f"This action is for: {', '.join(roles)}", code="role_forbidden")
+            return await fn(request, identity)
+        return inner
+
+    return wrap

@@ -1,0 +1,271 @@
+"""The one way in for readings: validate → normalise → dedupe → group commit → ack → publish.
+
+Every transport (Socket.IO, raw WebSocket, HTTP, MQTT, LoRaWAN, the demo simulator) calls
+`Ingest.submit(device, raw, source)` with the authenticated device's record. The call
+returns only once the reading is durably written (or known to be a duplicate or rejected):
+
+- the writer task takes everything pending and stores it with one `insert_many(ordered=False)`
+  (group commit: ~8,000 docs/s on SecantusDB instead of ~1,400 one by one). When idle it waits
+  `max_wait` seconds after the first arrival to let a batch form; under load the batch is
+  simply whatever queued during the previous write;
+- `_id` is `"<device_id>:<seq>"`, so the primary key *is* the unique (device_id, seq) key and a
+  replayed buffer is stored exactly once; per-item E11000 errors in the BulkWriteError mean
+  "duplicate";
+- after the write the publisher task, strictly in commit order, updates the latest values
+  (kept in memory for this process's readers, staged in server.storage.write_behind for
+  `vitals_latest`) and emits `vitals:new` to `patient:<id>`. It holds `self.lock` for that so a watcher's snapshot
+  (handlers.vitals) is taken either before or after a batch, never in the middle: snapshot,
+  then live, no gap. The subscribers (devices' last_seen, hourly rollups, alerts) then run in
+  their own task, also in commit order, so their writes never delay the live readings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+import socketio
+from cachetools import TTLCache
+from pymongo import IndexModel
+from pymongo.errors import BulkWriteError
+
+from models.common import new_id, parse
+from models.errors import Invalid
+from models.vitals import Rejected, VitalsIn, build_message, message_json
+from rooms.names import patient_room
+from server.clock import Clock
+from server.realtime import events
+from server.storage.db import Database
+from server.storage.write_behind import WriteBehind
+
+log = logging.getLogger(__name__)
+
+VITALS, LATEST, REJECTED = "vitals", "vitals_latest", "vitals_rejected"
+# Latest values cached longer than this are re-read: another process may write them meanwhile.
+LATEST_CACHE_S = 30.0
+MessagesCallback = Callable[[list[dict]], Awaitable[None]]
+DeviceCallback = Callable[[dict], Awaitable[None]]
+
+
+class Ingest:
+    def __init__(self, db: Database, clock: Clock, derived: WriteBehind, sio: socketio.AsyncServer | None = None,
+                 *, max_batch: int = 2000, max_wait: float = 0.003) -> None:
+        self.db, self.clock, self.derived, self.sio = db, clock, derived, sio
+        self.max_batch, self.max_wait = max_batch, max_wait
+        self.lock = asyncio.Lock()
+        self._pending: list[tuple[dict, asyncio.Future]] = []
+        self._wake = asyncio.Event()
+        self._full = asyncio.Event()
+        self._published: asyncio.Queue[list[dict]] = asyncio.Queue(maxsize=16)
+        self._subscribed: asyncio.Queue[list[dict]] = asyncio.Queue(maxsize=64)
+        self._subscribers: list[MessagesCallback] = []
+        self._device_subscribers: list[DeviceCallback] = []
+        # patient → kind → latest reading, as this process wrote it (staged or flushed).
+        self._latest: TTLCache[str, dict[str, dict]] = TTLCache(maxsize=100_000, ttl=LATEST_CACHE_S)
+        db.declare(VITALS, IndexModel([("patient_id", 1), ("ts", 1)]))
+        db.declare(REJECTED, IndexModel([("device_id", 1), ("received_at", 1)]))
+
+    # -- the contract (interfaces.md) ---------------------------------------------------
+    def subscribe(self, callback: MessagesCallback) -> None:
+        self._subscribers.append(callback)
+
+    def subscribe_device_events(self, callback: DeviceCallback) -> None:
+        self._device_subscribers.append(callback)
+
+    async def publish_device_event(self, event: dict) -> None:
+        """Called by server.iot.registry once a heartbeat, alert or status change is stored."""
+        for callback in self._device_subscribers:
+            try:
+                await callback(event)
+            except Exception:
+                log.exception("device event subscriber failed")
+
+    # -- submitting ---------------------------------------------------------------------
+    async def submit(self, device: dict, raw: Any, source: str) -> dict:
+        """Store one reading set for `device`; returns {status: accepted|duplicate|rejected, ...}."""
+        now = self.clock.now()
+        try:
+            data = raw if isinstance(raw, VitalsIn) else _parse(raw)
+            doc = build_message(device, data, now)
+        except Rejected as exc:
+            await self.record_rejection(device, raw, exc, source)
+            seq = raw.get("seq") if isinstance(raw, dict) else getattr(raw, "seq", None)
+            return {"status": "rejected", "seq": seq, "code": exc.code, "reason": exc.message,
+                    "details": exc.details}
+        doc["source"] = source
+        future = asyncio.get_running_loop().create_future()
+        self._pending.append((doc, future))
+        self._wake.set()
+        if len(self._pending) >= self.max_batch:
+            self._full.set()
+        return await future
+
+    async def record_rejection(self, device: dict, raw: Any, exc: Rejected, source: str) -> None:
+        """Rejected readings are kept (raw, truncated) and counted on the device: never silently lost."""
+        if hasattr(raw, "model_dump"):
+            raw = raw.model_dump(mode="json")
+        payload = orjson.dumps(raw, default=str).decode()[:2000]
+        log.info("reading from %s rejected: %s", device.get("_id"), exc.message)
+        await self.db[REJECTED].insert_one({
+            "_id": new_id(), "device_id": device.get("_id"), "patient_id": device.get("patient_id"),
+            "source": source, "code": exc.code, "reason": exc.message, "payload": payload,
+            "received_at": self.clock.now()})
+        await self.db["devices"].update_one({"_id": device.get("_id")}, {"$inc": {"rejected_count": 1}})
+
+    # -- background tasks -----------------------------------------------------------------
+    async def run_writer(self) -> None:
+        while True:
+            if not self._pending:
+                self._wake.clear()
+                await self._wake.wait()
+                if len(self._pending) < self.max_batch:  # idle → give a batch a moment to form
+                    self._full.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._full.wait(), self.max_wait)
+            batch = self._pending[:self.max_batch]
+            del self._pending[:self.max_batch]
+            stored = await self._commit(batch)
+            if stored:
+                await self._published.put(stored)
+
+    async def _commit(self, batch: list[tuple[dict, asyncio.Future]]) -> list[dict]:
+        docs = [doc for doc, _ in batch]
+        errors: dict[int, dict] = {}
+        try:
+            await self.db[VITALS].insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            errors = {e["index"]: e for e in exc.details.get("writeErrors", [])}
+        except Exception as exc:
+            log.exception("group commit of %d readings failed", len(docs))
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return []
+        stored = []
+        for i, (doc, future) in enumerate(batch):
+            err = errors.get(i)
+            if err is None:
+                stored.append(doc)
+                result = {"status": "accepted", "id": doc["_id"], "seq": doc["seq"]}
+            elif err.get("code") == 11000:
+                result = {"status": "duplicate", "id": doc["_id"], "seq": doc["seq"]}
+            else:
+                log.error("reading %s not stored: %s", doc["_id"], err.get("errmsg"))
+                if not future.done():
+                    future.set_exception(RuntimeError(err.get("errmsg", "write failed")))
+                continue
+            if not future.done():
+                future.set_result(result)
+        return stored
+
+    async def run_publisher(self) -> None:
+        while True:
+            stored = await self._published.get()
+            merged = 1
+            # Under load, several commits wait here: publish them as one (fewer latest/rollup writes).
+            while not self._published.empty():
+                stored = stored + self._published.get_nowait()
+                merged += 1
+            try:
+                async with self.lock:
+                    await self._update_latest(stored)
+                    if self.sio is not None:
+                        for doc in stored:
+                            await self.sio.emit(events.VITALS_NEW, message_json(doc),
+                                                room=patient_room(doc["patient_id"]))
+            except Exception:
+                log.exception("publishing %d readings failed", len(stored))
+            finally:
+                # The subscribers (rollups, devices, alert engine: a dozen writes per patient) run in
+                # their own task, in commit order, even if the live emit failed: bench fanout measured
+                # them, inline, adding ~100 ms to every live reading at 500 watchers.
+                await self._subscribed.put(stored)
+                for _ in range(merged):
+                    self._published.task_done()
+
+    async def run_subscribers(self) -> None:
+        while True:
+            stored = await self._subscribed.get()
+            try:
+                for callback in self._subscribers:
+                    try:
+                        await callback(stored)
+                    except Exception:
+                        log.exception("ingest subscriber failed")
+            finally:
+                self._subscribed.task_done()
+
+    async def settled(self) -> None:
+        """Wait until everything acknowledged so far is published (latest, emits, subscribers) and
+        its derived state is written."""
+        while self._pending:  # noqa: ASYNC110 - tests and shutdown only; polling keeps the writer simple
+            await asyncio.sleep(0.001)
+        await self._published.join()
+        await self._subscribed.join()
+        await self.derived.flush()
+
+    async def _update_latest(self, docs: list[dict]) -> None:
+        """Per patient and kind, the reading with the newest device time (vitals_latest)."""
+        newest: dict[str, dict[str, dict]] = {}
+        for doc in docs:
+            per = newest.setdefault(doc["patient_id"], {})
+            for kind, r in doc["readings"].items():
+                if kind not in per or doc["ts"] >= per[kind]["ts"]:
+                    per[kind] = {**r, "ts": doc["ts"], "received_at": doc["received_at"],
+                                 "device_id": doc["device_id"]}
+        have = {pid: self._latest.get(pid) for pid in newest}
+        have.update(await self._stored_latest([pid for pid, h in have.items() if h is None]))
+        for pid, per in newest.items():
+            sets = {k: v for k, v in per.items() if k not in have[pid] or v["ts"] >= have[pid][k]["ts"]}
+            if sets:
+                have[pid].update(sets)
+                self.derived.stage(LATEST, pid, {"$set": {f"readings.{k}": v for k, v in sets.items()}})
+            self._latest[pid] = have[pid]  # (re)starts its LATEST_CACHE_S
+
+    async def _stored_latest(self, patient_ids: list[str]) -> dict[str, dict[str, dict]]:
+        if not patient_ids:
+            return {}
+        found = {d["_id"]: d async for d in self.db[LATEST].find({"_id": {"$in": patient_ids}})}
+        return {pid: dict((self.derived.overlay(LATEST, pid, found.get(pid)) or {}).get("readings", {}))
+                for pid in patient_ids}
+
+    async def latest(self, patient_id: str) -> dict:
+        """{kind: reading}: this process's own latest values, else the stored ones (another process
+        may be the writer, so they are not cached here)."""
+        have = self._latest.get(patient_id)
+        if have is None:
+            have = (await self._stored_latest([patient_id]))[patient_id]
+        return dict(have)
+
+
+def _parse(raw: Any) -> VitalsIn:
+    try:
+        return parse(VitalsIn, raw)
+    except Invalid as exc:
+        raise Rejected("the reading set has invalid fields", code="invalid", details=exc.details) from None
+
+
+async def ingest_ctx(app) -> Any:
+    """cleanup_ctx: the writer and publisher tasks."""
+    from server.keys import INGEST
+    ingest: Ingest = app[INGEST]
+    tasks = [asyncio.create_task(ingest.run_writer(), name="ingest-writer"),
+             asyncio.create_task(ingest.run_publisher(), name="ingest-publisher"),
+             asyncio.create_task(ingest.run_subscribers(), name="ingest-subscribers")]
+    yield
+    # What was acknowledged gets its latest values, rollups and alert evaluation before we stop.
+    try:
+        await asyncio.wait_for(ingest.settled(), 3.0)
+    except TimeoutError:
+        log.warning("ingest did not settle within 3 s at shutdown")
+    except Exception:
+        log.exception("settling ingest at shutdown failed")
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

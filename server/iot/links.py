@@ -1,0 +1,225 @@
+"""Live device state: links (who is connected over what), online/offline, heartbeats, commands.
+
+A *link* is a way to reach a device right now: a Socket.IO socket, a raw WebSocket, or MQTT
+(through the bridge; MQTT presence is "sent something within the heartbeat timeout").
+Online/offline is decided on the server clock only: a device is online while it has a
+connection or has sent anything within DEVICE_HEARTBEAT_TIMEOUT. Every change is stored on the
+device record, passed to ingest's device-event subscribers, then emitted as `device:status`.
+
+Commands are stored in `device_commands` (queued → sent → acked/failed) and sent over the
+newest link; while the device has none they stay queued and go out when it next connects.
+State is per process (one process per deployment, or sticky device connections).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import socketio
+from pymongo import IndexModel, UpdateOne
+
+from models.common import new_id
+from models.devices import CommandIn, DeviceAlertIn, HeartbeatIn
+from models.errors import NotFound
+from rooms.names import patient_room, role_room
+from server.clock import Clock
+from server.iot.ingest import Ingest
+from server.realtime import events
+from server.storage.db import Database
+
+log = logging.getLogger(__name__)
+COMMANDS, DEVICE_ALERTS = "device_commands", "device_alerts"
+Sender = Callable[[dict], Awaitable[None]]
+LAST_SEEN_EVERY = timedelta(seconds=5)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass
+class Link:
+    device_id: str
+    kind: str  # socketio | websocket | mqtt
+    key: str
+    peer: str
+    since: datetime
+    send: Sender = field(repr=False)
+    close: Callable[[], Awaitable[None]] | None = field(default=None, repr=False)
+
+
+class DeviceLinks:
+    def __init__(self, db: Database, clock: Clock, ingest: Ingest, sio: socketio.AsyncServer | None,
+                 heartbeat_timeout: int) -> None:
+        self.db, self.clock, self.ingest, self.sio = db, clock, ingest, sio
+        self.timeout = timedelta(seconds=heartbeat_timeout)
+        self.links: dict[str, dict[str, Link]] = {}
+        self._last_seen: dict[str, datetime] = {}
+        self._online: dict[str, str | None] = {}  # device_id -> patient_id, for the online ones
+        self._persisted: dict[str, datetime] = {}
+        db.declare(COMMANDS, IndexModel([("device_id", 1), ("status", 1)]), IndexModel("created_at"))
+        db.declare(DEVICE_ALERTS, IndexModel([("device_id", 1), ("received_at", 1)]))
+        ingest.subscribe(self._on_readings)
+
+    # -- presence -------------------------------------------------------------------
+    async def connected(self, device: dict, kind: str, key: str, peer: str, send: Sender,
+                        close: Callable[[], Awaitable[None]] | None = None) -> None:
+        self.links.setdefault(device["_id"], {})[key] = Link(device["_id"], kind, key, peer, self.clock.now(),
+                                                             send, close)
+        await self.seen(device, kind)
+        await self.deliver(device["_id"])
+
+    async def disconnected(self, device: dict, key: str) -> None:
+        links = self.links.get(device["_id"], {})
+        links.pop(key, None)
+        if not links:
+            self.links.pop(device["_id"], None)
+            await self._set_online(device["_id"], device.get("patient_id"), False, "disconnected")
+
+    async def seen(self, device: dict, via: str, send: Sender | None = None) -> None:
+        """Any message from a device. MQTT (`send` given) keeps a link while it is heard from."""
+        now = self.clock.now()
+        self._last_seen[device["_id"]] = now
+        if send is not None and "mqtt" not in self.links.get(device["_id"], {}):
+            self.links.setdefault(device["_id"], {})["mqtt"] = Link(device["_id"], "mqtt", "mqtt", "broker", now, send)
+            await self.deliver(device["_id"])
+        if device["_id"] not in self._online:
+            await self._set_online(device["_id"], device.get("patient_id"), True, via)
+
+    async def kick(self, device_id: str) -> None:
+        """Close every connection of a revoked device."""
+        for link in list(self.links.get(device_id, {}).values()):
+            if link.close is not None:
+                try:
+                    await link.close()
+                except Exception:
+                    log.debug("closing %s link of %s failed", link.kind, device_id, exc_info=True)
+
+    async def _on_readings(self, docs: list[dict]) -> None:
+        last: dict[str, dict] = {}
+        for doc in docs:
+            last[doc["device_id"]] = doc
+        # The stored last_seen is refreshed at most every LAST_SEEN_EVERY per device: one update per
+        # reading would double the database work of ingestion. Presence uses the in-memory time.
+        due = [(d, doc["received_at"]) for d, doc in last.items()
+               if doc["received_at"] - self._persisted.get(d, EPOCH) >= LAST_SEEN_EVERY]
+        if due:
+            await self.db["devices"].bulk_write(
+                [UpdateOne({"_id": d}, {"$set": {"last_seen": at}}) for d, at in due], ordered=False)
+            self._persisted.update(due)
+        for device_id, doc in last.items():
+            self._last_seen[device_id] = max(self._last_seen.get(device_id, doc["received_at"]), doc["received_at"])
+            if device_id not in self._online:
+                await self._set_online(device_id, doc["patient_id"], True, doc.get("source", "data"))
+
+    async def _set_online(self, device_id: str, patient_id: str | None, online: bool, link: str) -> None:
+        if online == (device_id in self._online):
+            return
+        if online:
+            self._online[device_id] = patient_id
+        else:
+            self._online.pop(device_id, None)
+        now = self.clock.now()
+        await self.db["devices"].update_one({"_id": device_id}, {"$set": {"online": online, "status_changed_at": now}})
+        await self.ingest.publish_device_event({"type": "status", "device_id": device_id, "patient_id": patient_id,
+                                                "online": online, "received_at": now})
+        if self.sio is not None:
+            rooms = [role_room("admin")] + ([patient_room(patient_id)] if patient_id else [])
+            await self.sio.emit(events.DEVICE_STATUS, {"device_id": device_id, "patient_id": patient_id,
+                                                       "online": online, "link": link, "at": now.isoformat()},
+                                room=rooms)
+
+    async def sweep(self) -> None:
+        """Devices not heard from within the timeout go offline (MQTT links are dropped)."""
+        deadline = self.clock.now() - self.timeout
+        for device_id, patient_id in list(self._online.items()):
+            links = self.links.get(device_id, {})
+            if self._last_seen.get(device_id, deadline) > deadline:
+                continue
+            links.pop("mqtt", None)
+            if not links:
+                self.links.pop(device_id, None)
+                await self._set_online(device_id, patient_id, False, "timeout")
+
+    async def run_sweeper(self) -> None:
+        await self.db["devices"].update_many({"online": True}, {"$set": {"online": False}})  # fresh process
+        while True:
+            await asyncio.sleep(min(1.0, self.timeout.total_seconds() / 5))
+            try:
+                await self.sweep()
+            except Exception:
+                log.exception("device sweep failed")
+
+    # -- heartbeats and device alerts -------------------------------------------------
+    async def heartbeat(self, device: dict, hb: HeartbeatIn, via: str) -> None:
+        now = self.clock.now()
+        fields = {"battery": hb.battery, "signal_quality": hb.rssi, "uptime": hb.uptime, "free_heap": hb.free_heap}
+        sets = {k: v for k, v in fields.items() if v is not None}
+        if hb.firmware:
+            sets["firmware_version"] = hb.firmware
+        await self.db["devices"].update_one({"_id": device["_id"]},
+                                            {"$set": {**sets, "last_seen": now, "last_heartbeat_at": now}})
+        await self.ingest.publish_device_event({
+            "type": "heartbeat", "device_id": device["_id"], "patient_id": device.get("patient_id"),
+            "battery": hb.battery, "rssi": hb.rssi, "uptime": hb.uptime, "free_heap": hb.free_heap,
+            "received_at": now})
+
+    async def device_alert(self, device: dict, alert: DeviceAlertIn) -> dict:
+        doc = {"_id": new_id(), "device_id": device["_id"], "patient_id": device.get("patient_id"),
+               "code": alert.code, "message": alert.message, "severity": alert.severity,
+               "received_at": self.clock.now()}
+        await self.db[DEVICE_ALERTS].insert_one(doc)
+        await self.ingest.publish_device_event({"type": "alert", **{k: v for k, v in doc.items() if k != "_id"}})
+        return doc
+
+    # -- commands -------------------------------------------------------------------
+    async def command(self, device_id: str, body: CommandIn, by: str) -> dict:
+        doc = {"_id": new_id(), "device_id": device_id, "command": body.command, "params": body.params,
+               "status": "queued", "created_by": by, "created_at": self.clock.now(), "sent_at": None,
+               "via": None, "acked_at": None, "result": None}
+        await self.db[COMMANDS].insert_one(doc)
+        await self.deliver(device_id)
+        return await self.db[COMMANDS].find_one({"_id": doc["_id"]})
+
+    async def deliver(self, device_id: str) -> None:
+        links = self.links.get(device_id)
+        if not links:
+            return
+        link = max(links.values(), key=lambda ln: ln.since)
+        queued = await self.db[COMMANDS].find({"device_id": device_id, "status": "queued"}).to_list(None)
+        for cmd in sorted(queued, key=lambda c: c["created_at"]):
+            params = {"now": self.clock.now().isoformat()} if cmd["command"] == "sync_time" else cmd["params"]
+            try:
+                await link.send({"id": cmd["_id"], "command": cmd["command"], "params": params})
+            except Exception:
+                log.warning("command %s to %s over %s failed; stays queued", cmd["_id"], device_id, link.kind)
+                return
+            await self.db[COMMANDS].update_one({"_id": cmd["_id"], "status": "queued"}, {
+                "$set": {"status": "sent", "sent_at": self.clock.now(), "via": link.kind, "params": params}})
+
+    async def command_ack(self, device: dict, command_id: str, ok: bool, result) -> dict:
+        doc = await self.db[COMMANDS].find_one({"_id": command_id, "device_id": device["_id"]})
+        if doc is None:
+            raise NotFound("No such command for this device", code="unknown_command")
+        if ok and doc["command"] == "set_interval":  # the device's state first, then the command's
+            await self.db["devices"].update_one({"_id": device["_id"]},
+                                                {"$set": {"interval_s": doc["params"]["interval_s"]}})
+        return await self.db[COMMANDS].find_one_and_update(
+            {"_id": command_id},
+            {"$set": {"status": "acked" if ok else "failed", "acked_at": self.clock.now(), "result": result}},
+            return_document=True)
+
+    async def commands(self, device_id: str) -> list[dict]:
+        docs = await self.db[COMMANDS].find({"device_id": device_id}).to_list(None)
+        return sorted(docs, key=lambda c: c["created_at"], reverse=True)
+
+    def sessions(self) -> list[dict]:
+        out = []
+        for device_id, links in self.links.items():
+            for link in links.values():
+                seen = self._last_seen.get(device_id)
+                out.append({"device_id": device_id, "patient_id": self._online.get(device_id), "link": link.kind,
+                            "peer": link.peer, "since": link.since.isoformat(),
+                            "last_seen": seen.isoformat() if seen else None})
+        return sorted(out, key=lambda s: s["since"])

@@ -1,0 +1,165 @@
+"""The device registry: provisioning, secrets, assignment, and authenticating a device.
+
+Secrets. A device secret is 32 random bytes shown once at provisioning (and at rotation).
+We store HMAC-SHA256(pepper, secret), the pepper being derived from JWT_SECRET, not an
+argon2 hash: devices authenticate on *every* HTTP request, argon2 would cost ~50 ms of CPU
+each time, and a slow hash only protects guessable secrets; a 256-bit random secret cannot be
+guessed, and the keyed hash means a leaked `devices` collection alone cannot be used to test
+candidates. The keyed hash is also indexed (unique), so a bearer token alone identifies its
+device. Verified records are cached for a few seconds (per process); rotate/revoke/update clear
+this process's cache, and other processes see the change within CACHE_SECONDS.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from cachetools import TTLCache
+from pymongo import IndexModel
+from pymongo.errors import DuplicateKeyError
+
+from models.common import new_id
+from models.devices import DeviceCreateIn, DeviceUpdateIn
+from models.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from server.clock import Clock
+from server.settings import Settings
+from server.storage.db import Database
+
+COLLECTION = "devices"
+TOKEN_PREFIX = "fdj_"
+CACHE_SECONDS = 5.0
+
+
+def new_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+class Devices:
+    def __init__(self, db: Database, clock: Clock, settings: Settings) -> None:
+        self.db, self.clock = db, clock
+        self._pepper = hmac.new(settings.jwt_secret.encode(), b"fadjma device secret pepper", hashlib.sha256).digest()
+        self._cache: TTLCache[str, dict] = TTLCache(maxsize=10_000, ttl=CACHE_SECONDS)
+        db.declare(COLLECTION, IndexModel("mac", unique=True), IndexModel("secret_hash", unique=True),
+                   IndexModel("patient_id"), IndexModel("dev_eui"))
+
+    def hash_secret(self, token: str) -> str:
+        return hmac.new(self._pepper, token.encode(), hashlib.sha256).hexdigest()
+
+    # -- registry -------------------------------------------------------------------
+    async def _check_patient(self, patient_id: str | None) -> None:
+        if patient_id is None:
+            return
+        user = await self.db["users"].find_one({"_id": patient_id}, {"role": 1})
+        if not user or user.get("role") != "patient":
+            raise Invalid("patient_id is not a patient",
+                          details=[{"field": "patient_id", "message": "no such patient"}])
+
+    async def _check_eui(self, dev_eui: str | None, device_id: str | None) -> None:
+        if dev_eui and await self.db[COLLECTION].find_one({"dev_eui": dev_eui, "_id": {"$ne": device_id}}):
+            raise Conflict("Another device has this DevEUI", code="dev_eui_taken")
+
+    async def create(self, body: DeviceCreateIn) -> tuple[dict, str]:
+        """Provision a device; returns (doc, token). The token is never stored nor shown again."""
+        await self._check_patient(body.patient_id)
+        await self._check_eui(body.dev_eui, None)
+        token, now = new_token(), self.clock.now()
+        doc = {**body.model_dump(exclude={"device_id"}), "_id": body.device_id or new_id()[:16],
+               "secret_hash": self.hash_secret(token), "secret_rotated_at": now, "revoked_at": None,
+               "online": False, "last_seen": None, "battery": None, "signal_quality": None,
+               "rejected_count": 0, "created_at": now, "updated_at": now}
+        try:
+            await self.db[COLLECTION].insert_one(doc)
+        except DuplicateKeyError as exc:
+            field = "mac" if "mac" in str(exc) else "device_id"
+            raise Conflict(f"A device with this {field} exists", code=f"{field}_taken",
+                           details=[{"field": field, "message": "already registered"}]) from None
+        return doc, token
+
+    async def get(self, device_id: str) -> dict:
+        doc = await self.db[COLLECTION].find_one({"_id": device_id})
+        if doc is None:
+            raise NotFound("No such device")
+        return doc
+
+    async def list(self, patient_id: str | None = None) -> list[dict]:
+        docs = await self.db[COLLECTION].find({"patient_id": patient_id} if patient_id else {}).to_list(None)
+        return sorted(docs, key=lambda d: d["created_at"])
+
+    async def update(self, device_id: str, body: DeviceUpdateIn) -> dict:
+        changes = body.changes()
+        if "patient_id" in changes:
+            await self._check_patient(changes["patient_id"])
+        if changes.get("dev_eui"):
+            await self._check_eui(changes["dev_eui"], device_id)
+        changes["updated_at"] = self.clock.now()
+        try:
+            doc = await self.db[COLLECTION].find_one_and_update(
+                {"_id": device_id}, {"$set": changes}, return_document=True)
+        except DuplicateKeyError:
+            raise Conflict("A device with this mac exists", code="mac_taken") from None
+        if doc is None:
+            raise NotFound("No such device")
+        self._cache.clear()
+        return doc
+
+    async def rotate(self, device_id: str) -> tuple[dict, str]:
+        token, now = new_token(), self.clock.now()
+        doc = await self.db[COLLECTION].find_one_and_update(
+            {"_id": device_id}, {"$set": {"secret_hash": self.hash_secret(token), "secret_rotated_at": now,
+                                          "revoked_at": None, "updated_at": now}}, return_document=True)
+        if doc is None:
+            raise NotFound("No such device")
+        self._cache.clear()
+        return doc, token
+
+    async def revoke(self, device_id: str) -> dict:
+        now = self.clock.now()
+        # The unique index needs a distinct value; this one matches no token's hash.
+        doc = await self.db[COLLECTION].find_one_and_update(
+            {"_id": device_id}, {"$set": {"secret_hash": f"revoked:{new_id()}", "revoked_at": now,
+                                          "updated_at": now}}, return_document=True)
+        if doc is None:
+            raise NotFound("No such device")
+        self._cache.clear()
+        return doc
+
+    # -- authentication -------------------------------------------------------------
+    async def authenticate(self, token: str | None, device_id: str | None = None) -> dict:
+        """The device owning `token`; with `device_id`, it must be that device (no impersonation)."""
+        if not token or not isinstance(token, str) or len(token) > 256:
+            raise Unauthorized("A device token is required", code="token_missing")
+        key = self.hash_secret(token)
+        doc = await self._cached(key, {"secret_hash": key})
+        if doc is None or doc.get("revoked_at"):
+            raise Unauthorized("Unknown or revoked device token", code="token_invalid")
+        if device_id is not None and device_id != doc["_id"]:
+            raise Forbidden("This token belongs to another device", code="device_mismatch")
+        return doc
+
+    async def current(self, device_id: str) -> dict:
+        """A connected device's record, refreshed every few seconds (assignment, revocation)."""
+        doc = await self._cached(device_id, {"_id": device_id})
+        if doc is None or doc.get("revoked_at"):
+            raise Unauthorized("This device was revoked", code="token_revoked")
+        return doc
+
+    async def _cached(self, key: str, query: dict) -> dict | None:
+        doc = self._cache.get(key)
+        if doc is None:
+            doc = await self.db[COLLECTION].find_one(query)
+            if doc is not None:
+                self._cache[key] = doc
+        return doc
+
+    async def by_dev_eui(self, dev_eui: str | None, device_id: str | None) -> dict:
+        """LoRaWAN: the device registered with this DevEUI (or, failing that, this id)."""
+        doc = None
+        if dev_eui:
+            doc = await self.db[COLLECTION].find_one({"dev_eui": dev_eui.replace(":", "").upper()})
+        if doc is None and device_id:
+            doc = await self.db[COLLECTION].find_one({"_id": device_id})
+        if doc is None or doc.get("revoked_at"):
+            raise NotFound("No registered device for this uplink", code="unknown_device")
+        return doc

@@ -1,0 +1,235 @@
+"""Socket.IO client managers: a cheaper local emit, and Redis scale-out that crosses processes
+only when a room has members elsewhere.
+
+python-socketio's stock emit encodes the packet even for an empty room and creates one
+asyncio task per recipient; `deliver()` encodes once and writes the same WebSocket frame to
+each idle recipient (server/realtime/fastpath/emit.py), or queues the same Engine.IO packet on it.
+
+The stock `AsyncRedisManager` publishes every emit, even to an empty room, to every
+process (bench measured it halving a single server's throughput). `RoomAwareRedisManager`
+keeps, per room, the set of processes that have members in Redis (`<channel>:room:<ns>:<room>`);
+each process caches those sets and is told to drop a cached entry over pub/sub when the set
+changes. An emit is delivered locally, then published once per *other* process with members,
+on that process's own channel, batched per event-loop turn and not awaited by the emitter.
+Rooms without a ':' (socket ids) and emits with callbacks use the stock broadcast path.
+Known window: a member joining on B is seen by A once B's invalidation reached A
+(sub-millisecond on loopback); a crashed process leaves its id in room sets until the rooms
+are emptied by the others' churn, costing a publish nobody reads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import socketio
+
+from server.realtime.fastpath.emit import deliver, rooms_of
+
+log = logging.getLogger(__name__)
+
+
+class FastManager(socketio.AsyncManager):
+    """The in-process manager with `deliver()` as its emit."""
+
+    async def emit(self, event, data, namespace, room=None, skip_sid=None, callback=None, to=None, **kwargs):
+        room = to or room
+        if callback is None and deliver(self, event, data, namespace, room, skip_sid) is not None:
+            return
+        await super().emit(event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, **kwargs)
+
+
+def _directory_room(room: Any) -> bool:
+    return isinstance(room, str) and ":" in room
+
+
+class RoomAwareRedisManager(socketio.AsyncRedisManager):
+    def __init__(self, url: str, channel: str = "fadjma-sio", **kwargs) -> None:
+        super().__init__(url, channel=channel, **kwargs)
+        self.host_channel = f"{channel}:host:{self.host_id}"
+        self._hosts: dict[tuple[str, str], frozenset[str]] = {}  # cached members-elsewhere per room
+        self._advertised: set[tuple[str, str]] = set()
+        self._lock = asyncio.Lock()
+        self._outbox: dict[str, list[dict]] = {}  # other process -> emits not yet published
+        self._flusher: asyncio.Task | None = None
+        self._lookups: dict[tuple[str, str], asyncio.Future] = {}
+        self._lookup_slots = asyncio.Semaphore(8)
+
+    def _key(self, namespace: str, room: str) -> str:
+        return f"{self.channel}:room:{namespace}:{room}"
+
+    # -- emitting -------------------------------------------------------------------------
+    async def emit(self, event, data, namespace=None, room=None, skip_sid=None, callback=None, to=None, **kwargs):
+        room = to or room
+        namespace = namespace or "/"
+        rooms = rooms_of(room)
+        if kwargs.get("ignore_queue"):
+            if callback is None and deliver(self, event, data, namespace, room, skip_sid) is not None:
+                return
+            return await super().emit(event, data, namespace=namespace, room=room, skip_sid=skip_sid,
+                                      callback=callback, **kwargs)
+        if callback is None and isinstance(room, str) and (
+                self.is_connected(room, namespace) or self.is_pre_connected(room, namespace)):
+            deliver(self, event, data, namespace, room, skip_sid)  # a local socket id (even mid-handshake)
+            return
+        if callback is not None or not all(_directory_room(r) for r in rooms) \
+                or deliver(self, event, data, namespace, room, skip_sid) is None:
+            return await super().emit(event, data, namespace=namespace, room=room, skip_sid=skip_sid,
+                                      callback=callback, **kwargs)
+        hosts = await self._remote_hosts(namespace, rooms)
+        if hosts:
+            args = list(data) if isinstance(data, tuple) else [data]
+            message = {"method": "emit", "event": event, "data": args, "binary": False, "namespace": namespace,
+                       "room": room, "skip_sid": skip_sid, "callback": None, "host_id": self.host_id}
+            for host in hosts:
+                self._outbox.setdefault(host, []).append(message)
+            if self._flusher is None or self._flusher.done():
+                self._flusher = asyncio.create_task(self._flush())
+
+    async def _flush(self) -> None:
+        """Publish what emits queued for other processes: one message per process per loop turn.
+
+        Emits do not wait for Redis (python-socketio's manager awaits a round trip per emit);
+        one flusher at a time keeps each process's messages in emit order."""
+        while self._outbox:
+            await asyncio.sleep(0)  # let the emits of this loop turn join the batch
+            outbox, self._outbox = self._outbox, {}
+            try:
+                if not self.connected:
+                    self._redis_connect()
+                pipe = self.redis.pipeline(transaction=False)
+                for host, messages in outbox.items():
+                    pipe.publish(f"{self.channel}:host:{host}", self.json.dumps(
+                        messages[0] if len(messages) == 1 else {"method": "emit_batch", "messages": messages}))
+                await pipe.execute()
+            except Exception:
+                log.exception("cannot publish %d emits to redis", sum(len(m) for m in outbox.values()))
+                self.connected = False
+
+    async def _handle_emit(self, message: dict) -> None:
+        if message.get("callback") is None and not message.get("binary"):
+            data = message["data"]
+            data = data[0] if len(data) == 1 else tuple(data)
+            if deliver(self, message["event"], data, message.get("namespace") or "/", message.get("room"),
+                       message.get("skip_sid")) is not None:
+                return
+        await super()._handle_emit(message)
+
+    async def _remote_hosts(self, namespace: str, rooms: list[str]) -> set[str]:
+        missing = [r for r in rooms if (namespace, r) not in self._hosts]
+        if missing:
+            await self._look_up(namespace, missing)
+        out: set[str] = set()
+        for r in rooms:
+            out |= self._hosts.get((namespace, r), frozenset())
+        out.discard(self.host_id)
+        return out
+
+    async def _look_up(self, namespace: str, rooms: list[str]) -> None:
+        """Fill the cache for `rooms`. Concurrent misses of one room share one look-up, and at
+        most a few run at once (a cold start under load would otherwise open a Redis connection
+        per emit and exhaust the pool)."""
+        waits, mine = [], []
+        for r in rooms:
+            fut = self._lookups.get((namespace, r))
+            if fut is None:
+                self._lookups[(namespace, r)] = asyncio.get_running_loop().create_future()
+                mine.append(r)
+            else:
+                waits.append(fut)
+        try:
+            if mine:
+                async with self._lookup_slots:
+                    if not self.connected:
+                        self._redis_connect()
+                    pipe = self.redis.pipeline(transaction=False)
+                    for r in mine:
+                        pipe.smembers(self._key(namespace, r))
+                    for r, members in zip(mine, await pipe.execute(), strict=True):
+                        self._hosts[(namespace, r)] = frozenset(m.decode() if isinstance(m, bytes) else m
+                                                                for m in members)
+                if len(self._hosts) > 100_000:  # a cache, not a registry: start over rather than grow forever
+                    self._hosts.clear()
+        finally:
+            for r in mine:
+                fut = self._lookups.pop((namespace, r))
+                if not fut.done():
+                    fut.set_result(None)
+        for fut in waits:
+            await fut
+
+    # -- the room directory ---------------------------------------------------------------
+    async def enter_room(self, sid, namespace, room, eio_sid=None):
+        await super().enter_room(sid, namespace, room, eio_sid=eio_sid)
+        await self._reconcile(namespace, [room])
+
+    async def leave_room(self, sid, namespace, room):
+        await super().leave_room(sid, namespace, room)
+        await self._reconcile(namespace, [room])
+
+    async def disconnect(self, sid, namespace, **kwargs):
+        rooms = list(self.get_rooms(sid, namespace)) if namespace in self.rooms else []
+        await super().disconnect(sid, namespace, **kwargs)
+        await self._reconcile(namespace, rooms)
+
+    async def _reconcile(self, namespace: str, rooms: list) -> None:
+        """Advertise rooms that gained their first local member; withdraw those that lost the last."""
+        namespace = namespace or "/"
+        async with self._lock:
+            ns = self.rooms.get(namespace, {})
+            add = [r for r in rooms if _directory_room(r) and r in ns and (namespace, r) not in self._advertised]
+            drop = [r for r in rooms if _directory_room(r) and r not in ns and (namespace, r) in self._advertised]
+            if not add and not drop:
+                return
+            if not self.connected:
+                self._redis_connect()
+            pipe = self.redis.pipeline(transaction=False)
+            for r in add:
+                pipe.sadd(self._key(namespace, r), self.host_id)
+            for r in drop:
+                pipe.srem(self._key(namespace, r), self.host_id)
+            pipe.publish(self.channel, self.json.dumps({"method": "room_hosts", "namespace": namespace,
+                                                        "rooms": add + drop, "host_id": self.host_id}))
+            await pipe.execute()
+            self._advertised.update((namespace, r) for r in add)
+            self._advertised.difference_update((namespace, r) for r in drop)
+
+    # -- listening: the shared channel and this process's own ------------------------------
+    async def _redis_listen_with_retries(self):
+        retry = 1
+        while True:
+            try:
+                self._redis_connect()
+                await self.pubsub.subscribe(self.channel, self.host_channel)
+                self._hosts.clear()  # invalidations may have been missed while unsubscribed
+                retry = 1
+                async for message in self.pubsub.listen():
+                    yield message
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("cannot receive from redis; retrying in %s s", retry)
+                await asyncio.sleep(retry)
+                retry = min(retry * 2, 60)
+
+    async def _listen(self):
+        channels = {self.channel.encode(), self.host_channel.encode()}
+        async for message in self._redis_listen_with_retries():
+            if message.get("type") != "message" or message.get("channel") not in channels:
+                continue
+            try:
+                data = self.json.loads(message["data"])
+            except ValueError:
+                continue
+            if isinstance(data, dict) and data.get("method") == "emit_batch":
+                for item in data.get("messages", []):
+                    yield item
+                continue
+            if isinstance(data, dict) and data.get("method") == "room_hosts":
+                if data.get("host_id") != self.host_id:
+                    ns = data.get("namespace") or "/"
+                    for r in data.get("rooms", []):
+                        self._hosts.pop((ns, r), None)
+                continue
+            yield data

@@ -1,0 +1,74 @@
+"""MongoDB access: one AsyncMongoClient per app, the embedded server when needed, indexes.
+
+Modules declare the indexes their collections need while the app is built; they are
+created at start-up (idempotent: create_index on an existing identical index is a no-op).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from aiohttp import web
+from pymongo import AsyncMongoClient, IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+
+from server.keys import DB, SETTINGS
+from server.storage.embedded_db import EmbeddedDB
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Database:
+    """The app's database handle plus the index declarations gathered at build time."""
+
+    indexes: dict[str, list[IndexModel]] = field(default_factory=dict)
+    client: AsyncMongoClient | None = None
+    db: AsyncDatabase | None = None
+    embedded: EmbeddedDB | None = None
+
+    def declare(self, collection: str, *models: IndexModel) -> None:
+        self.indexes.setdefault(collection, []).extend(models)
+
+    def __getitem__(self, name: str):
+        assert self.db is not None, "database used before start-up"
+        return self.db[name]
+
+    async def ensure_indexes(self) -> None:
+        for coll, models in self.indexes.items():
+            if models:
+                await self.db[coll].create_indexes(models)
+
+    async def ping(self) -> bool:
+        try:
+            await asyncio.wait_for(self.db.command("ping"), timeout=2)
+            return True
+        except Exception:  # readiness only reports up or down
+            return False
+
+
+def database(app: web.Application) -> Database:
+    return app[DB]
+
+
+async def database_ctx(app: web.Application) -> AsyncIterator[None]:
+    """cleanup_ctx: start the embedded DB if needed, connect, create indexes; undo on exit."""
+    settings = app[SETTINGS]
+    holder = app[DB]
+    uri = settings.mongodb_uri
+    if uri is None:
+        holder.embedded = EmbeddedDB(settings.data_dir / "db")
+        uri = await asyncio.to_thread(holder.embedded.start)
+    holder.client = AsyncMongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=10_000)
+    holder.db = holder.client[settings.mongodb_db]
+    try:
+        await holder.ensure_indexes()
+        yield
+    finally:
+        await holder.client.close()
+        if holder.embedded:
+            await asyncio.to_thread(holder.embedded.stop)
+            holder.embedded = None

@@ -1,0 +1,129 @@
+"""Two server processes, one database, one real redis-server: they behave as one system.
+
+A device on process A, a doctor on process B: the doctor sees the vitals live, gets the
+alert the readings raise on A and its inbox notification, and the unacknowledged alert is
+escalated once although both processes run the escalation loop. Run with our room-aware
+Redis manager (the default) and with python-socketio's stock one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import socketio
+from pymongo import MongoClient
+
+from server.realtime import events
+from tests.support.iot import Inbox
+from tests.support.processes import Proc, free_port, mint_token
+
+
+@pytest.fixture
+def redis_port(tmp_path):
+    port = free_port()
+    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            done = subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True)
+            if done.stdout.strip() == b"PONG":
+                break
+            subprocess.run(["sleep", "0.05"])
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@pytest.fixture(params=["rooms", "broadcast"])
+def cluster(request, mongo_uri, db_name, redis_port, tmp_path):
+    secret = secrets.token_urlsafe(48)
+    env = {"MONGODB_URI": mongo_uri, "MONGODB_DB": db_name, "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+           "REDIS_MANAGER": request.param, "JWT_SECRET": secret, "HOST": "127.0.0.1", "LOG_LEVEL": "WARNING",
+           "CORS_ORIGINS": "*", "ALERT_TICK_S": "1", "ALERT_ESCALATION_CRITICAL_S": "2",
+           "ALERT_ESCALATION_MIN_REPEAT_S": "600"}
+    procs = []
+    try:
+        for name in ("a", "b"):
+            port = free_port()
+            p = Proc(f"server-{name}", [sys.executable, "-m", "server"], port=port, workdir=tmp_path,
+                     env={**env, "PORT": str(port), "DATA_DIR": str(tmp_path / name)})
+            procs.append(p.start())
+        yield {"a": procs[0].url, "b": procs[1].url, "secret": secret, "db": MongoClient(mongo_uri)[db_name]}
+    finally:
+        for p in procs:
+            p.stop()
+
+
+def seed(db, patient: str, doctor: str) -> None:
+    now = datetime.now(UTC)
+    db["users"].insert_many([
+        {"_id": uid, "username": uid, "username_lower": uid, "password_hash": "!", "role": role, "email": None,
+         "first_name": "", "last_name": "", "profile": {}, "is_active": True, "created_at": now}
+        for uid, role in ((patient, "patient"), (doctor, "doctor"))])
+    db["grants"].insert_one({"_id": "g1", "patient_id": patient, "doctor_id": doctor, "scopes": ["vitals"],
+                             "expires_at": now + timedelta(days=1), "revoked_at": None})
+    # fire on the second critical heart rate at once (defaults wait 30 s)
+    db["alert_configs"].insert_one({"_id": patient, "overrides": {"heart_rate_high": {"duration_s": 0}},
+                                    "spo2_scale": 1})
+
+
+async def provision(url: str, admin: str, patient: str) -> tuple[str, str]:
+    import aiohttp
+    async with aiohttp.ClientSession() as s, s.post(
+            url + "/api/iot/devices", headers={"Authorization": f"Bearer {admin}"},
+            json={"name": "bedside", "type": "multi_sensor", "mac": "02:00:00:00:00:01", "patient_id": patient}) as r:
+        body = await r.json()
+        assert r.status == 201, body
+        return body["id"], body["token"]
+
+
+async def test_two_processes_are_one_system(cluster):
+    seed(cluster["db"], "pat-1", "doc-1")
+    device_id, device_token = await provision(cluster["a"], mint_token(cluster["secret"], "adm", "admin"), "pat-1")
+
+    doctor = socketio.AsyncClient(reconnection=False)
+    inbox = Inbox(doctor, events.VITALS_NEW, events.ALERT_RAISED, events.NOTIFICATION_NEW)
+    await doctor.connect(cluster["b"], auth={"token": mint_token(cluster["secret"], "doc-1", "doctor"), "last_seq": 0},
+                         transports=["websocket"], wait_timeout=5)
+    device = socketio.AsyncClient(reconnection=False)
+    await device.connect(cluster["a"], auth={"device_id": device_id, "token": device_token},
+                         transports=["websocket"], namespaces=["/devices"], wait_timeout=5)
+    try:
+        ack = await doctor.call(events.VITALS_WATCH, {"patient_id": "pat-1"}, timeout=10)
+        assert ack["ok"], ack
+        now = datetime.now(UTC).timestamp()
+        ack = await device.call(events.VITALS_SEND, {"seq": 1, "ts": now, "readings": {"heart_rate": 80}},
+                                namespace="/devices", timeout=10)
+        assert ack["ok"] and ack["data"]["status"] == "accepted", ack
+
+        # vitals from the device on A reach the doctor watching on B
+        await inbox.wait(lambda i: any(v["seq"] == 1 for v in i.of(events.VITALS_NEW)), within=10)
+
+        for seq in (2, 3):
+            ack = await device.call(events.VITALS_SEND, {"seq": seq, "ts": now + seq, "readings": {"heart_rate": 140}},
+                                    namespace="/devices", timeout=10)
+            assert ack["ok"], ack
+        # the alert raised on A, and its inbox notification stored on A, reach the doctor on B
+        await inbox.wait(lambda i: i.of(events.ALERT_RAISED) and any(
+            n["data"].get("change") == "raised" for n in i.of(events.NOTIFICATION_NEW)), within=10)
+        alert_id = inbox.of(events.ALERT_RAISED)[0]["alert"]["id"]
+
+        # both processes tick every second; the alert is due 2 s after it was raised
+        def escalations() -> set[str]:
+            return {n["id"] for n in inbox.of(events.NOTIFICATION_NEW) if n["data"].get("change") == "escalated"}
+        await inbox.wait(lambda i: escalations(), within=15)
+        await asyncio.sleep(3)  # several more ticks of both processes
+        assert len(escalations()) == 1
+        assert cluster["db"]["alerts"].find_one({"_id": alert_id})["escalation_level"] == 1
+        seqs = [n["seq"] for n in inbox.of(events.NOTIFICATION_NEW)]
+        assert seqs == sorted(set(seqs)), f"inbox items duplicated or out of order: {seqs}"
+    finally:
+        await device.disconnect()
+        await doctor.disconnect()
+
