@@ -5,7 +5,6 @@ role, `patient:<id>` those allowed to watch one patient live, `unit:<id>` a care
 staff. Who may join `patient:` and `unit:` rooms is decided in `rooms.access`.
 """
 
-from rooms.membership import join_identity_rooms
 from rooms.names import patient_room, role_room, unit_room, user_room
 
-__all__ = ["join_identity_rooms", "patient_room", "role_room", "unit_room", "user_room"]
+__all__ = ["patient_room", "role_room", "unit_room", "user_room"]

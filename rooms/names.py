@@ -18,6 +18,3 @@ def patient_room(patient_id: str) -> str:
 def unit_room(unit_id: str) -> str:
     return f"unit:{unit_id}"
 
-
-def device_room(device_id: str) -> str:
-    return f"device:{device_id}"

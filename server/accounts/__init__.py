@@ -1,1 +1,1 @@
-"""accounts"""
+"""Accounts: users and the people lookups other modules need."""

@@ -1,1 +1,1 @@
-"""alerting"""
+"""Alerting: rules, NEWS2, the alert engine, escalation and unit summaries. Reads iot, no other domain."""

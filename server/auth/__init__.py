@@ -1,1 +1,1 @@
-"""auth"""
+"""Authentication: passwords and tokens."""

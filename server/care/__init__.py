@@ -1,1 +1,1 @@
-"""care"""
+"""Care: access requests and grants, prescriptions, inventory, records, audit, care units."""

@@ -1,1 +1,1 @@
-"""http"""
+"""HTTP: middleware (errors, authentication, body and response helpers)."""

@@ -1,1 +1,1 @@
-"""inbox"""
+"""The inbox: stored, numbered notifications and live events to users' rooms."""

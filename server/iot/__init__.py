@@ -1,1 +1,1 @@
-"""iot"""
+"""IoT: devices, their transports, and the ingest pipeline of vital signs."""

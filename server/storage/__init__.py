@@ -1,1 +1,1 @@
-"""storage"""
+"""Storage: the database handle and its indexes, the embedded SecantusDB, write-behind of derived state."""

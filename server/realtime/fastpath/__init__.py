@@ -1,1 +1,1 @@
-"""realtime/fastpath"""
+"""The fenced fast path: direct WebSocket writes that rely on private engineio, socketio and aiohttp internals."""
