@@ -3,7 +3,7 @@ only when a room has members elsewhere.
 
 python-socketio's stock emit encodes the packet even for an empty room and creates one
 asyncio task per recipient; `deliver()` encodes once and writes the same WebSocket frame to
-each idle recipient (server/realtime/fastpath/emit.py), or queues the same Engine.IO packet on it.
+each idle recipient (server/realtime/fastpath/direct.py), or queues the same Engine.IO packet on it.
 
 The stock `AsyncRedisManager` publishes every emit, even to an empty room, to every
 process (bench measured it halving a single server's throughput). `RoomAwareRedisManager`
@@ -25,7 +25,7 @@ from typing import Any
 
 import socketio
 
-from server.realtime.fastpath.emit import deliver, rooms_of
+from server.realtime.fastpath import deliver, rooms_of
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +71,11 @@ class RoomAwareRedisManager(socketio.AsyncRedisManager):
                                       callback=callback, **kwargs)
         if callback is None and isinstance(room, str) and (
                 self.is_connected(room, namespace) or self.is_pre_connected(room, namespace)):
-            deliver(self, event, data, namespace, room, skip_sid)  # a local socket id (even mid-handshake)
-            return
+            # a local socket id (even mid-handshake)
+            if deliver(self, event, data, namespace, room, skip_sid) is not None:
+                return
+            return await super().emit(event, data, namespace=namespace, room=room, skip_sid=skip_sid,
+                                      callback=callback, **kwargs)
         if callback is not None or not all(_directory_room(r) for r in rooms) \
                 or deliver(self, event, data, namespace, room, skip_sid) is None:
             return await super().emit(event, data, namespace=namespace, room=room, skip_sid=skip_sid,

@@ -21,8 +21,7 @@ from models.errors import DomainError, Unauthorized
 from models.identity import Identity
 from server.clock import Clock
 from server.logs import request_id
-from server.realtime import sio_json
-from server.realtime.fastpath import emit as sio_fastpath
+from server.realtime import fastpath, sio_json
 from server.realtime.sio_manager import FastManager, RoomAwareRedisManager
 from server.settings import Settings
 
@@ -42,15 +41,16 @@ def create_manager(settings: Settings) -> socketio.AsyncManager:
 
 
 def create_sio(settings: Settings, *, json_module: Any = sio_json,
-               manager: socketio.AsyncManager | None = None, fast_path: bool = True) -> socketio.AsyncServer:
-    """The Socket.IO server; `json_module`/`manager` are overridable so bench can measure each lever."""
+               manager: socketio.AsyncManager | None = None, fast_path: bool | None = None) -> socketio.AsyncServer:
+    """The Socket.IO server; `json_module`/`manager`/`fast_path` are overridable so bench can measure each
+    lever. The fast path (server/realtime/fastpath) is on unless SIO_FAST_PATH=0."""
     origins: Any = "*" if settings.cors_origins == ("*",) else list(settings.cors_origins)
     sio = socketio.AsyncServer(
         async_mode="aiohttp", cors_allowed_origins=origins, client_manager=manager or create_manager(settings),
         json=json_module, logger=False, engineio_logger=False,
     )
-    if fast_path:
-        sio_fastpath.install(sio)
+    if settings.sio_fast_path if fast_path is None else fast_path:
+        fastpath.install(sio)
     return sio
 
 
