@@ -16,10 +16,11 @@ CORE = ROOT / "firmware" / "core" / "src"
 
 
 def test_core_builds_and_every_case_passes(tmp_path):
-    subprocess.run([sys.executable, str(TEST_DIR / "gen_vectors.py"), str(ROOT / "firmware" / "vectors" / "vectors.json"),
-                    str(tmp_path / "vectors.inc")], check=True)
-    sources = sorted(str(p) for p in CORE.glob("*.cpp")) + [str(TEST_DIR / "test_core.cpp"),
-                                                            str(TEST_DIR / "test_vectors.cpp")]
+    vectors = ROOT / "firmware" / "vectors" / "vectors.json"
+    subprocess.run([sys.executable, str(TEST_DIR / "gen_vectors.py"), str(vectors), str(tmp_path / "vectors.inc")],
+                   check=True)
+    sources = [*sorted(str(p) for p in CORE.glob("*.cpp")), str(TEST_DIR / "test_core.cpp"),
+               str(TEST_DIR / "test_vectors.cpp")]
     binary = tmp_path / "core_tests"
     build = subprocess.run(["g++", "-std=c++17", "-Wall", "-Wextra", "-Werror", "-O1", f"-I{CORE}", f"-I{tmp_path}",
                             *sources, "-o", str(binary)], capture_output=True, text=True, timeout=600)
