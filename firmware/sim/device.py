@@ -128,8 +128,8 @@ class VirtualDevice:
         if self.rate is not None:
             await self.rate.take(1 if not link.batch else max(1, len(readings) // 50))
         outcomes = await link.send(readings)
-        if self.lose_answers > 0:
-            self.lose_answers -= len(readings)
+        if self.lose_answers > 0:  # the server has them; the device never hears back
+            self.lose_answers = max(0, self.lose_answers - len(readings))
             self.outbox.reset()
             raise LinkDown("answers lost (fault injection)")
         for r, outcome in zip(readings, outcomes, strict=True):
