@@ -50,11 +50,12 @@ async def seed_demo(app: web.Application) -> list[tuple[str, str, bool]]:
     return out
 
 
-async def demo_ctx(app: web.Application) -> AsyncIterator[None]:
+async def demo_ctx(app: web.Application, simulate: bool = True) -> AsyncIterator[None]:
     seeded = await seed_demo(app)
     ward = await seed_ward(app)
     # patient.ba deteriorates, is treated and recovers every 30 min: alerts raise, escalate, clear.
-    simulator = Simulator(app, assignments={**DEMO_ASSIGNMENTS, "patient.ba": EPISODE})
+    # Without `simulate` (`--no-simulator`) external devices feed the patients instead (scripts/demo.sh).
+    simulator = Simulator(app, assignments={**DEMO_ASSIGNMENTS, "patient.ba": EPISODE} if simulate else {})
     devices = await simulator.provision()
     task = asyncio.create_task(simulator.run(), name="device-simulator")
     port = app[SETTINGS].port

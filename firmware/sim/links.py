@@ -65,7 +65,7 @@ class SocketIOLink(Link):
     name = "socketio"
 
     async def open(self) -> None:
-        self.sio = socketio.AsyncClient(reconnection=False)
+        self.sio = socketio.AsyncClient(reconnection=False, handle_sigint=False)  # the fleet stops itself
         self.sio.on("device:command", self._command, namespace=frames.NAMESPACE)
         self.sio.on("disconnect", self._lost, namespace=frames.NAMESPACE)
         try:
