@@ -24,6 +24,7 @@ class RawSocketIO:
         self.ws = await self.session.ws_connect(self.url)
         opened = await self._recv()
         assert opened.startswith("0{"), opened
+        await self.ws.send_str("5")  # SocketIOclient sends the upgrade packet first (the server answers a noop)
         await self.ws.send_str("40" + connect_payload)
         return await self._recv()  # "40/devices,{sid}" or "44/devices,{message,data}"
 
@@ -35,6 +36,8 @@ class RawSocketIO:
                     raise ConnectionError(f"socket closed: {msg.type}")
                 if msg.data == "2":  # Engine.IO ping
                     await self.ws.send_str("3")
+                    continue
+                if msg.data == "6":  # noop (the answer to the upgrade packet)
                     continue
                 return msg.data
 
