@@ -68,6 +68,10 @@ async def main_async(args: argparse.Namespace) -> int:
         await admin.login(args.admin, args.password)
         wanted = [u for u in args.patients.split(",") if u]
         known = await admin.patient_ids() if wanted else {}
+        missing = [u for u in wanted if u not in known]
+        if missing:
+            print(f"no such patient: {', '.join(missing)}", file=sys.stderr)
+            return 2
         devices, rate = [], RateLimit(args.rate)
         for n in range(args.devices):
             if wanted:
