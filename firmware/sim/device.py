@@ -44,6 +44,7 @@ class Stats:
     sampled: int = 0
     settled: dict[str, int] = field(default_factory=lambda: {"accepted": 0, "duplicate": 0, "rejected": 0})
     reconnects: int = 0
+    max_buffered: int = 0  # the deepest the buffer got (an outage shows here)
     commands: list[str] = field(default_factory=list)
 
 
@@ -100,6 +101,7 @@ class VirtualDevice:
             return None
         self.outbox.add(r)
         self.stats.sampled += 1
+        self.stats.max_buffered = max(self.stats.max_buffered, len(self.outbox))
         return r
 
     # -- sending --------------------------------------------------------------------------

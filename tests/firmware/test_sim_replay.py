@@ -76,3 +76,15 @@ async def test_a_full_buffer_drops_the_oldest_and_counts_them(api):
     await drain(device)
     assert await settled_seqs(api, device.device_id, 10) == list(range(15, 25))
     await device.link.close()
+
+
+async def test_the_offline_scenario_loses_the_link_for_ten_minutes_and_replays(api):
+    """Scenario time at 100× (10 min outage = 6 s); the loop, not the test, decides when to send."""
+    from firmware.sim.vitals import Scenario
+    device = await sim_device(api, "socketio", name="sim-offline")
+    device.patient.scenario = Scenario("offline", outage_at_s=60, outage_s=600)
+    device.speed, device.interval_s = 100.0, 0.1
+    stats = await device.run(duration_s=8.5)  # 0.6 s online, 6 s offline, ~1.9 s online again
+    assert stats.max_buffered >= 40  # about 60 readings taken during the outage
+    assert len(device.outbox) == 0
+    assert await settled_seqs(api, device.device_id, stats.sampled) == list(range(stats.sampled))
