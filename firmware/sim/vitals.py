@@ -24,9 +24,9 @@ BASE = {"heart_rate": 74.0, "spo2": 97.5, "temperature": 36.8, "respiratory_rate
         "diastolic": 78.0, "glucose": 105.0}
 NOISE = {"heart_rate": 1.8, "spo2": 0.5, "temperature": 0.05, "respiratory_rate": 0.7, "systolic": 2.5,
          "diastolic": 2.0, "glucose": 2.0}
-WANDER = {"heart_rate": 3.0, "spo2": 0.6, "temperature": 0.15, "respiratory_rate": 1.0, "systolic": 5.0,
+WANDER = {"heart_rate": 3.0, "spo2": 0.6, "temperature": 0.15, "respiratory_rate": 0.7, "systolic": 4.0,
           "diastolic": 3.0, "glucose": 6.0}  # long-run spread of the slow drift
-NIGHT = {"heart_rate": -7.0, "temperature": -0.3, "respiratory_rate": -1.5, "systolic": -8.0}  # at 03:00
+NIGHT = {"heart_rate": -7.0, "temperature": -0.3, "respiratory_rate": -1.0, "systolic": -6.0}  # at 03:00
 TARGETS = {
     "sepsis": {"heart_rate": 128, "spo2": 86, "temperature": 39.3, "respiratory_rate": 27, "systolic": 92,
                "diastolic": 55},
