@@ -13,15 +13,8 @@ from pathlib import Path
 import aiohttp
 
 from firmware.sim.device import RateLimit, Stats, VirtualDevice
-from firmware.sim.links import (
-    TRANSPORTS,
-    HttpLink,
-    Link,
-    LoraLink,
-    MqttLink,
-    SocketIOLink,
-    WebSocketLink,
-)
+from firmware.sim.links import TRANSPORTS, HttpLink, Link, SocketIOLink, WebSocketLink
+from firmware.sim.links_relayed import LoraLink, MqttLink
 from firmware.sim.vitals import Patient, Scenario
 
 log = logging.getLogger(__name__)
