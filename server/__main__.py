@@ -39,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m server", description="Run the Fadjma server.")
     parser.add_argument("--demo", action="store_true",
                         help="seed demo users (idempotent) and print their credentials")
+    parser.add_argument("--no-simulator", action="store_true",
+                        help="with --demo: no in-process device feed (external devices, e.g. firmware/sim, feed it)")
     args = parser.parse_args(argv)
     configure_logging("INFO")
     try:
@@ -54,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     if settings.demo:
         from server.demo.seed import Demo, demo_ctx
         app.cleanup_ctx.append(demo_ctx(Demo(settings, app[DB], app[CLOCK], app[USERS], app[DEVICES], app[INGEST],
-                                             app[DEVICE_LINKS])))
+                                             app[DEVICE_LINKS], simulate=not args.no_simulator)))
     web.run_app(app, host=settings.host, port=settings.port, access_log=None,
                 print=lambda msg: log.info("%s", msg.strip()))
     return 0

@@ -54,6 +54,8 @@ class Demo:
     devices: Devices
     ingest: Ingest
     links: DeviceLinks
+    # False with `--no-simulator`: external devices (scripts/demo.sh, firmware/sim) feed the patients instead.
+    simulate: bool = True
 
 
 async def seed_demo(users: Users) -> list[tuple[str, str, bool]]:
@@ -77,8 +79,8 @@ async def _running(demo: Demo) -> AsyncIterator[None]:
     seeded = await seed_demo(demo.users)
     ward = await seed_ward(demo.db, demo.clock)
     # patient.ba deteriorates, is treated and recovers every 30 min: alerts raise, escalate, clear.
-    simulator = Simulator(demo.db, demo.clock, demo.devices, demo.ingest, demo.links,
-                          assignments={**DEMO_ASSIGNMENTS, "patient.ba": EPISODE})
+    assignments = {**DEMO_ASSIGNMENTS, "patient.ba": EPISODE} if demo.simulate else {}
+    simulator = Simulator(demo.db, demo.clock, demo.devices, demo.ingest, demo.links, assignments=assignments)
     devices = await simulator.provision()
     task = asyncio.create_task(simulator.run(), name="device-simulator")
     port = demo.settings.port

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The live demo: server + embedded database + demo users, three simulated bedside devices over
+# Socket.IO, WebSocket and MQTT (HTTP without mosquitto), patient.ba deteriorating so that alerts
+# fire and escalate within two minutes. Options: --duration S (default 900), --port P, --onset S.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+exec .venv/bin/python -m firmware.sim.demo "$@"
