@@ -19,12 +19,14 @@ from handlers import (
     notifications,
     prescriptions,
     records,
+    symptoms,
     users,
     vitals,
 )
 
 MODULES = (health, auth, users, notifications, access, prescriptions, records, devices, device_socket, device_ws,
-           device_http, lorawan, vitals, fhir, alerts, care_units)
+           device_http, lorawan, vitals, fhir, alerts, care_units,
+           symptoms)
 
 
 def register_all(app: web.Application) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
@@ -50,6 +51,7 @@ from server.keys import (
     SETTINGS,
     SIO,
     SOCKET_AUTH,
+    SYMPTOMS,
     USERS,
     VITALS_HISTORY,
     WRITE_BEHIND,
@@ -61,6 +63,7 @@ from server.records import Records
 from server.settings import Settings
 from server.socket_auth import SocketAuth
 from server.sockets import create_sio
+from server.symptoms import SymptomChecker
 from server.users import Users
 from server.vitals_history import VitalsHistory
 from server.write_behind import WriteBehind
@@ -161,6 +164,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     app[INGEST].subscribe(app[ALERT_ENGINE].on_messages)
     app[INGEST].subscribe_device_events(app[ALERT_ENGINE].on_device_event)
 
+    app[SYMPTOMS] = SymptomChecker(settings.symptoms_model_dir or settings.data_dir / "symptoms", app[USERS],
+                                   functools.partial(access.may_access, db, clock), clock)
+
     handlers.register_all(app)
     _cors(app, settings)
 
@@ -173,4 +179,6 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     app.cleanup_ctx.append(alert_tasks_ctx)
     # Ends expired grants and evicts their doctors from patient rooms (server/access_requests.py).
     app.cleanup_ctx.append(background("grant-sweeper", lambda app: app[ACCESS].run_sweeper()))
+    # Loads the symptom model, or trains it when missing, in a thread: the server answers meanwhile.
+    app.cleanup_ctx.append(background("symptom-model", lambda app: app[SYMPTOMS].run()))
     return app

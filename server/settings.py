@@ -58,6 +58,7 @@ class Settings:
     news2_window_s: int = 900                  # readings older than this do not count in NEWS2
     device_offline_min_s: int = 300            # offline after max(2 x interval, this)
     unit_summary_s: int = 60
+    symptoms_model_dir: Path | None = None     # server/symptoms: None = DATA_DIR/symptoms
 
     @property
     def embedded_db(self) -> bool:
@@ -198,4 +199,6 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         news2_window_s=_int(env, "NEWS2_WINDOW_S", 900, 60, 86400),
         device_offline_min_s=_int(env, "DEVICE_OFFLINE_MIN_S", 300, 30, 86400),
         unit_summary_s=_int(env, "UNIT_SUMMARY_S", 60, 5, 3600),
+        symptoms_model_dir=Path(env["SYMPTOMS_MODEL_DIR"].strip()) if env.get("SYMPTOMS_MODEL_DIR", "").strip()
+        else None,
     )
