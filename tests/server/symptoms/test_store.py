@@ -128,3 +128,10 @@ def test_concurrent_starts_train_once(tmp_path, monkeypatch):
         t.join(120)
     assert len(calls) == 1
     assert len({r.sha256 for r in results}) == 1 and len(results) == 2
+
+
+def test_model_dir_setting(tmp_path):
+    from server.settings import load_settings
+    assert load_settings({"DATA_DIR": str(tmp_path)}).symptoms_model_dir is None  # app: DATA_DIR/symptoms
+    chosen = load_settings({"DATA_DIR": str(tmp_path), "SYMPTOMS_MODEL_DIR": " /srv/models "})
+    assert chosen.symptoms_model_dir == Path("/srv/models")
