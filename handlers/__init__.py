@@ -13,6 +13,7 @@ from handlers import (
     device_socket,
     device_ws,
     devices,
+    doctors,
     fhir,
     health,
     lorawan,
@@ -26,7 +27,7 @@ from handlers import (
 
 MODULES = (health, auth, users, notifications, access, prescriptions, records, devices, device_socket, device_ws,
            device_http, lorawan, vitals, fhir, alerts, care_units,
-           symptoms)
+           symptoms, doctors)
 
 
 def register_all(app: web.Application) -> None:
