@@ -55,6 +55,7 @@ class Bilingual(Output):
 class CvAccuracy(Output):
     mean: float
     std: float
+    unseen_profiles_mean: float            # with exact duplicate rows kept on one side of every split
     majority_baseline: float
     scheme: str
 

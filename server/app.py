@@ -63,7 +63,7 @@ from server.records import Records
 from server.settings import Settings
 from server.socket_auth import SocketAuth
 from server.sockets import create_sio
-from server.symptoms import SymptomChecker
+from server.symptoms.service import SymptomChecker
 from server.users import Users
 from server.vitals_history import VitalsHistory
 from server.write_behind import WriteBehind

@@ -6,8 +6,6 @@
 - train.py: `python -m server.symptoms.train`, and load-or-train for the server's start;
 - predict.py: inputs from the request or the patient's profile, and the ranking;
 - service.py: SymptomChecker, who may ask for whom, and the answer.
+
+Nothing is imported here, so `python -m server.symptoms.train` runs without loading the service.
 """
-
-from server.symptoms.service import ModelNotReady, SymptomChecker
-
-__all__ = ["ModelNotReady", "SymptomChecker"]

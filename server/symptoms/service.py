@@ -129,5 +129,6 @@ class SymptomChecker:
             prediction=top[0].disease, confidence=top[0].probability, top=top,
             model_version=card["model_version"],
             cv_accuracy=CvAccuracy(mean=ev["accuracy"]["mean"], std=ev["accuracy"]["std"],
+                                   unseen_profiles_mean=ev["accuracy_duplicates_grouped"]["mean"],
                                    majority_baseline=ev["majority_baseline"]["mean"], scheme=ev["scheme"]),
             inputs=used, disclaimer=DISCLAIMER)

@@ -59,6 +59,7 @@ async def test_patient_features_come_from_the_profile(api, app, ready):
     assert out["model_version"] == card["model_version"]
     assert out["cv_accuracy"]["mean"] == card["evaluation"]["accuracy"]["mean"]
     assert out["cv_accuracy"]["majority_baseline"] == card["evaluation"]["majority_baseline"]["mean"]
+    assert out["cv_accuracy"]["unseen_profiles_mean"] == card["evaluation"]["accuracy_duplicates_grouped"]["mean"]
     assert "diagnostic" in out["disclaimer"]["fr"] and "diagnosis" in out["disclaimer"]["en"]
 
 
