@@ -16,9 +16,10 @@ import os
 import sys
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
+from server.clock import Clock
 from server.symptoms import card as cards
 from server.symptoms import dataset, store
 from server.symptoms.evaluation import TrainConfig, TrainingCancelled, cross_validate, make_forest
@@ -104,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     config = TrainConfig(seed=args.seed, n_repeats=args.repeats, n_estimators=args.trees)
     with _exclusive(args.out, None):
-        forest, card = train(config, datetime.now(UTC))
+        forest, card = train(config, Clock().now())
         card = store.save(args.out, forest, card)
     ev = card["evaluation"]
     log.info("wrote %s (%s): accuracy %.1f %% ± %.1f, top-3 %.1f %%, majority baseline %.1f %%",
