@@ -30,6 +30,8 @@ from server.symptoms.dataset import FEATURES
 CARD = "card.json"
 CARD_MD = "MODEL_CARD.md"
 TRUSTED_TYPES = ("sklearn.tree._tree.Tree",)
+# What every answer quotes; a card from older code without them is retrained, not served half.
+FIGURES = ("accuracy", "top3_accuracy", "majority_baseline", "accuracy_duplicates_grouped")
 # Verified forests by file SHA-256: a process (or a test session) rebuilds each file once.
 _BUILT: dict[str, RandomForestClassifier] = {}
 
@@ -89,6 +91,8 @@ def load(directory: Path) -> LoadedModel:
         libs = card["model"]["libraries"]
     except (KeyError, TypeError):
         raise ModelRejected(f"{directory / CARD} lacks model.file, sha256, classes or libraries") from None
+    if not all(k in (card.get("evaluation") or {}) for k in FIGURES) or "model_version" not in card:
+        raise ModelRejected(f"{directory / CARD} lacks model_version or figures ({', '.join(FIGURES)})")
     if Path(name).name != name:
         raise ModelRejected(f"the card names a model outside its directory: {name!r}")
     try:
