@@ -13,18 +13,21 @@ from handlers import (
     device_socket,
     device_ws,
     devices,
+    doctors,
     fhir,
     health,
     lorawan,
     notifications,
     prescriptions,
     records,
+    symptoms,
     users,
     vitals,
 )
 
 MODULES = (health, auth, users, notifications, access, prescriptions, records, devices, device_socket, device_ws,
-           device_http, lorawan, vitals, fhir, alerts, care_units)
+           device_http, lorawan, vitals, fhir, alerts, care_units,
+           symptoms, doctors)
 
 
 def register_all(app: web.Application) -> None:

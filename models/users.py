@@ -104,3 +104,16 @@ class UserOut(Output):
         return cls(id=doc["_id"], **{k: doc.get(k) for k in ("username", "role", "created_at")},
                    email=doc.get("email"), first_name=doc.get("first_name", ""),
                    last_name=doc.get("last_name", ""), profile=doc.get("profile", {}))
+
+
+class DoctorsQuery(Input):
+    speciality: str | None = Field(default=None, min_length=1, max_length=100)
+
+
+class DoctorOut(Output):
+    """One doctor as the earlier API's `GET /api/doctors/` listed them."""
+
+    id: str
+    name: str
+    email: str | None = None
+    speciality: str | None = None

@@ -55,6 +55,7 @@ from server.keys import (
     SETTINGS,
     SIO,
     SOCKET_AUTH,
+    SYMPTOMS,
     USERS,
     VITALS_HISTORY,
     WRITE_BEHIND,
@@ -64,6 +65,7 @@ from server.realtime.sockets import create_sio
 from server.settings import Settings
 from server.storage.db import Database, database_ctx
 from server.storage.write_behind import WriteBehind
+from server.symptoms.service import SymptomChecker
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +163,10 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
         ingest.subscribe(subscriber)
     ingest.subscribe_device_events(engine.on_device_event)
 
+    # Symptom checker: a doctor may run it for a patient who granted `records`.
+    symptoms = app[SYMPTOMS] = SymptomChecker(settings.symptoms_model_dir or settings.data_dir / "symptoms",
+                                              app[USERS], app[RIGHTS].may, clock)
+
     handlers.register_all(app)
     _cors(app, settings)
 
@@ -175,5 +181,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
                           engine.devices.scan_offline, engine.units.summaries_due),
         # Ends expired grants and evicts their doctors from patient rooms.
         jobs.periodic_ctx("grant-sweeper", SWEEP_EVERY, grants.sweep, first_now=True),
+        # Loads the symptom model, or trains it when missing, in a thread: the server answers meanwhile.
+        jobs.task_ctx("symptom-model", symptoms.run),
     ])
     return app

@@ -64,6 +64,7 @@ class Settings:
     device_offline_min_s: int = 300            # offline after max(2 x interval, this)
     unit_summary_s: int = 60
     sio_fast_path: bool = True                 # server/realtime/fastpath: direct WebSocket writes (0: stock emits)
+    symptoms_model_dir: Path | None = None     # server/symptoms: None = DATA_DIR/symptoms
 
     @property
     def embedded_db(self) -> bool:
@@ -222,6 +223,7 @@ class Environment(BaseSettings):
     DEVICE_OFFLINE_MIN_S: int | None = None
     UNIT_SUMMARY_S: int | None = None
     SIO_FAST_PATH: int | None = None
+    SYMPTOMS_MODEL_DIR: str | None = None
 
     _port = _int_field("PORT", 0, 65535)
     _access = _int_field("ACCESS_TOKEN_TTL", 5, 86400)
@@ -313,4 +315,5 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         device_offline_min_s=pick(e.DEVICE_OFFLINE_MIN_S, 300),
         unit_summary_s=pick(e.UNIT_SUMMARY_S, 60),
         sio_fast_path=pick(e.SIO_FAST_PATH, 1) == 1,
+        symptoms_model_dir=Path(e.SYMPTOMS_MODEL_DIR.strip()) if (e.SYMPTOMS_MODEL_DIR or "").strip() else None,
     )

@@ -31,6 +31,13 @@ def mongo_uri(tmp_path_factory) -> str:
     db.stop()
 
 
+@pytest.fixture(scope="session")
+def symptoms_model_dir(tmp_path_factory) -> Path:
+    """One small symptom model for the session, so no app trains the full one (13 s) at start."""
+    from tests.server.symptoms.support import train_small
+    return train_small(tmp_path_factory.mktemp("symptoms-model"))
+
+
 @pytest.fixture
 def db_name(mongo_uri) -> str:
     name = f"t_{uuid.uuid4().hex[:12]}"
@@ -46,10 +53,10 @@ def clock(request) -> Clock:
 
 
 @pytest.fixture
-def settings(request, mongo_uri, db_name, tmp_path) -> Settings:
+def settings(request, mongo_uri, db_name, tmp_path, symptoms_model_dir) -> Settings:
     base = Settings(host="127.0.0.1", port=0, mongodb_uri=mongo_uri, mongodb_db=db_name,
                     data_dir=tmp_path / "data", jwt_secret=secrets.token_urlsafe(48),
-                    cors_origins=("http://localhost:5173",))
+                    cors_origins=("http://localhost:5173",), symptoms_model_dir=symptoms_model_dir)
     return alerting_settings(base) if request.node.get_closest_marker("ward") else base
 
 

@@ -14,6 +14,10 @@ from server.storage.db import Database
 COLLECTION = "users"
 
 
+def full_name(doc: dict) -> str:
+    return f"{doc.get('first_name', '')} {doc.get('last_name', '')}".strip() or doc["username"]
+
+
 class Users:
     """The `users` collection's owner: accounts, passwords, listing."""
 
@@ -48,6 +52,17 @@ class Users:
     async def active_role(self, user_id: str) -> str | None:
         doc = await self.db[COLLECTION].find_one({"_id": user_id, "is_active": True}, {"role": 1})
         return doc["role"] if doc else None
+
+    async def doctors(self, speciality: str | None = None) -> list[dict]:
+        """Active doctors, by name; `speciality` matches whole and case-insensitively.
+
+        Filtered here rather than by a regex query: there are tens of doctors, not millions."""
+        docs = await self.db[COLLECTION].find({"role": "doctor", "is_active": True}, {"password_hash": 0}) \
+            .to_list(None)
+        if speciality is not None:
+            wanted = speciality.strip().casefold()
+            docs = [d for d in docs if str((d.get("profile") or {}).get("speciality", "")).casefold() == wanted]
+        return sorted(docs, key=lambda d: (full_name(d).casefold(), d["_id"]))
 
     async def check_login(self, username: str, password: str) -> dict:
         doc = await self.db[COLLECTION].find_one({"username_lower": username.lower()})

@@ -107,6 +107,10 @@ def rest_cases(ids: dict, fresh: Fresh) -> list[tuple]:
         ("GET", "/api/notifications", None, expect(200)),
         ("POST", f"/api/notifications/{ids['note']}/read", None, expect(404, pat=200)),
         ("POST", "/api/notifications/read-all", None, expect(200)),
+        ("POST", "/api/symptoms/", {"symptoms": {"fever": True, "cough": False, "fatigue": True,
+                                                 "difficulty_breathing": False}, "patient_id": pat},
+         expect(403, pat=200, doc=200)),
+        ("GET", "/api/doctors/", None, expect(200)),
         # unknown ids: 404 for whoever would otherwise be allowed
         ("POST", "/api/access-requests/nope/approve", None, expect(403, pat=404, other=404)),
         ("POST", "/api/grants/nope/revoke", None, expect(403, pat=404, other=404)),

@@ -41,12 +41,12 @@ def redis_port(tmp_path):
 
 
 @pytest.fixture(params=["rooms", "broadcast"])
-def cluster(request, mongo_uri, db_name, redis_port, tmp_path):
+def cluster(request, mongo_uri, db_name, redis_port, tmp_path, symptoms_model_dir):
     secret = secrets.token_urlsafe(48)
     env = {"MONGODB_URI": mongo_uri, "MONGODB_DB": db_name, "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
            "REDIS_MANAGER": request.param, "JWT_SECRET": secret, "HOST": "127.0.0.1", "LOG_LEVEL": "WARNING",
            "CORS_ORIGINS": "*", "ALERT_TICK_S": "1", "ALERT_ESCALATION_CRITICAL_S": "2",
-           "ALERT_ESCALATION_MIN_REPEAT_S": "600"}
+           "ALERT_ESCALATION_MIN_REPEAT_S": "600", "SYMPTOMS_MODEL_DIR": str(symptoms_model_dir)}
     procs = []
     try:
         for name in ("a", "b"):
