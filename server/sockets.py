@@ -40,10 +40,27 @@ def create_manager(settings: Settings) -> socketio.AsyncManager:
     return RoomAwareRedisManager(settings.redis_url)
 
 
+def same_origin_or(listed: tuple[str, ...]) -> Callable[[str, dict], bool]:
+    """Socket.IO origin check: the listed origins, plus the server's own (the web app it serves at `/`).
+
+    An explicit list in python-engineio would refuse the page's own origin (it only adds it by
+    itself when no list is given)."""
+    allowed = frozenset(listed)
+
+    def check(origin: str, environ: dict) -> bool:
+        if origin in allowed:
+            return True
+        scheme = environ.get("HTTP_X_FORWARDED_PROTO", environ.get("wsgi.url_scheme", "http")).split(",")[0].strip()
+        host = environ.get("HTTP_X_FORWARDED_HOST", environ.get("HTTP_HOST", "")).split(",")[0].strip()
+        return bool(host) and origin == f"{scheme}://{host}"
+
+    return check
+
+
 def create_sio(settings: Settings, *, json_module: Any = sio_json,
                manager: socketio.AsyncManager | None = None, fast_path: bool = True) -> socketio.AsyncServer:
     """The Socket.IO server; `json_module`/`manager` are overridable so bench can measure each lever."""
-    origins: Any = "*" if settings.cors_origins == ("*",) else list(settings.cors_origins)
+    origins: Any = "*" if settings.cors_origins == ("*",) else same_origin_or(settings.cors_origins)
     sio = socketio.AsyncServer(
         async_mode="aiohttp", cors_allowed_origins=origins, client_manager=manager or create_manager(settings),
         json=json_module, logger=False, engineio_logger=False,

@@ -9,7 +9,7 @@ import { Box, ToggleButton, ToggleButtonGroup, Typography } from "@mui/material"
 import { api, qs } from "../api/http";
 import { useApp } from "../state";
 import { SeriesBuffer } from "../charts/buffer";
-import { Kind, RANGES } from "./vitals";
+import { Kind } from "./vitals";
 
 export type Zoom = "live" | "1h" | "24h" | "7d";
 const ZOOMS: Record<Exclude<Zoom, "live">, { ms: number; bucket: string }> = {
@@ -21,27 +21,34 @@ const ZOOMS: Record<Exclude<Zoom, "live">, { ms: number; bucket: string }> = {
 export function LiveChart({ patientId, kind, buffer, version, label }: {
   patientId: string; kind: Kind; buffer: SeriesBuffer; version: number; label: string;
 }) {
-  const { t } = useApp();
+  const { t, lang } = useApp();
   const el = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const [zoom, setZoom] = useState<Zoom>("live");
+  const zoomRef = useRef<Zoom>(zoom);
+  zoomRef.current = zoom;
   const [history, setHistory] = useState<[number[], (number | null)[]] | null>(null);
 
   useEffect(() => {
     if (!el.current) return;
     const width = el.current.clientWidth || 320;
+    const tag = lang === "fr" ? "fr-FR" : "en-GB";
+    const hm = new Intl.DateTimeFormat(tag, { hour: "2-digit", minute: "2-digit" });
+    const dm = new Intl.DateTimeFormat(tag, { day: "2-digit", month: "2-digit" });
+    // Axis ticks in the user's language: hours and minutes, the day when the span is long.
+    const timeLabel = (s: number) => (zoomRef.current === "7d" ? dm : hm).format(s * 1000);
     const u = new uPlot({
       width, height: 160,
       scales: { x: { time: true } },
       legend: { show: false },
-      axes: [{ stroke: "#333" }, { stroke: "#333", size: 44 }],
+      axes: [{ stroke: "#333", values: (_u, splits) => splits.map((s) => timeLabel(s)) }, { stroke: "#333", size: 44 }],
       series: [{}, { label, stroke: "#0b6e6e", width: 2, spanGaps: false, points: { show: false } }],
     }, [[], []], el.current);
     plot.current = u;
     const ro = new ResizeObserver(() => u.setSize({ width: el.current!.clientWidth || width, height: 160 }));
     ro.observe(el.current);
     return () => { ro.disconnect(); u.destroy(); plot.current = null; };
-  }, [label]);
+  }, [label, lang]);
 
   useEffect(() => {
     if (zoom === "live") { setHistory(null); return; }
@@ -74,7 +81,7 @@ export function LiveChart({ patientId, kind, buffer, version, label }: {
   return (
     <Box>
       <Box sx={{ display: "flex", alignItems: "center", justifyContent: "space-between", flexWrap: "wrap", gap: 1 }}>
-        <Typography variant="subtitle2" component="h3">{label} ({RANGES[kind].unit})</Typography>
+        <Typography variant="body2">{t("vital.zoom")}</Typography>
         <ToggleButtonGroup size="small" exclusive value={zoom} onChange={(_, v) => v && setZoom(v)} aria-label={`${t("vital.zoom")} ${label}`}>
           {(["live", "1h", "24h", "7d"] as Zoom[]).map((z) => (
             <ToggleButton key={z} value={z} data-testid={`zoom-${kind}-${z}`}>{t(`zoom.${z}`)}</ToggleButton>

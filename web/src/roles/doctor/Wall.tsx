@@ -59,7 +59,7 @@ const Tile = memo(function Tile({ p, lang }: { p: WallPatient; lang: string }) {
           <Typography variant="body2" data-testid="wall-latest">
             {Object.entries(p.latest).filter(([k]) => isKind(k)).map(([k, v]) => (
               <Box component="span" key={k} sx={{ mr: 1.5, color: isKind(k) ? statusColor[vitalStatus(k, v)] : undefined, fontWeight: 600 }}>
-                {t(`vital.${k}` as MessageKey).split(" ")[0]} {num(v, isKind(k) ? RANGES[k].digits : 1)}
+                {t(`short.${k}` as MessageKey)} {num(v, isKind(k) ? RANGES[k].digits : 1)}
               </Box>
             ))}
           </Typography>
