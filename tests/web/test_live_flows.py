@@ -1,0 +1,108 @@
+"""The issue's end-to-end scenarios in Debian's Chromium against a real server process, with
+several browser contexts at once: what one person does appears on another's screen live."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from playwright.sync_api import expect
+
+from tests.web.flows import NORMAL, ensure_grant, provision_device, send, token
+
+MARK = "() => { window.__e2eNoReload = 42; }"
+STILL = "() => window.__e2eNoReload"
+
+
+def test_access_request_toast_approve_and_doctor_updates_live(login, people, http):
+    patient = login(people["patient"])
+    doctor = login(people["doctor"])
+    for page in (patient, doctor):
+        page.evaluate(MARK)
+    doctor.get_by_role("tab", name="Mes patients").click()
+    doctor.get_by_test_id("request-patient").fill(people["patient_id"])
+    doctor.get_by_test_id("request-reason").fill("Suivi cardiaque")
+    doctor.get_by_test_id("request-submit").click()
+    request = doctor.locator(f"[data-testid=doctor-request][data-patient='{people['patient_id']}']")
+    expect(request).to_have_attribute("data-status", "pending")
+
+    expect(patient.get_by_test_id("toast").filter(has_text="demande l'accès")).to_be_visible()
+    patient.get_by_role("tab", name="Accès à mes données").click()
+    patient.locator("[data-testid=access-request][data-status=pending]").get_by_test_id("approve").click()
+    expect(patient.get_by_test_id("grant")).to_have_count(1)
+
+    expect(request).to_have_attribute("data-status", "approved")
+    expect(request.get_by_test_id("request-status")).to_have_text("Acceptée")
+    expect(doctor.locator(f"[data-testid=doctor-grant][data-patient='{people['patient_id']}']")).to_have_count(1)
+    expect(doctor.get_by_test_id("toast").filter(has_text="approuvé")).to_be_visible()
+    assert doctor.evaluate(STILL) == 42 and patient.evaluate(STILL) == 42  # no reload anywhere
+
+
+def test_device_readings_reach_the_doctors_cards_and_chart_within_a_second(login, people, http, server):
+    doctor_t, patient_t = token(http, people["doctor"]), token(http, people["patient2"])
+    pid = people["patient2_id"]
+    ensure_grant(http, doctor_t, patient_t, pid)
+    _, device = provision_device(http, token(http, people["admin"]), pid)
+    send(http, device, **NORMAL)
+    doctor = login(people["doctor"])
+    doctor.goto(f"{server.base}/doctor/patients/{pid}")
+    card = doctor.get_by_test_id("vital-heart_rate")
+    expect(card).to_have_attribute("data-value", "72")
+    chart = doctor.get_by_test_id("chart-heart_rate")
+    expect(chart).to_have_attribute("data-points", re.compile(r"[1-9]"))
+    before = int(chart.get_attribute("data-points"))
+
+    for value in (97, 101, 88):
+        start = time.monotonic()
+        send(http, device, **{**NORMAL, "heart_rate": value})
+        expect(card).to_have_attribute("data-value", str(value), timeout=1000)
+        assert time.monotonic() - start < 1.0
+    expect(chart).to_have_attribute("data-points", str(before + 3), timeout=1000)
+    expect(doctor.get_by_test_id("vital-heart_rate-value")).to_contain_text("88")
+
+
+def test_critical_alert_on_the_wall_acknowledged_and_the_patient_sees_it(login, people, http, server):
+    doctor_t, patient_t = token(http, people["doctor"]), token(http, people["patient2"])
+    pid = people["patient2_id"]
+    ensure_grant(http, doctor_t, patient_t, pid)
+    _, device = provision_device(http, token(http, people["admin"]), pid)
+    send(http, device, **NORMAL)
+    patient = login(people["patient2"])
+    doctor = login(people["doctor"])
+    tile = doctor.locator(f"[data-testid=wall-tile][data-patient='{pid}']")
+    expect(tile).to_be_visible()
+
+    for _ in range(2):  # systolic_low: critical at ≤ 90 mmHg, two readings, no duration
+        send(http, device, **{**NORMAL, "systolic": 84})
+    expect(tile.get_by_test_id("wall-alerts")).to_contain_text("systolic_low")
+    tile.click()
+    alert = doctor.locator("[data-testid=alert][data-state=active_unacknowledged]").filter(has_text="systolic_low")
+    expect(alert).to_have_attribute("data-severity", "critical")
+    alert_id = alert.get_attribute("data-alert-id")
+    alert.get_by_test_id("alert-comment").fill("Vu, je passe")
+    alert.get_by_test_id("alert-ack").click()
+
+    mine = patient.locator(f"[data-testid=alert][data-alert-id='{alert_id}']")
+    expect(mine).to_have_attribute("data-state", "active_acknowledged")
+    expect(mine.get_by_test_id("alert-state")).to_have_text("Acquittée")
+    expect(mine).to_contain_text("Vu, je passe")
+
+
+def test_pharmacist_moves_a_prescription_and_the_patient_sees_the_status(login, people, http):
+    doctor_t, patient_t = token(http, people["doctor"]), token(http, people["patient2"])
+    pid = people["patient2_id"]
+    ensure_grant(http, doctor_t, patient_t, pid)
+    rx = http.call("POST", "/api/prescriptions", doctor_t, {"patient_id": pid, "notes": "", "medications": [
+        {"name": "Amlodipine", "dose": "5 mg", "frequency": "1/j", "duration": "30 j", "quantity": 1, "notes": ""}]},
+        expect=201)
+    patient = login(people["patient2"])
+    patient.get_by_role("tab", name="Ordonnances").click()
+    mine = patient.locator(f"[data-testid=rx][data-rx-id='{rx['id']}']")
+    expect(mine).to_have_attribute("data-status", "created")
+
+    pharmacist = login(people["pharmacist"])
+    queued = pharmacist.locator(f"[data-testid=queue-rx][data-rx-id='{rx['id']}']")
+    queued.get_by_test_id("rx-next").click()
+    expect(queued).to_have_attribute("data-status", "validated")
+    expect(mine).to_have_attribute("data-status", "validated")
+    expect(mine.get_by_test_id("rx-status")).to_have_text("Validée")
