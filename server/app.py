@@ -132,6 +132,20 @@ def _cors(app: web.Application, settings: Settings) -> None:
         cors.add(route)
 
 
+async def close_sockets(app: web.Application) -> None:
+    """on_shutdown: close every Socket.IO connection, else each open browser tab keeps aiohttp's
+    graceful shutdown waiting for its WebSocket (measured: a restart took 47 s with one tab open,
+    2 s without). engineio's disconnect sends its CLOSE packet, which the JS client ignores on a
+    WebSocket; the None then ends engineio's writer, which closes the WebSocket itself, so the
+    browser sees "transport close" and reconnects with backoff."""
+    eio = app[SIO].eio
+    sockets = list(eio.sockets.values())
+    if sockets:
+        await eio.disconnect()
+        for sock in sockets:
+            sock.queue.put_nowait(None)
+
+
 def create_app(settings: Settings, clock: Clock | None = None) -> web.Application:
     app = web.Application(middlewares=[error_middleware], client_max_size=4 * 1024 * 1024)
     clock = clock or Clock()
@@ -163,6 +177,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
 
     handlers.register_all(app)
     _cors(app, settings)
+    app.on_shutdown.append(close_sockets)
 
     app.cleanup_ctx.append(database_ctx)
     app.cleanup_ctx.append(background("socket-expiry", lambda app: app[SOCKET_AUTH].run_expiry()))
