@@ -6,8 +6,8 @@ export function LangSwitch({ lang, setLang, label }: { lang: Lang; setLang: (l: 
   return (
     <ToggleButtonGroup size="small" exclusive value={lang} aria-label={label}
       onChange={(_, v) => v && setLang(v)}>
-      <ToggleButton value="fr" lang="fr" aria-label="Français" data-testid="lang-fr">FR</ToggleButton>
-      <ToggleButton value="en" lang="en" aria-label="English" data-testid="lang-en">EN</ToggleButton>
+      <ToggleButton value="fr" lang="fr" title="Français" data-testid="lang-fr">FR</ToggleButton>
+      <ToggleButton value="en" lang="en" title="English" data-testid="lang-en">EN</ToggleButton>
     </ToggleButtonGroup>
   );
 }

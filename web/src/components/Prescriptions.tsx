@@ -1,6 +1,7 @@
 /** Prescriptions with their status timeline, live through `prescription:*` events. */
-import { Box, Chip, List, ListItem, Step, StepLabel, Stepper, Typography } from "@mui/material";
+import { Chip, List, ListItem, Step, StepLabel, Stepper, Typography } from "@mui/material";
 import { qs } from "../api/http";
+import { Scroll } from "./Scroll";
 import { useApp, useEvent, useFetch } from "../state";
 import { MessageKey } from "../i18n/messages";
 import { upsertAlert as upsert } from "./AlertList";
@@ -13,7 +14,7 @@ export function Timeline({ rx }: { rx: any }) {
   const at = (status: string) => (rx.history ?? []).find((h: any) => h.to === status)?.at ?? (status === "created" ? rx.created_at : null);
   const active = ended ? -1 : FLOW.indexOf(rx.status);
   return (
-    <Box sx={{ overflowX: "auto" }}>
+    <Scroll label={t("rx.timeline")}>
       <Stepper activeStep={active} alternativeLabel aria-label={t("rx.timeline")} sx={{ minWidth: 420 }}>
         {FLOW.map((s, i) => (
           <Step key={s} completed={!ended && i <= active}>
@@ -24,7 +25,7 @@ export function Timeline({ rx }: { rx: any }) {
         ))}
       </Stepper>
       {ended && <Chip color="error" label={`${t(`status.${rx.status}` as MessageKey)}${rx.history?.at(-1)?.reason ? " · " + rx.history.at(-1).reason : ""}`} />}
-    </Box>
+    </Scroll>
   );
 }
 

@@ -3,6 +3,7 @@ import { FormEvent, useEffect, useState } from "react";
 import { Route, Routes } from "react-router";
 import { Alert, Box, Button, Chip, List, ListItem, ListItemText, MenuItem, Table, TableBody, TableCell, TableHead, TableRow, TextField, Typography } from "@mui/material";
 import { api } from "../../api/http";
+import { Scroll } from "../../components/Scroll";
 import { useApp, useEvent, useFetch, useNow } from "../../state";
 import { MessageKey } from "../../i18n/messages";
 import { Section } from "../../components/LiveVitals";
@@ -81,7 +82,7 @@ function Devices() {
         <Button type="submit" variant="contained">{t("devices.provision")}</Button>
       </Box>
       {token && <Alert severity="warning" onClose={() => setToken(null)} sx={{ mb: 1, wordBreak: "break-all" }} data-testid="device-token">{t("devices.token", { token })}</Alert>}
-      <Box sx={{ overflowX: "auto" }}>
+      <Scroll label={t("nav.devices")}>
         <Table size="small" aria-label={t("nav.devices")}>
           <TableHead><TableRow>
             <TableCell>{t("common.name")}</TableCell><TableCell>{t("common.status")}</TableCell><TableCell>{t("common.patient")}</TableCell>
@@ -104,7 +105,7 @@ function Devices() {
             ])}
           </TableBody>
         </Table>
-      </Box>
+      </Scroll>
     </Section>
   );
 }
@@ -133,7 +134,7 @@ function Users() {
         {f.role === "doctor" && <TextField size="small" required label="Spécialité / Speciality" value={f.speciality} onChange={(e) => setF({ ...f, speciality: e.target.value })} />}
         <Button type="submit" variant="contained">{t("common.create")}</Button>
       </Box>
-      <Box sx={{ overflowX: "auto" }}>
+      <Scroll label={t("users.title")}>
         <Table size="small" aria-label={t("users.title")}>
           <TableHead><TableRow><TableCell>{t("login.username")}</TableCell><TableCell>{t("common.name")}</TableCell><TableCell>{t("users.role")}</TableCell><TableCell>{t("common.id")}</TableCell></TableRow></TableHead>
           <TableBody>{(data ?? []).map((u) => (
@@ -141,7 +142,7 @@ function Users() {
               <TableCell>{t(`role.${u.role}` as MessageKey)}</TableCell><TableCell><code>{u.id}</code></TableCell></TableRow>))}
           </TableBody>
         </Table>
-      </Box>
+      </Scroll>
     </Section>
   );
 }
@@ -191,7 +192,7 @@ function Sessions() {
   return (
     <Section title={t("sessions.title")} testId="admin-sessions">
       {(data ?? []).length === 0 ? <Typography>{t("common.none")}</Typography> : (
-        <Box sx={{ overflowX: "auto" }}>
+        <Scroll label={t("sessions.title")}>
           <Table size="small" aria-label={t("sessions.title")}>
             <TableHead><TableRow><TableCell>{t("nav.devices")}</TableCell><TableCell>{t("sessions.link")}</TableCell><TableCell>{t("sessions.peer")}</TableCell><TableCell>{t("sessions.since")}</TableCell><TableCell>{t("devices.lastSeen")}</TableCell></TableRow></TableHead>
             <TableBody>{(data ?? []).map((s, i) => (
@@ -199,7 +200,7 @@ function Sessions() {
                 <TableCell>{dt(s.since)}</TableCell><TableCell>{s.last_seen ? ago(s.last_seen, now) : "—"}</TableCell></TableRow>))}
             </TableBody>
           </Table>
-        </Box>
+        </Scroll>
       )}
     </Section>
   );

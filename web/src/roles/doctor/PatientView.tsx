@@ -3,6 +3,7 @@ import { FormEvent, useEffect, useState } from "react";
 import { useParams } from "react-router";
 import { Box, Button, Checkbox, FormControlLabel, MenuItem, Table, TableBody, TableCell, TableHead, TableRow, TextField, Typography } from "@mui/material";
 import { api } from "../../api/http";
+import { Scroll } from "../../components/Scroll";
 import { useApp, useEvent, useFetch } from "../../state";
 import { MessageKey } from "../../i18n/messages";
 import { AlertList } from "../../components/AlertList";
@@ -23,7 +24,7 @@ function News2({ patientId }: { patientId: string }) {
           {data.partial ? " · " + t("news2.partial", { missing: (data.missing ?? []).join(", ") }) : ""}</Typography>
       </Typography>
       <Table size="small" aria-label={t("news2.title")}>
-        <TableHead><TableRow><TableCell>{t("common.name")}</TableCell><TableCell>{t("vital.status.normal")}</TableCell><TableCell>NEWS2</TableCell></TableRow></TableHead>
+        <TableHead><TableRow><TableCell>{t("common.name")}</TableCell><TableCell>{t("common.value")}</TableCell><TableCell>NEWS2</TableCell></TableRow></TableHead>
         <TableBody>
           {Object.entries<any>(data.parameters ?? {}).map(([name, p]) => (
             <TableRow key={name}><TableCell>{name}</TableCell>
@@ -79,7 +80,7 @@ function Rules({ patientId }: { patientId: string }) {
         </TextField>
         <TextField label={t("common.reason")} value={reason} onChange={(e) => setReason(e.target.value)} />
       </Box>
-      <Box sx={{ overflowX: "auto" }}>
+      <Scroll label={t("rules.title")}>
         <Table size="small" aria-label={t("rules.title")}>
           <TableHead><TableRow><TableCell>{t("common.name")}</TableCell><TableCell>{t("rules.enabled")}</TableCell>
             <TableCell>{t("rules.duration")}</TableCell><TableCell>Bands</TableCell></TableRow></TableHead>
@@ -97,7 +98,7 @@ function Rules({ patientId }: { patientId: string }) {
             ))}
           </TableBody>
         </Table>
-      </Box>
+      </Scroll>
     </Box>
   );
 }

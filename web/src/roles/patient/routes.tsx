@@ -1,7 +1,8 @@
 /** The patient's screens (one lazy chunk). */
 import { Route, Routes } from "react-router";
-import { Alert, Box, Button, Chip, List, ListItem, ListItemText, Table, TableBody, TableCell, TableContainer, TableHead, TableRow, Typography } from "@mui/material";
+import { Alert, Box, Button, Chip, List, ListItem, ListItemText, Table, TableBody, TableCell, TableHead, TableRow, Typography } from "@mui/material";
 import { api } from "../../api/http";
+import { Scroll } from "../../components/Scroll";
 import { useApp, useEvent, useFetch } from "../../state";
 import { MessageKey } from "../../i18n/messages";
 import { AlertList, upsertAlert as upsert } from "../../components/AlertList";
@@ -96,7 +97,7 @@ function Audit() {
     <Section title={t("audit.title")} testId="audit">
       {error && <Typography role="alert">{t("common.error", { message: error })}</Typography>}
       {!data ? <Typography>{t("common.loading")}</Typography> : rows.length === 0 ? <Typography>{t("common.none")}</Typography> : (
-        <TableContainer>
+        <Scroll label={t("audit.title")}>
           <Table size="small" aria-label={t("audit.title")}>
             <TableHead><TableRow>
               <TableCell>{t("common.date")}</TableCell><TableCell>{t("audit.who")}</TableCell>
@@ -113,7 +114,7 @@ function Audit() {
               ))}
             </TableBody>
           </Table>
-        </TableContainer>
+        </Scroll>
       )}
     </Section>
   );

@@ -3,6 +3,7 @@ import { FormEvent, useState } from "react";
 import { Route, Routes } from "react-router";
 import { Alert, Box, Button, Chip, List, ListItem, Table, TableBody, TableCell, TableHead, TableRow, TextField, Typography } from "@mui/material";
 import { api, ApiError } from "../../api/http";
+import { Scroll } from "../../components/Scroll";
 import { useApp, useEvent, useFetch } from "../../state";
 import { MessageKey } from "../../i18n/messages";
 import { upsertAlert as upsert } from "../../components/AlertList";
@@ -83,7 +84,7 @@ function Stock() {
         <Button type="submit" variant="contained">{t("stock.restock")}</Button>
       </Box>
       {!data ? <Typography>{t("common.loading")}</Typography> : (
-        <Box sx={{ overflowX: "auto" }}>
+        <Scroll label={t("stock.title")}>
           <Table size="small" aria-label={t("stock.title")}>
             <TableHead><TableRow><TableCell>{t("common.name")}</TableCell><TableCell>{t("stock.quantity")}</TableCell><TableCell>{t("stock.threshold")}</TableCell><TableCell>{t("common.status")}</TableCell></TableRow></TableHead>
             <TableBody>
@@ -95,7 +96,7 @@ function Stock() {
               ))}
             </TableBody>
           </Table>
-        </Box>
+        </Scroll>
       )}
     </Section>
   );
