@@ -31,7 +31,8 @@ ROLE_CREDS = {"patient": "patient2", "doctor": "doctor", "pharmacist": "pharmaci
 def axe_violations(page: Page) -> list[dict]:
     page.add_script_tag(path=str(AXE))
     found = page.evaluate("""async () => (await axe.run(document, {resultTypes: ['violations']})).violations
-        .map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))""")
+        .map(v => ({id: v.id, impact: v.impact, help: v.help,
+                    nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))""")
     return [v for v in found if v["impact"] in ("serious", "critical")]
 
 
