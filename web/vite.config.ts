@@ -8,7 +8,7 @@ const backend = process.env.FADJMA_BACKEND ?? "http://127.0.0.1:8000";
 
 export default defineConfig({
   plugins: [react()],
-  build: { outDir: "dist", assetsDir: "assets", sourcemap: false, chunkSizeWarningLimit: 600 },
+  build: { outDir: "dist", assetsDir: "assets", sourcemap: false, manifest: true, chunkSizeWarningLimit: 600 },
   server: {
     proxy: {
       "/api": backend,
