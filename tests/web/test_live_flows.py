@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import time
 
-from playwright.sync_api import expect
+from playwright.sync_api import WebSocketRoute, expect
 
 from tests.web.flows import NORMAL, ensure_grant, provision_device, send, token
 
@@ -106,3 +106,43 @@ def test_pharmacist_moves_a_prescription_and_the_patient_sees_the_status(login, 
     expect(queued).to_have_attribute("data-status", "validated")
     expect(mine).to_have_attribute("data-status", "validated")
     expect(mine.get_by_test_id("rx-status")).to_have_text("Validée")
+
+
+def test_a_race_lost_on_a_prescription_shows_the_409(login, people, http):
+    """The pharmacist's tab is cut off (no live event), another pharmacist validates first: the
+    click on the stale row gets the server's 409, shown on the row, and the row is reloaded."""
+    doctor_t, patient_t = token(http, people["doctor"]), token(http, people["patient2"])
+    pid = people["patient2_id"]
+    ensure_grant(http, doctor_t, patient_t, pid)
+    rx = http.call("POST", "/api/prescriptions", doctor_t, {"patient_id": pid, "notes": "", "medications": [
+        {"name": "Metformine", "dose": "500 mg", "frequency": "2/j", "duration": "30 j", "quantity": 1,
+         "notes": ""}]}, expect=201)
+    routes: list[WebSocketRoute] = []
+    cut = {"on": False}
+
+    def route(ws: WebSocketRoute) -> None:
+        if cut["on"]:
+            ws.close()
+        else:
+            routes.append(ws)
+            ws.connect_to_server()
+
+    page = login(people["pharmacist"])
+    page.context.route_web_socket(re.compile(r"/socket\.io/"), route)
+    page.reload()
+    conn = page.get_by_test_id("conn")
+    expect(conn).to_have_attribute("data-status", "connected")
+    row = page.locator(f"[data-testid=queue-rx][data-rx-id='{rx['id']}']")
+    expect(row).to_have_attribute("data-status", "created")
+    cut["on"] = True
+    for ws in routes:
+        ws.close()
+    expect(conn).not_to_have_attribute("data-status", "connected")
+
+    http.call("POST", f"/api/prescriptions/{rx['id']}/status", token(http, people["pharmacist"]),
+              {"status": "validated"}, expect=200)
+    expect(row).to_have_attribute("data-status", "created")  # stale: the tab did not hear it
+    row.get_by_test_id("rx-next").click()
+    expect(row.get_by_test_id("rx-conflict")).to_contain_text("Conflit")
+    expect(row.get_by_test_id("rx-conflict")).to_contain_text("invalid_transition")
+    expect(row).to_have_attribute("data-status", "validated")

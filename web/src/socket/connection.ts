@@ -16,6 +16,8 @@ import { BACKOFF, ConnState, initial, reduce, ConnEvent } from "./state";
 
 type Handler = (payload: any) => void;
 
+const RETRY_LATER_MS = 2000;
+
 export interface Ack<T = any> { ok: boolean; data?: T; error?: { code: string; message: string } }
 
 export class Connection {
@@ -77,9 +79,12 @@ export class Connection {
   }
 
   private reconnectWithFreshToken(code?: string) {
-    const refresh = code && code.startsWith("token_") ? this.session.refresh() : this.session.token();
+    // A refused token: refresh and retry at once. Another refusal (e.g. a connect step said
+    // no) or a server-side disconnect: retry later, never in a tight loop.
+    const tokenRefused = !!code && code.startsWith("token_");
+    const refresh = tokenRefused ? this.session.refresh() : this.session.token();
     refresh.then(
-      () => { if (!this.stopped) setTimeout(() => this.socket.connect(), 200); },
+      () => { if (!this.stopped) setTimeout(() => this.socket.connect(), tokenRefused ? 200 : RETRY_LATER_MS); },
       () => undefined, // the session ended: the app shows the login screen
     );
   }

@@ -83,6 +83,7 @@ export function Wall() {
     setPatients(stateRef.current);
   }), []);
   const [ids, setIds] = useState<string[]>([]);
+  const [unitIds, setUnitIds] = useState<string[]>([]);
 
   const loadRoster = async () => {
     const [grants, units] = await Promise.all([api.get<any[]>("/api/grants"), api.get<any[]>("/api/care-units/").catch(() => [])]);
@@ -97,6 +98,7 @@ export function Wall() {
         for (const a of p.open_alerts ?? []) batcher.add({ kind: "alert", a });
       }
     }
+    setUnitIds(units.map((u: any) => u.id));
     const list = [...found];
     const alerts = await api.get<any[]>(`/api/iot/alerts/active`).catch(() => []);
     for (const a of alerts) batcher.add({ kind: "alert", a });
@@ -119,6 +121,11 @@ export function Wall() {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [conn, ids.join(",")]);
 
+  // unit:<id> brings the periodic unit:summary (NEWS2 of every unit patient) and its alerts.
+  useEffect(() => {
+    const offs = unitIds.map((id) => conn.watch("unit:watch", "unit:unwatch", { unit_id: id }));
+    return () => offs.forEach((off) => off());
+  }, [conn, unitIds.join(",")]); // eslint-disable-line react-hooks/exhaustive-deps
   useEvent("vitals:new", (m) => batcher.add({ kind: "vitals", m }));
   useEvent("vitals:snapshot", (s) => batcher.add({ kind: "vitals", m: { patient_id: s.patient_id, readings: s.readings, ts: new Date().toISOString() } }));
   for (const ev of ALERT_EVENTS) {
