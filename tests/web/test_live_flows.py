@@ -146,3 +146,23 @@ def test_a_race_lost_on_a_prescription_shows_the_409(login, people, http):
     expect(row.get_by_test_id("rx-conflict")).to_contain_text("Conflit")
     expect(row.get_by_test_id("rx-conflict")).to_contain_text("invalid_transition")
     expect(row).to_have_attribute("data-status", "validated")
+
+
+def test_marking_read_on_one_tab_updates_the_other(login, people, http):
+    doctor_t, patient_t = token(http, people["doctor"]), token(http, people["patient2"])
+    pid = people["patient2_id"]
+    ensure_grant(http, doctor_t, patient_t, pid)
+    first, second = login(people["patient2"]), login(people["patient2"])
+    http.call("POST", f"/api/patients/{pid}/records", doctor_t, {
+        "diagnosis": "Bilan", "notes": "", "visit_date": "2026-11-21", "attachments": []}, expect=201)
+    unread = http.call("GET", "/api/notifications?limit=1", patient_t, expect=200)["unread"]
+    assert unread >= 1
+    for page in (first, second):
+        expect(page.get_by_test_id("notif-badge")).to_have_attribute("data-count", str(unread))
+    first.get_by_test_id("notif-open").click()
+    first.get_by_test_id("notif-mark-all").click()
+    expect(second.get_by_test_id("notif-badge")).to_have_attribute("data-count", "0")
+    second.get_by_test_id("notif-open").click()
+    expect(second.locator("[data-testid=notif-item][data-read='0']")).to_have_count(0)
+    expect(second.locator("[data-testid=notif-item][data-read='1']")).not_to_have_count(0)
+    assert http.call("GET", "/api/notifications?limit=1", patient_t, expect=200)["unread"] == 0
