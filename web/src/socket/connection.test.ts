@@ -127,6 +127,24 @@ describe("Connection", () => {
   });
 });
 
+describe("Connection watches", () => {
+  it("two screens watching one patient share the watch; unwatch goes when the last stops", () => {
+    const c = new Connection(fakeSession() as any, () => null);
+    c.start();
+    const s = FakeSocket.last;
+    s.fire("connect");
+    s.connected = true;
+    const a = c.watch("vitals:watch", "vitals:unwatch", { patient_id: "p1" });
+    const b = c.watch("vitals:watch", "vitals:unwatch", { patient_id: "p1" });
+    expect(s.emitted.filter(([e]) => e === "vitals:watch")).toHaveLength(1);
+    a();
+    a(); // a second call of the same stopper counts once
+    expect(s.emitted.filter(([e]) => e === "vitals:unwatch")).toHaveLength(0);
+    b();
+    expect(s.emitted.filter(([e]) => e === "vitals:unwatch")).toHaveLength(1);
+  });
+});
+
 describe("Connection refusals that are not about the token", () => {
   it("retry later, not in a tight loop", async () => {
     vi.useFakeTimers();

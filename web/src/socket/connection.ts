@@ -25,7 +25,7 @@ export class Connection {
   state: ConnState = initial;
   private handlers = new Map<string, Set<Handler>>();
   private stateListeners = new Set<(s: ConnState) => void>();
-  private watches = new Map<string, { event: string; payload: any }>();
+  private watches = new Map<string, { event: string; payload: any; count: number }>();
   private stopped = false;
 
   constructor(private session: Session, private lastSeq: () => number | null, url = "/") {
@@ -120,12 +120,25 @@ export class Connection {
     });
   }
 
-  /** Send `event` now (if connected) and after every reconnect until the returned function is called. */
+  /**
+   * Send `event` now (if connected) and after every reconnect until the returned function is
+   * called. Counted: two screens watching the same patient share one watch, and the unwatch
+   * is sent when the last of them stops.
+   */
   watch(event: string, unwatchEvent: string, payload: any): () => void {
     const key = `${event}:${JSON.stringify(payload)}`;
-    this.watches.set(key, { event, payload });
-    if (this.socket.connected) this.socket.emit(event, payload, () => undefined);
+    const current = this.watches.get(key);
+    if (current) current.count++;
+    else {
+      this.watches.set(key, { event, payload, count: 1 });
+      if (this.socket.connected) this.socket.emit(event, payload, () => undefined);
+    }
+    let done = false;
     return () => {
+      const w = this.watches.get(key);
+      if (done || !w) return;
+      done = true;
+      if (--w.count > 0) return;
       this.watches.delete(key);
       if (this.socket.connected) this.socket.emit(unwatchEvent, payload, () => undefined);
     };

@@ -16,13 +16,14 @@ import { Section } from "../../components/LiveVitals";
 import { RANGES, isKind, statusColor, vitalStatus } from "../../components/vitals";
 import { compareWall, WallPatient, worstAlert } from "./order";
 
-type Update = { kind: "vitals"; m: any } | { kind: "alert"; a: any } | { kind: "news2"; id: string; score: number | null }
+type Update = { kind: "roster"; ids: string[] } | { kind: "vitals"; m: any } | { kind: "alert"; a: any } | { kind: "news2"; id: string; score: number | null }
   | { kind: "patient"; id: string; name?: string };
 
 function applyAll(state: Map<string, WallPatient>, batch: Update[]): Map<string, WallPatient> {
   const next = new Map(state);
   const get = (id: string) => next.get(id) ?? { id, name: id.slice(0, 8), news2: null, alerts: [], latest: {}, lastAt: null };
   for (const u of batch) {
+    if (u.kind === "roster") { for (const id of [...next.keys()]) if (!u.ids.includes(id)) next.delete(id); continue; }
     if (u.kind === "patient") { const p = get(u.id); next.set(u.id, { ...p, name: u.name ?? p.name }); continue; }
     if (u.kind === "news2") { if (next.has(u.id)) next.set(u.id, { ...get(u.id), news2: u.score }); continue; }
     if (u.kind === "vitals") {
@@ -100,6 +101,7 @@ export function Wall() {
     }
     setUnitIds(units.map((u: any) => u.id));
     const list = [...found];
+    batcher.add({ kind: "roster", ids: list }); // a revoked or expired grant leaves the wall
     const alerts = await api.get<any[]>(`/api/iot/alerts/active`).catch(() => []);
     for (const a of alerts) batcher.add({ kind: "alert", a });
     setIds(list);
@@ -134,6 +136,7 @@ export function Wall() {
   }
   useEvent("access_request:status_changed", () => loadRoster());
   useEvent("grant:revoked", () => loadRoster());
+  useEvent("grant:expired", () => loadRoster());
   useEvent("unit:summary", (s) => {
     for (const p of s.patients ?? []) batcher.add({ kind: "news2", id: p.id, score: p.news2?.score ?? null });
   });
