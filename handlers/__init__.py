@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiohttp import web
+from aiohttp.web import Application
 
 from handlers import (
     access,
@@ -23,13 +23,15 @@ from handlers import (
     symptoms,
     users,
     vitals,
+    web,
 )
 
 MODULES = (health, auth, users, notifications, access, prescriptions, records, devices, device_socket, device_ws,
            device_http, lorawan, vitals, fhir, alerts, care_units,
-           symptoms, doctors)
+           symptoms, doctors,
+           web)  # last: its catch-all must come after every API route
 
 
-def register_all(app: web.Application) -> None:
+def register_all(app: Application) -> None:
     for module in MODULES:
         module.register(app)

@@ -61,7 +61,7 @@ from server.keys import (
     WRITE_BEHIND,
 )
 from server.realtime.socket_auth import SocketAuth
-from server.realtime.sockets import create_sio
+from server.realtime.sockets import close_all, create_sio
 from server.settings import Settings
 from server.storage.db import Database, database_ctx
 from server.storage.write_behind import WriteBehind
@@ -169,6 +169,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
 
     handlers.register_all(app)
     _cors(app, settings)
+    app.on_shutdown.append(lambda _app: close_all(sio))  # a restart must not wait for open tabs
 
     # Started in this order, stopped in the reverse one.
     app.cleanup_ctx.extend([

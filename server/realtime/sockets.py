@@ -42,11 +42,28 @@ def create_manager(settings: Settings) -> socketio.AsyncManager:
     return RoomAwareRedisManager(settings.redis_url)
 
 
+def same_origin_or(listed: tuple[str, ...]) -> Callable[[str, dict], bool]:
+    """Socket.IO origin check: the listed origins, plus the server's own (the web app it serves at `/`).
+
+    An explicit list in python-engineio would refuse the page's own origin (it only adds it by
+    itself when no list is given)."""
+    allowed = frozenset(listed)
+
+    def check(origin: str, environ: dict) -> bool:
+        if origin in allowed:
+            return True
+        scheme = environ.get("HTTP_X_FORWARDED_PROTO", environ.get("wsgi.url_scheme", "http")).split(",")[0].strip()
+        host = environ.get("HTTP_X_FORWARDED_HOST", environ.get("HTTP_HOST", "")).split(",")[0].strip()
+        return bool(host) and origin == f"{scheme}://{host}"
+
+    return check
+
+
 def create_sio(settings: Settings, *, json_module: Any = sio_json,
                manager: socketio.AsyncManager | None = None, fast_path: bool | None = None) -> socketio.AsyncServer:
     """The Socket.IO server; `json_module`/`manager`/`fast_path` are overridable so bench can measure each
     lever. The fast path (server/realtime/fastpath) is on unless SIO_FAST_PATH=0."""
-    origins: Any = "*" if settings.cors_origins == ("*",) else list(settings.cors_origins)
+    origins: Any = "*" if settings.cors_origins == ("*",) else same_origin_or(settings.cors_origins)
     sio = socketio.AsyncServer(
         async_mode="aiohttp", cors_allowed_origins=origins, client_manager=manager or create_manager(settings),
         json=json_module, logger=False, engineio_logger=False,
@@ -145,3 +162,16 @@ def on(sio: socketio.AsyncServer, name: str, model: type[BaseModel] | None, cloc
         return fn
 
     return wrap
+
+
+async def close_all(sio: socketio.AsyncServer) -> None:
+    """At shutdown, close every Socket.IO connection, else each open browser tab keeps aiohttp's
+    graceful shutdown waiting for its WebSocket (measured: a restart took 47 s with one tab open,
+    2 s without). engineio's disconnect sends its CLOSE packet, which the JS client ignores on a
+    WebSocket; the None then ends engineio's writer, which closes the WebSocket itself, so the
+    browser sees "transport close" and reconnects with backoff."""
+    sockets = list(sio.eio.sockets.values())
+    if sockets:
+        await sio.eio.disconnect()
+        for sock in sockets:
+            sock.queue.put_nowait(None)

@@ -1,0 +1,72 @@
+/**
+ * Alerts (a patient's own, or one patient's for a doctor), live through `alert:*` events.
+ * Doctors acknowledge or clear with a comment; a 409 (someone else was first) is shown.
+ */
+import { useState } from "react";
+import { Box, Button, Chip, List, ListItem, ListItemText, TextField, Typography } from "@mui/material";
+import { api, qs } from "../api/http";
+import { useApp, useEvent, useFetch } from "../state";
+import { MessageKey } from "../i18n/messages";
+
+export const ALERT_EVENTS = ["alert:raised", "alert:updated", "alert:acknowledged", "alert:cleared", "alert:escalated"];
+const sevColor: Record<string, "default" | "info" | "warning" | "error"> = { info: "info", warning: "warning", critical: "error", emergency: "error" };
+
+export function upsertAlert(list: any[], alert: any): any[] {
+  const i = list.findIndex((a) => a.id === alert.id);
+  if (i < 0) return [alert, ...list];
+  const next = list.slice();
+  next[i] = alert;
+  return next;
+}
+
+export function stateKey(a: any): MessageKey {
+  if (String(a.state).startsWith("cleared")) return "alerts.cleared";
+  return a.state === "active_acknowledged" ? "alerts.acknowledged" : "alerts.unacknowledged";
+}
+
+export function AlertList({ patientId, canAct }: { patientId?: string; canAct: boolean }) {
+  const { t, dt, toast } = useApp();
+  const { data, error, setData } = useFetch<any[]>(`/api/iot/alerts${qs({ patient: patientId, limit: 50 })}`);
+  const [comment, setComment] = useState<Record<string, string>>({});
+  for (const ev of ALERT_EVENTS) {
+    // eslint-disable-next-line react-hooks/rules-of-hooks
+    useEvent(ev, (p) => { if (!patientId || p.alert.patient_id === patientId) setData((l) => upsertAlert(l ?? [], p.alert)); });
+  }
+  const act = async (id: string, action: "acknowledge" | "clear") => {
+    try {
+      const a = await api.post(`/api/iot/alerts/${id}/${action}`, { comment: comment[id] || undefined });
+      setData((l) => upsertAlert(l ?? [], a));
+    } catch (e: any) {
+      toast(t("common.error", { message: e.message }), "error");
+    }
+  };
+  if (error) return <Typography role="alert">{t("common.error", { message: error })}</Typography>;
+  if (!data) return <Typography>{t("common.loading")}</Typography>;
+  if (data.length === 0) return <Typography data-testid="alerts-empty">{t("alerts.none")}</Typography>;
+  return (
+    <List dense data-testid="alert-list">
+      {data.map((a) => {
+        const open = !String(a.state).startsWith("cleared");
+        return (
+          <ListItem key={a.id} divider data-testid="alert" data-alert-id={a.id} data-state={a.state} data-severity={a.severity}
+            sx={{ flexWrap: "wrap", gap: 1 }}>
+            <Chip size="small" color={sevColor[a.severity] ?? "default"} label={t(`severity.${a.severity}` as MessageKey)} />
+            <ListItemText sx={{ minWidth: 200 }}
+              primary={<>{a.type} · <span data-testid="alert-state">{t(stateKey(a))}</span>{a.last_value != null ? ` · ${a.last_value}` : ""}</>}
+              secondary={<>{dt(a.first_at)}{a.acknowledged_by ? ` · ${t("alerts.ackBy", { who: a.acknowledged_by.slice(0, 8), comment: a.ack_comment ?? "" })}` : ""}</>} />
+            {canAct && open && (
+              <Box sx={{ display: "flex", gap: 1, flexWrap: "wrap", alignItems: "center" }}>
+                <TextField size="small" label={t("common.comment")} value={comment[a.id] ?? ""}
+                  onChange={(e) => setComment((c) => ({ ...c, [a.id]: e.target.value }))} slotProps={{ htmlInput: { "data-testid": "alert-comment" } as any }} />
+                {a.state === "active_unacknowledged" && (
+                  <Button variant="contained" size="small" onClick={() => act(a.id, "acknowledge")} data-testid="alert-ack">{t("alerts.ack")}</Button>
+                )}
+                <Button variant="outlined" size="small" onClick={() => act(a.id, "clear")} data-testid="alert-clear">{t("alerts.clear")}</Button>
+              </Box>
+            )}
+          </ListItem>
+        );
+      })}
+    </List>
+  );
+}

@@ -1,0 +1,15 @@
+/** The doctor's screens (one lazy chunk). */
+import { Route, Routes } from "react-router";
+import { Patients } from "./Patients";
+import { PatientView } from "./PatientView";
+import { Wall } from "./Wall";
+
+export default function DoctorRoutes() {
+  return (
+    <Routes>
+      <Route index element={<Wall />} />
+      <Route path="patients" element={<Patients />} />
+      <Route path="patients/:id" element={<PatientView />} />
+    </Routes>
+  );
+}
