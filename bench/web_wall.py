@@ -21,8 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
-from server.embedded_db import EmbeddedDB
 
+from server.storage.embedded_db import EmbeddedDB
 from tests.web.flows import NORMAL, ensure_grant, provision_device
 from tests.web.support import CHROMIUM, CHROMIUM_ARGS, DEMO_PASSWORD, PASSWORD, Http, ServerProcess
 
