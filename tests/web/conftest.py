@@ -26,11 +26,17 @@ from tests.web.support import (
 
 
 @pytest.fixture(scope="module")
-def server(mongo_uri, tmp_path_factory):
+def server_env() -> dict[str, str]:
+    """Extra environment for the module's server (a module overrides it, e.g. short token lives)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def server(mongo_uri, tmp_path_factory, server_env):
     assert (DIST / "index.html").is_file(), "web app not built: run scripts/test.sh (or scripts/build-web.sh)"
     name = f"e2e_{uuid.uuid4().hex[:10]}"
     tmp = tmp_path_factory.mktemp("e2e")
-    proc = ServerProcess(mongo_uri, name, tmp / "data", tmp / "server.log")
+    proc = ServerProcess(mongo_uri, name, tmp / "data", tmp / "server.log", **server_env)
     proc.start()
     yield proc
     proc.stop()

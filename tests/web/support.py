@@ -41,12 +41,12 @@ def free_port() -> int:
 class ServerProcess:
     """`python -m server --demo` as a child process; stop() and start() keep port, secret and data."""
 
-    def __init__(self, mongo_uri: str, db_name: str, data_dir: Path, log_path: Path) -> None:
+    def __init__(self, mongo_uri: str, db_name: str, data_dir: Path, log_path: Path, **extra_env: str) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(self.port), "MONGODB_URI": mongo_uri,
                     "MONGODB_DB": db_name, "DATA_DIR": str(data_dir), "JWT_SECRET": secrets.token_urlsafe(48),
-                    "LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"}
+                    "LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1", **extra_env}
         self.log_path = log_path
         self.proc: subprocess.Popen | None = None
 

@@ -74,9 +74,10 @@ def test_critical_alert_on_the_wall_acknowledged_and_the_patient_sees_it(login, 
 
     for _ in range(2):  # systolic_low: critical at ≤ 90 mmHg, two readings, no duration
         send(http, device, **{**NORMAL, "systolic": 84})
-    expect(tile.get_by_test_id("wall-alerts")).to_contain_text("systolic_low")
+    expect(tile.get_by_test_id("wall-alerts")).to_have_attribute("data-types", re.compile(r"\bsystolic_low\b"))
+    expect(tile.get_by_test_id("wall-alerts")).to_contain_text("Pression systolique basse")
     tile.click()
-    alert = doctor.locator("[data-testid=alert][data-state=active_unacknowledged]").filter(has_text="systolic_low")
+    alert = doctor.locator("[data-testid=alert][data-state=active_unacknowledged][data-type=systolic_low]")
     expect(alert).to_have_attribute("data-severity", "critical")
     alert_id = alert.get_attribute("data-alert-id")
     alert.get_by_test_id("alert-comment").fill("Vu, je passe")

@@ -39,7 +39,9 @@ export function LiveChart({ patientId, kind, buffer, version, label }: {
     const timeLabel = (s: number) => (zoomRef.current === "7d" ? dm : hm).format(s * 1000);
     const u = new uPlot({
       width, height: 160,
-      scales: { x: { time: true } },
+      // y padded around the data (a steady vital would otherwise sit on a 0..100 axis)
+      scales: { x: { time: true }, y: { range: (_u, min, max) => (min === null || max === null ? [0, 1]
+        : [min - Math.max((max - min) * 0.15, 1), max + Math.max((max - min) * 0.15, 1)]) as [number, number] } },
       legend: { show: false },
       axes: [{ stroke: "#333", values: (_u, splits) => splits.map((s) => timeLabel(s)) }, { stroke: "#333", size: 44 }],
       series: [{}, { label, stroke: "#0b6e6e", width: 2, spanGaps: false, points: { show: false } }],

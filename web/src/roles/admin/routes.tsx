@@ -73,13 +73,16 @@ function Devices() {
   return (
     <Section title={t("nav.devices")} testId="admin-devices">
       <Box component="form" onSubmit={submit} sx={{ display: "flex", gap: 1, flexWrap: "wrap", mb: 1 }} aria-label={t("devices.provision")}>
-        <TextField size="small" required label={t("common.name")} value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} />
+        <TextField size="small" required label={t("common.name")} value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })}
+          slotProps={{ htmlInput: { "data-testid": "device-name" } as any }} />
         <TextField size="small" select label={t("devices.type")} value={form.type} onChange={(e) => setForm({ ...form, type: e.target.value })} sx={{ minWidth: 150 }}>
           {TYPES.map((x) => <MenuItem key={x} value={x}>{x}</MenuItem>)}
         </TextField>
-        <TextField size="small" required label={t("devices.mac")} value={form.mac} onChange={(e) => setForm({ ...form, mac: e.target.value })} />
-        <TextField size="small" label={t("devices.assign")} value={form.patient_id} onChange={(e) => setForm({ ...form, patient_id: e.target.value })} />
-        <Button type="submit" variant="contained">{t("devices.provision")}</Button>
+        <TextField size="small" required label={t("devices.mac")} value={form.mac} onChange={(e) => setForm({ ...form, mac: e.target.value })}
+          slotProps={{ htmlInput: { "data-testid": "device-mac" } as any }} />
+        <TextField size="small" label={t("devices.assign")} value={form.patient_id} onChange={(e) => setForm({ ...form, patient_id: e.target.value })}
+          slotProps={{ htmlInput: { "data-testid": "device-patient" } as any }} />
+        <Button type="submit" variant="contained" data-testid="device-provision">{t("devices.provision")}</Button>
       </Box>
       {token && <Alert severity="warning" onClose={() => setToken(null)} sx={{ mb: 1, wordBreak: "break-all" }} data-testid="device-token">{t("devices.token", { token })}</Alert>}
       <Scroll label={t("nav.devices")}>

@@ -10,6 +10,7 @@ import { AlertList } from "../../components/AlertList";
 import { LiveVitals, Section } from "../../components/LiveVitals";
 import { PrescriptionList } from "../../components/Prescriptions";
 import { RecordList } from "../../components/Records";
+import { usePatientNames } from "./names";
 
 function News2({ patientId }: { patientId: string }) {
   const { t, num } = useApp();
@@ -150,9 +151,10 @@ function NewRecord({ patientId }: { patientId: string }) {
 export function PatientView() {
   const { id = "" } = useParams();
   const { t } = useApp();
+  const nameOf = usePatientNames();
   return (
     <>
-      <Typography variant="h5" component="h1" sx={{ mb: 1, wordBreak: "break-all" }}>{t("common.patient")} {id.slice(0, 8)}</Typography>
+      <Typography variant="h5" component="h1" sx={{ mb: 1, wordBreak: "break-all" }}>{t("common.patient")} · {nameOf(id)}</Typography>
       <Section title={t("nav.dashboard")} testId="doctor-patient-vitals"><LiveVitals patientId={id} /></Section>
       <Section title={t("news2.title")}><News2 patientId={id} /></Section>
       <Section title={t("alerts.history")} testId="doctor-patient-alerts"><AlertList patientId={id} canAct /></Section>

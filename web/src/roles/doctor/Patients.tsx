@@ -7,6 +7,7 @@ import { useApp, useEvent, useFetch } from "../../state";
 import { MessageKey } from "../../i18n/messages";
 import { upsertAlert as upsert } from "../../components/AlertList";
 import { Section } from "../../components/LiveVitals";
+import { usePatientNames } from "./names";
 
 const SCOPES = ["vitals", "records", "prescriptions"];
 
@@ -50,6 +51,7 @@ function RequestForm({ onSent }: { onSent: (r: any) => void }) {
 
 export function Patients() {
   const { t, dt } = useApp();
+  const nameOf = usePatientNames();
   const grants = useFetch<any[]>("/api/grants");
   const requests = useFetch<any[]>("/api/access-requests");
   const units = useFetch<any[]>("/api/care-units/");
@@ -65,7 +67,7 @@ export function Patients() {
             {grants.data.map((g) => (
               <ListItem key={g.id} divider data-testid="doctor-grant" data-patient={g.patient_id}
                 secondaryAction={<Button component={RouterLink} to={`/doctor/patients/${g.patient_id}`} size="small">{t("patients.open")}</Button>}>
-                <ListItemText primary={`${t("common.patient")} ${g.patient_id.slice(0, 8)} · ${scopes(g.scopes)}`}
+                <ListItemText primary={`${nameOf(g.patient_id)} · ${scopes(g.scopes)}`}
                   secondary={t("access.expires", { date: dt(g.expires_at) })} />
               </ListItem>
             ))}
@@ -79,7 +81,7 @@ export function Patients() {
               <Typography variant="subtitle1" component="h3">{u.name} ({u.kind})</Typography>
               <Box sx={{ display: "flex", gap: 1, flexWrap: "wrap" }}>
                 {(u.patient_ids ?? []).map((pid: string) => (
-                  <Chip key={pid} clickable component={RouterLink} to={`/doctor/patients/${pid}`} label={pid.slice(0, 8)} />
+                  <Chip key={pid} clickable component={RouterLink} to={`/doctor/patients/${pid}`} label={nameOf(pid)} />
                 ))}
               </Box>
             </Box>
@@ -94,7 +96,7 @@ export function Patients() {
           <List dense>
             {requests.data.map((r) => (
               <ListItem key={r.id} divider data-testid="doctor-request" data-status={r.status} data-patient={r.patient_id}>
-                <ListItemText primary={<>{`${t("common.patient")} ${r.patient_id.slice(0, 8)} · ${scopes(r.scopes)} · `}
+                <ListItemText primary={<>{`${nameOf(r.patient_id)} · ${scopes(r.scopes)} · `}
                   <span data-testid="request-status">{t(`status.${r.status}` as MessageKey)}</span></>}
                   secondary={`${r.reason} · ${dt(r.created_at)}`} />
               </ListItem>
