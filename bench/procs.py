@@ -57,12 +57,22 @@ class Workdir:
         self.close()
 
 
+def symptoms_model() -> Path:
+    """One symptom model for every benchmark server, trained once here before any measurement:
+    a fresh DATA_DIR would otherwise train it in the server (25 s of CPU) during the run."""
+    directory = ROOT / "bench" / "results" / "symptoms-model"
+    if not (directory / "card.json").exists():
+        subprocess.run([sys.executable, "-m", "server.symptoms.train", "--out", str(directory)], cwd=ROOT,
+                       check=True, stdout=subprocess.DEVNULL)
+    return directory
+
+
 def fadjma_server(wd: Workdir, name: str = "server", *, env: dict | None = None, port: int | None = None) -> Proc:
     """`python -m server` with the embedded database (unless env has MONGODB_URI)."""
     port = port or free_port()
     data = wd.path / f"{name}-data"
     base = {"HOST": "127.0.0.1", "PORT": str(port), "DATA_DIR": str(data), "JWT_SECRET": wd.secret,
-            "LOG_LEVEL": "WARNING", "CORS_ORIGINS": "*"}
+            "LOG_LEVEL": "WARNING", "CORS_ORIGINS": "*", "SYMPTOMS_MODEL_DIR": str(symptoms_model())}
     return wd.add(Proc(name, [sys.executable, "-m", "server"], env={**base, **(env or {})}, port=port,
                        workdir=wd.path))
 

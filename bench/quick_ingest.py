@@ -1,6 +1,6 @@
 """Quick load on the Socket.IO device path: messages/s and acknowledgement latency.
 
-    .venv/bin/python bench/quick_ingest.py [--devices 50] [--seconds 10] [--window 1]
+    .venv/bin/python -m bench.quick_ingest [--devices 50] [--seconds 10] [--window 1]
 
 Starts `python -m server --demo` (embedded SecantusDB, fresh DATA_DIR, free port) as a child
 process, provisions N devices for a demo patient over REST, then, from this separate process,
@@ -26,6 +26,8 @@ from pathlib import Path
 
 import aiohttp
 import socketio
+
+from bench.procs import symptoms_model
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "fadjma-demo-2026"
@@ -115,7 +117,7 @@ def main() -> int:
     port = free_port()
     data_dir = tempfile.mkdtemp(prefix="fadjma-bench-")
     env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "DATA_DIR": data_dir, "LOG_LEVEL": "WARNING",
-           "JWT_SECRET": secrets.token_urlsafe(48)}
+           "JWT_SECRET": secrets.token_urlsafe(48), "SYMPTOMS_MODEL_DIR": str(symptoms_model())}
     proc = subprocess.Popen([sys.executable, "-m", "server", "--demo"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
     try:
         try:

@@ -27,12 +27,14 @@ def call(base: str, path: str, token: str | None = None, body: dict | None = Non
         return json.loads(resp.read())
 
 
-def test_demo_raises_and_escalates_alerts_within_two_minutes(tmp_path):
+def test_demo_raises_and_escalates_alerts_within_two_minutes(tmp_path, symptoms_model_dir):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     out = open(tmp_path / "demo.out", "w+")
     demo = subprocess.Popen([str(ROOT / "scripts" / "demo.sh"), "--port", str(port), "--duration", "240",
-                             "--data-dir", str(tmp_path / "data")], stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+                             "--data-dir", str(tmp_path / "data")], stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
+                            # the session's small symptom model, not 25 s of training in the server
+                            env={**os.environ, "SYMPTOMS_MODEL_DIR": str(symptoms_model_dir)})
     started = None
     try:
         token, ids, escalated = None, {}, []
