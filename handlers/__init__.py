@@ -9,6 +9,7 @@ from handlers import (
     alerts,
     auth,
     care_units,
+    chatbot,
     device_http,
     device_socket,
     device_ws,
@@ -24,7 +25,8 @@ from handlers import (
 )
 
 MODULES = (health, auth, users, notifications, access, prescriptions, records, devices, device_socket, device_ws,
-           device_http, lorawan, vitals, fhir, alerts, care_units)
+           device_http, lorawan, vitals, fhir, alerts, care_units,
+           chatbot)
 
 
 def register_all(app: web.Application) -> None:

@@ -121,6 +121,24 @@ def _iot(app: web.Application, settings: Settings, db: Database, clock: Clock, s
         app[MQTT_BRIDGE] = MqttBridge(app)
 
 
+def _chat(app: web.Application, settings: Settings, db: Database, clock: Clock, sio) -> None:
+    """The chatbot (Gemini or offline, grounded in the caller's own data) and chat between people."""
+    from server.chatbot.gemini import Gemini
+    from server.chatbot.grounding import Grounding
+    from server.chatbot.history import ChatbotHistory
+    from server.chatbot.ratelimit import PerUserLimit
+    from server.chatbot.service import Chatbot
+    from server.keys import CHATBOT
+
+    gemini = (Gemini(settings.google_api_key, settings.gemini_model, settings.gemini_base_url,
+                     settings.chatbot_timeout_s) if settings.google_api_key else None)
+    # Hooks for treatments and the next appointment: the scheduling/treatments services once they exist.
+    grounding = Grounding(db, clock, app[INGEST].latest, treatments_hook=None, appointment_hook=None)
+    app[CHATBOT] = Chatbot(ChatbotHistory(db, clock), grounding, gemini,
+                           PerUserLimit(settings.chatbot_rate_limit, settings.redis_url), sio, clock,
+                           settings.chatbot_history_turns)
+
+
 def _cors(app: web.Application, settings: Settings) -> None:
     options = aiohttp_cors.ResourceOptions(allow_credentials=True, expose_headers="*",
                                            allow_headers="*", allow_methods="*")
@@ -160,6 +178,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     # After the iot subscribers (last_seen, rollups): stored readings → rules and NEWS2.
     app[INGEST].subscribe(app[ALERT_ENGINE].on_messages)
     app[INGEST].subscribe_device_events(app[ALERT_ENGINE].on_device_event)
+
+    _chat(app, settings, db, clock, sio)
 
     handlers.register_all(app)
     _cors(app, settings)

@@ -35,3 +35,6 @@ PRESCRIPTIONS = web.AppKey("prescriptions", "Prescriptions")
 INVENTORY = web.AppKey("inventory", "Inventory")
 RECORDS = web.AppKey("records", "Records")
 AUDIT = web.AppKey("audit", "Audit")
+# Chatbot and chat between people (server/chatbot/, server/chat/).
+CHATBOT = web.AppKey("chatbot", "Chatbot")
+CHAT = web.AppKey("chat", "Chat")

@@ -59,6 +59,14 @@ class Settings:
     device_offline_min_s: int = 300            # offline after max(2 x interval, this)
     unit_summary_s: int = 60
     sio_fast_path: bool = True                 # server/realtime/fastpath: direct WebSocket writes (0: stock emits)
+    # Chatbot and chat between people (server/chatbot/, server/chat/).
+    google_api_key: str | None = field(default=None, repr=False)  # unset: the offline assistant answers
+    gemini_model: str = "gemini-2.5-flash"
+    gemini_base_url: str | None = None         # another endpoint (a proxy; the tests' stub server)
+    chatbot_timeout_s: float = 20.0            # Gemini's whole answer within this, else the offline assistant
+    chatbot_rate_limit: str = "10/minute"      # per user, `limits` notation ("10/minute", "100/day")
+    chatbot_history_turns: int = 10            # past exchanges sent to Gemini as context
+    chat_presence_ttl_s: int = 60              # a process that stops refreshing its sockets' presence: offline
 
     @property
     def embedded_db(self) -> bool:
@@ -200,4 +208,26 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         device_offline_min_s=_int(env, "DEVICE_OFFLINE_MIN_S", 300, 30, 86400),
         unit_summary_s=_int(env, "UNIT_SUMMARY_S", 60, 5, 3600),
         sio_fast_path=_int(env, "SIO_FAST_PATH", 1, 0, 1) == 1,
+        **_chat(env),
     )
+
+
+def _chat(env: Mapping[str, str]) -> dict:
+    """The chatbot's and the chat's variables (server/chatbot/, server/chat/)."""
+    from limits import parse as parse_limit
+
+    rate = env.get("CHATBOT_RATE_LIMIT", "10/minute").strip() or "10/minute"
+    try:
+        parse_limit(rate)
+    except ValueError:
+        raise SettingsError(f"CHATBOT_RATE_LIMIT={rate!r} is not a rate like 10/minute or 100/day") from None
+    base_url = env.get("GEMINI_BASE_URL", "").strip() or None
+    if base_url and not base_url.startswith(("http://", "https://")):
+        raise SettingsError("GEMINI_BASE_URL must start with http:// or https://")
+    return {"google_api_key": env.get("GOOGLE_API_KEY", "").strip() or None,
+            "gemini_model": env.get("GEMINI_MODEL", "gemini-2.5-flash").strip() or "gemini-2.5-flash",
+            "gemini_base_url": base_url,
+            "chatbot_timeout_s": float(_int(env, "CHATBOT_TIMEOUT_S", 20, 1, 300)),
+            "chatbot_rate_limit": rate,
+            "chatbot_history_turns": _int(env, "CHATBOT_HISTORY_TURNS", 10, 0, 100),
+            "chat_presence_ttl_s": _int(env, "CHAT_PRESENCE_TTL_S", 60, 5, 3600)}
