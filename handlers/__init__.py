@@ -9,6 +9,7 @@ from handlers import (
     alerts,
     auth,
     care_units,
+    chat,
     chatbot,
     device_http,
     device_socket,
@@ -26,7 +27,7 @@ from handlers import (
 
 MODULES = (health, auth, users, notifications, access, prescriptions, records, devices, device_socket, device_ws,
            device_http, lorawan, vitals, fhir, alerts, care_units,
-           chatbot)
+           chatbot, chat)
 
 
 def register_all(app: web.Application) -> None:

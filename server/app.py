@@ -121,22 +121,46 @@ def _iot(app: web.Application, settings: Settings, db: Database, clock: Clock, s
         app[MQTT_BRIDGE] = MqttBridge(app)
 
 
-def _chat(app: web.Application, settings: Settings, db: Database, clock: Clock, sio) -> None:
+def _chat(app: web.Application, settings: Settings, db: Database, clock: Clock, sio):
     """The chatbot (Gemini or offline, grounded in the caller's own data) and chat between people."""
+    from server.chat.presence import Presence
+    from server.chat.service import Chat
     from server.chatbot.gemini import Gemini
     from server.chatbot.grounding import Grounding
     from server.chatbot.history import ChatbotHistory
     from server.chatbot.ratelimit import PerUserLimit
     from server.chatbot.service import Chatbot
-    from server.keys import CHATBOT
+    from server.keys import CHAT, CHATBOT
 
     gemini = (Gemini(settings.google_api_key, settings.gemini_model, settings.gemini_base_url,
                      settings.chatbot_timeout_s) if settings.google_api_key else None)
     # Hooks for treatments and the next appointment: the scheduling/treatments services once they exist.
     grounding = Grounding(db, clock, app[INGEST].latest, treatments_hook=None, appointment_hook=None)
     app[CHATBOT] = Chatbot(ChatbotHistory(db, clock), grounding, gemini,
-                           PerUserLimit(settings.chatbot_rate_limit, settings.redis_url), sio, clock,
+                           PerUserLimit(settings.chatbot_rate_limit, settings.redis_url), app[NOTIFIER], clock,
                            settings.chatbot_history_turns)
+    presence = Presence(db, clock, settings.chat_presence_ttl_s)
+    app[CHAT] = chat = Chat(db, clock, app[NOTIFIER], presence)
+    app[SOCKET_AUTH].connect_hooks.append(chat.on_connect)
+    app[SOCKET_AUTH].disconnect_hooks.append(chat.on_disconnect)
+
+    async def presence_ctx(app: web.Application) -> AsyncIterator[None]:
+        """Refresh this process's sockets' presence every TTL/3 (and sweep dead processes'); leave at exit."""
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(settings.chat_presence_ttl_s / 3)
+                try:
+                    await chat.beat()
+                except Exception:  # retried next beat
+                    log.exception("chat presence beat failed")
+        task = asyncio.create_task(loop(), name="chat-presence")
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await presence.leave_all()
+
+    return presence_ctx
 
 
 def _cors(app: web.Application, settings: Settings) -> None:
@@ -179,8 +203,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     app[INGEST].subscribe(app[ALERT_ENGINE].on_messages)
     app[INGEST].subscribe_device_events(app[ALERT_ENGINE].on_device_event)
 
-    _chat(app, settings, db, clock, sio)
-
+    chat_presence_ctx = _chat(app, settings, db, clock, sio)
     handlers.register_all(app)
     _cors(app, settings)
 
@@ -193,4 +216,5 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     app.cleanup_ctx.append(alert_tasks_ctx)
     # Ends expired grants and evicts their doctors from patient rooms (server/care/access_requests.py).
     app.cleanup_ctx.append(background("grant-sweeper", lambda app: app[ACCESS].run_sweeper()))
+    app.cleanup_ctx.append(chat_presence_ctx)
     return app

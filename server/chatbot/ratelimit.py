@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from limits import parse
 from limits.aio.storage import MemoryStorage
-from limits.storage import storage_from_string
 from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
 
 
 class PerUserLimit:

@@ -14,8 +14,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import socketio
-
 from models.chatbot import ChatbotMessageIn, RateLimited
 from models.common import new_id
 from models.identity import Identity
@@ -26,6 +24,7 @@ from server.chatbot.history import ChatbotHistory, public
 from server.chatbot.ratelimit import PerUserLimit
 from server.chatbot.safety import EMERGENCY, language, red_flags
 from server.clock import Clock
+from server.inbox.notifier import Notifier
 from server.realtime import events
 
 log = logging.getLogger(__name__)
@@ -37,14 +36,14 @@ GEMINI_DOWN = {"fr": "L'assistant Gemini est indisponible ; réponse en mode hor
 
 class Chatbot:
     def __init__(self, history: ChatbotHistory, grounding: Grounding, gemini: Gemini | None,
-                 limit: PerUserLimit, sio: socketio.AsyncServer, clock: Clock, history_turns: int) -> None:
+                 limit: PerUserLimit, notifier: Notifier, clock: Clock, history_turns: int) -> None:
         self.history, self.grounding, self.gemini, self.limit = history, grounding, gemini, limit
-        self.sio, self.clock, self.history_turns = sio, clock, history_turns
+        self.notifier, self.clock, self.history_turns = notifier, clock, history_turns
 
     def to_socket(self, sid: str) -> Send:
         """The `/chatbot` socket that asked: chunks, errors and the reply go to it alone."""
         async def send(event: str, payload: dict) -> None:
-            await self.sio.emit(event, payload, to=sid, namespace=events.CHATBOT_NAMESPACE)
+            await self.notifier.send_to(sid, event, payload, namespace=events.CHATBOT_NAMESPACE)
         return send
 
     async def answer(self, identity: Identity, body: ChatbotMessageIn, send: Send, *, stream: bool = True) -> dict:
