@@ -112,7 +112,7 @@ async def test_a_retried_send_with_the_same_client_id_is_stored_once(w):
     first = await w.call("pat", "POST", path, {"text": "Bonjour", "client_id": "c-1"})
     again = await w.call("pat", "POST", path, {"text": "Bonjour", "client_id": "c-1"})
     assert first[0] == again[0] == 201 and first[1] == again[1]
-    status, page = await w.call("pat", "GET", path)
+    _, page = await w.call("pat", "GET", path)
     assert [m["seq"] for m in page["items"]] == [1]
 
 
@@ -199,7 +199,7 @@ async def test_typing_and_read_receipts(w, app):
 
 
 async def test_presence_is_shared_by_server_processes(w, app, settings, clock, aiohttp_client):
-    conv = await open_care(w)
+    await open_care(w)
     doc = await w.device("doc")
     _, convs = await w.call("doc", "GET", "/api/chat/conversations/")
     assert convs["items"][0]["other"]["online"] is False

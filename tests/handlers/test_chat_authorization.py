@@ -77,7 +77,8 @@ async def test_every_chat_route_and_event_for_every_role(api):
 def test_every_chat_route_and_client_event_has_a_row(app):
     covered = {(m, p) for m, p, _, _ in rest_cases("{id}", {"pat": "x"})}
     routes = {(r.method, r.resource.canonical) for r in app.router.routes()
-              if r.resource and r.resource.canonical.startswith(("/api/chat", "/ws/chatbot")) and r.method not in ("HEAD", "OPTIONS")}
+              if r.resource and r.resource.canonical.startswith(("/api/chat", "/ws/chatbot"))
+              and r.method not in ("HEAD", "OPTIONS")}
     assert routes - covered == set()
     client_events = {e.name for e in events.CATALOGUE if e.direction == events.IN and e.name.startswith("chat")}
     assert client_events == {events.CHAT_SEND, events.CHAT_MARK_READ, events.CHAT_TYPING, events.CHATBOT_MESSAGE,
