@@ -57,14 +57,14 @@ def register(app: web.Application) -> None:
     app.router.add_post("/api/chat/conversations/{id}/read/", mark_read)
     sio, clock, chat = app[SIO], app[CLOCK], app[CHAT]
 
-    @on(sio, events.CHAT_SEND, SendIn, clock)
+    @on(sio, events.CHAT_SEND, SendIn, clock, roles=CHAT_ROLES)
     async def on_send(sid: str, identity: Identity, payload: SendIn) -> dict:
         return await chat.send(identity, payload.conversation_id, payload.text, payload.client_id)
 
-    @on(sio, events.CHAT_MARK_READ, ReadIn, clock)
+    @on(sio, events.CHAT_MARK_READ, ReadIn, clock, roles=CHAT_ROLES)
     async def on_mark_read(sid: str, identity: Identity, payload: ReadIn) -> dict:
         return await chat.mark_read(identity, payload.conversation_id, payload.seq)
 
-    @on(sio, events.CHAT_TYPING, TypingIn, clock)
+    @on(sio, events.CHAT_TYPING, TypingIn, clock, roles=CHAT_ROLES)
     async def on_typing(sid: str, identity: Identity, payload: TypingIn) -> dict:
         return await chat.typing(identity, payload.conversation_id, payload.typing)

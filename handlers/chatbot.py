@@ -10,6 +10,7 @@ Raw WebSocket (token as `Authorization: Bearer` or `?token=`, refused with 401 b
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import orjson
@@ -23,7 +24,7 @@ from models.identity import Identity
 from server.http.middleware import authenticated, bearer, json_response
 from server.keys import AUTH, CHATBOT, CLOCK, SIO
 from server.realtime import events
-from server.realtime.sockets import on
+from server.realtime.sockets import on, users
 
 log = logging.getLogger(__name__)
 NS = events.CHATBOT_NAMESPACE
@@ -92,11 +93,12 @@ def register(app: web.Application) -> None:
         await sio.save_session(sid, {"identity": identity}, namespace=NS)
 
     sio.on("connect", connect, namespace=NS)
+    callers = dataclasses.replace(users(clock), namespace=NS)  # the same identity check, in /chatbot
 
-    @on(sio, events.CHATBOT_MESSAGE, ChatbotMessageIn, clock, namespace=NS)
+    @on(sio, events.CHATBOT_MESSAGE, ChatbotMessageIn, callers=callers)
     async def on_message(sid: str, identity: Identity, payload: ChatbotMessageIn) -> dict:
         return await bot.answer(identity, payload, bot.to_socket(sid))
 
-    @on(sio, events.CHATBOT_CLEAR, ChatbotClearIn, clock, namespace=NS)
+    @on(sio, events.CHATBOT_CLEAR, ChatbotClearIn, callers=callers)
     async def on_clear(sid: str, identity: Identity, payload: ChatbotClearIn) -> dict:
         return await bot.clear(identity)

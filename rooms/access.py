@@ -84,6 +84,22 @@ async def visible_patients(db: Database, clock: Clock, identity: Identity, scope
     return list(dict.fromkeys(ids))
 
 
+class Rights:
+    """The same answers bound to the app's database and clock, for handlers (which hold no database)."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db, self.clock = db, clock
+
+    async def may(self, identity: Identity, patient_id: str, scope: str) -> bool:
+        return await may_access(self.db, self.clock, identity, patient_id, scope)
+
+    async def require(self, identity: Identity, patient_id: str, scope: str) -> None:
+        await require_access(self.db, self.clock, identity, patient_id, scope)
+
+    async def visible(self, identity: Identity, scope: str) -> list[str]:
+        return await visible_patients(self.db, self.clock, identity, scope)
+
+
 # -- chat between people (server/chat/): who may talk to whom, now ------------------------
 FINAL_PRESCRIPTION = ("delivered", "rejected", "cancelled")
 

@@ -15,7 +15,9 @@ several processes; a message sent meanwhile may come twice, and `(conversation_i
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 from pymongo import IndexModel, ReturnDocument
@@ -23,15 +25,17 @@ from pymongo.errors import DuplicateKeyError
 
 from models.chat import OpenIn
 from models.common import new_id
-from models.documents import CHAT_MESSAGES, CONVERSATIONS
+from models.documents import CHAT_MESSAGES, CONVERSATIONS, public
 from models.errors import Forbidden, Invalid, NotFound
 from models.identity import Identity
 from rooms.access import may_chat
 from rooms.names import user_room
+from server import jobs
 from server.accounts.people import display_name
 from server.chat.presence import Presence
 from server.clock import Clock
-from server.inbox.notifier import Notifier, jsonable
+from server.inbox import texts
+from server.inbox.notifier import Notifier
 from server.realtime import events
 from server.storage.db import Database
 
@@ -108,12 +112,12 @@ class Chat:
         match = {"conversation_id": conversation_id, "seq": {"$gt": max(top - limit, 0), "$lte": top}}
         page = sorted(await self.db[CHAT_MESSAGES].find(match).to_list(None), key=lambda m: -m["seq"])
         low = max(top - limit, 0)
-        return {"items": [jsonable(m) for m in page], "next_before_seq": low + 1 if low > 0 else None}
+        return {"items": [public(m) for m in page], "next_before_seq": low + 1 if low > 0 else None}
 
     async def send(self, identity: Identity, conversation_id: str, text: str, client_id: str | None) -> dict:
         conv = await self._open_for(identity, conversation_id)
         if client_id and (same := await self._by_client_id(conversation_id, identity.user_id, client_id)):
-            return jsonable(same)
+            return public(same)
         now = self.clock.now()
         conv = await self.db[CONVERSATIONS].find_one_and_update(
             {"_id": conversation_id}, {"$inc": {"last_seq": 1}, "$set": {"last_at": now}},
@@ -124,17 +128,16 @@ class Chat:
         try:
             await self.db[CHAT_MESSAGES].insert_one(msg)
         except DuplicateKeyError:  # the same client_id raced itself: the first one stands (this seq stays unused)
-            return jsonable(await self._by_client_id(conversation_id, identity.user_id, client_id))
+            return public(await self._by_client_id(conversation_id, identity.user_id, client_id))
         await self.db[CONVERSATIONS].update_one({"_id": conversation_id}, {"$max": {f"read.{identity.user_id}": seq}})
         await self.notifier.broadcast(events.CHAT_MESSAGE, msg, [user_room(p) for p in conv["participants"]])
         for other in (p for p in conv["participants"] if p != identity.user_id):
             if not await self.presence.online(other):
-                name = await display_name(self.db, identity.user_id)
-                await self.notifier.notify(
-                    [other], events.CHAT_MESSAGE, title={"fr": f"Message de {name}", "en": f"Message from {name}"},
-                    body={"fr": text[:140], "en": text[:140]}, link={"type": "conversation", "id": conversation_id},
-                    data={"seq": seq})
-        return jsonable(msg)
+                title, body = texts.render(events.CHAT_MESSAGE, name=await display_name(self.db, identity.user_id),
+                                           text=text[:140])
+                await self.notifier.notify([other], events.CHAT_MESSAGE, title=title, body=body,
+                                           link={"type": "conversation", "id": conversation_id}, data={"seq": seq})
+        return public(msg)
 
     async def _by_client_id(self, conversation_id: str, sender_id: str, client_id: str) -> dict | None:
         return await self.db[CHAT_MESSAGES].find_one(
@@ -175,7 +178,7 @@ class Chat:
             tops[conv_id] = conv["last_seq"]
             match = {"conversation_id": conv_id, "seq": {"$gt": last_seq, "$lte": conv["last_seq"]}}
             for msg in sorted(await self.db[CHAT_MESSAGES].find(match).to_list(None), key=lambda m: m["seq"]):
-                await self.notifier.send_to(sid, events.CHAT_MESSAGE, jsonable(msg))
+                await self.notifier.send_to(sid, events.CHAT_MESSAGE, public(msg))
                 replayed += 1
         await self.notifier.send_to(sid, events.CHAT_SYNCED, {"conversations": tops, "replayed": replayed})
 
@@ -194,6 +197,19 @@ class Chat:
             await self.notifier.broadcast(events.CHAT_PRESENCE, {"user_id": user_id, "online": online,
                                                                  "at": self.clock.now()},
                                           [user_room(o) for o in sorted(others)])
+
+
+def presence_ctx(chat: Chat, period_s: float):
+    """cleanup_ctx: refresh this process's presence (and sweep dead processes') every `period_s`; at exit
+    this process's sockets are gone."""
+
+    async def ctx(_app) -> AsyncIterator[None]:
+        task = asyncio.create_task(jobs.every("chat-presence", period_s, chat.beat), name="chat-presence")
+        yield
+        await jobs.stop(task)
+        await chat.presence.leave_all()
+
+    return ctx
 
 
 def parse_cursors(auth: Any) -> dict[str, int] | None:

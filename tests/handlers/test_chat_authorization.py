@@ -44,7 +44,8 @@ async def test_every_chat_route_and_event_for_every_role(api):
             if status >= 400:
                 assert set(answer) == {"error"}, answer
     devices = {role: await w.device(role) for role in ROLES[1:]}
-    mine = {role: "conversation_not_found" for role in ROLES[1:]} | {"pat": True, "doc": True}
+    mine = {role: "conversation_not_found" for role in ROLES[1:]} | {"pat": True, "doc": True,
+                                                                      "admin": "role_forbidden"}
     cases = [
         (events.CHAT_SEND, {"conversation_id": conv["id"], "text": "hi"}, mine),
         (events.CHAT_SEND, {"conversation_id": conv["id"]}, dict.fromkeys(ROLES[1:], "invalid")),
