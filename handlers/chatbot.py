@@ -2,7 +2,8 @@
 and its history over REST. Every one authenticates with the same access token.
 
 Socket.IO: connect to `/chatbot` with `auth: {token}`; `chatbot:message {message, include_my_data?}`
-streams `chatbot:chunk`s then `chatbot:reply` (also the ack's data); `chatbot:clear` forgets the history.
+streams `chatbot:chunk`s then `chatbot:reply` (also the ack's data); `chatbot:clear` forgets the history;
+`auth:refresh {token}` extends the session as on `/` (an expired one gets `token_expired` acks).
 Raw WebSocket (token as `Authorization: Bearer` or `?token=`, refused with 401 before the upgrade):
 `{"type": "connection_established", "message"}` on connect, `{"message": …}` in, `{"type":
 "chat_message", "message", mode, red_flags, reply_id}` out, `{"type": "error", "code", "message"}`.
@@ -24,6 +25,7 @@ from models.identity import Identity
 from server.http.middleware import authenticated, bearer, json_response
 from server.keys import AUTH, CHATBOT, CLOCK, SIO
 from server.realtime import events
+from server.realtime.socket_auth import RefreshIn
 from server.realtime.sockets import on, users
 
 log = logging.getLogger(__name__)
@@ -102,3 +104,13 @@ def register(app: web.Application) -> None:
     @on(sio, events.CHATBOT_CLEAR, ChatbotClearIn, callers=callers)
     async def on_clear(sid: str, identity: Identity, payload: ChatbotClearIn) -> dict:
         return await bot.clear(identity)
+
+    @on(sio, events.AUTH_REFRESH, RefreshIn, callers=dataclasses.replace(users(clock, allow_expired=True),
+                                                                           namespace=NS))
+    async def on_refresh(sid: str, identity: Identity, payload: RefreshIn) -> dict:
+        """As on `/`: a new access token of the same user keeps a long chatbot session usable."""
+        new = await auth.authenticate(payload.token)
+        if new.user_id != identity.user_id:
+            raise Unauthorized("The new token belongs to another user", code="token_invalid")
+        await sio.save_session(sid, {"identity": new}, namespace=NS)
+        return {"exp": new.exp}

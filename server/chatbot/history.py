@@ -14,6 +14,7 @@ from server.clock import Clock
 from server.storage.db import Database
 
 COLLECTION = CHATBOT_HISTORY
+KEEP = 200  # exchanges kept per user; older ones are deleted as new ones come
 
 
 class ChatbotHistory:
@@ -31,6 +32,9 @@ class ChatbotHistory:
         doc = {"_id": ObjectId(), "user_id": user_id, "at": self.clock.now(), "question": question,
                "answer": answer, "mode": mode, "red_flags": red_flags, "grounded": grounded}
         await self.coll.insert_one(doc)
+        if await self.coll.count_documents({"user_id": user_id}) > KEEP:
+            old = await self.recent(user_id, 10**6)
+            await self.coll.delete_many({"_id": {"$in": [d["_id"] for d in old[:-KEEP]]}})
         return doc
 
     async def recent(self, user_id: str, limit: int) -> list[dict]:

@@ -232,3 +232,23 @@ async def test_rate_limit_per_user(api, stub):
     assert bad["error"]["code"] == "invalid"
     await b.client.disconnect()
     await o.client.disconnect()
+
+
+
+@pytest.mark.ward  # FakeClock, 7-day access tokens
+async def test_an_expired_chatbot_socket_is_refused_until_it_refreshes(api, clock, stub):
+    _, token = await api.user("pat", "patient")
+    await api.user("other", "patient")
+    b = await bot(api, token)
+    clock.advance(8 * 86400)
+    stranger = (await api.login("other"))["access"]
+    refused = await b.ask("Bonjour")
+    assert refused["error"]["code"] == "token_expired"
+    fresh = (await api.login("pat"))["access"]
+    bad = await b.client.call("auth:refresh", {"token": stranger}, namespace="/chatbot", timeout=5)
+    assert bad["error"]["code"] == "token_invalid"  # another user's token
+    ack = await b.client.call("auth:refresh", {"token": fresh}, namespace="/chatbot", timeout=5)
+    assert ack["ok"] and ack["data"]["exp"] > clock.timestamp()
+    assert (await b.ask("Bonjour"))["ok"]
+    assert len(stub.requests) == 1  # the refused question never reached Gemini
+    await b.client.disconnect()
