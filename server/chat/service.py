@@ -25,7 +25,7 @@ from pymongo.errors import DuplicateKeyError
 
 from models.chat import OpenIn
 from models.common import new_id
-from models.documents import CHAT_MESSAGES, CONVERSATIONS, public
+from models.documents import CHAT_MESSAGES, CONVERSATIONS, USERS, public
 from models.errors import Forbidden, Invalid, NotFound
 from models.identity import Identity
 from rooms.access import may_chat
@@ -54,7 +54,7 @@ class Chat:
     # -- conversations ---------------------------------------------------------------
     async def open(self, identity: Identity, body: OpenIn) -> tuple[dict, bool]:
         """The conversation with `body.with_user_id` (created if new); 403 without a care relation."""
-        other = await self.db["users"].find_one({"_id": body.with_user_id, "is_active": True}, {"role": 1})
+        other = await self.db[USERS].find_one({"_id": body.with_user_id, "is_active": True}, {"role": 1})
         if other is None or other["_id"] == identity.user_id:
             raise NotFound("No such user", code="user_not_found")
         roles = {identity.user_id: identity.role, other["_id"]: other["role"]}
