@@ -37,3 +37,6 @@ INVENTORY = web.AppKey("inventory", "Inventory")
 RECORDS = web.AppKey("records", "Records")
 AUDIT = web.AppKey("audit", "Audit")
 SYMPTOMS = web.AppKey("symptoms", "SymptomChecker")
+# Chatbot and chat between people (server/chatbot/, server/chat/).
+CHATBOT = web.AppKey("chatbot", "Chatbot")
+CHAT = web.AppKey("chat", "Chat")

@@ -55,6 +55,14 @@ class Settings:
     unit_summary_s: int = 60
     sio_fast_path: bool = True                 # server/realtime/fastpath: direct WebSocket writes (0: stock emits)
     symptoms_model_dir: Path | None = None     # server/symptoms: None = DATA_DIR/symptoms
+    # Chatbot and chat between people (server/chatbot/, server/chat/).
+    google_api_key: str | None = field(default=None, repr=False)  # unset: the offline assistant answers
+    gemini_model: str = "gemini-2.5-flash"
+    gemini_base_url: str | None = None         # another endpoint (a proxy; the tests' stub server)
+    chatbot_timeout_s: float = 20.0            # Gemini's whole answer within this, else the offline assistant
+    chatbot_rate_limit: str = "10/minute"      # per user, `limits` notation ("10/minute", "100/day")
+    chatbot_history_turns: int = 10            # past exchanges sent to Gemini as context
+    chat_presence_ttl_s: int = 60              # a process that stops refreshing its sockets' presence: offline
 
     @property
     def embedded_db(self) -> bool:
@@ -126,4 +134,12 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         unit_summary_s=pick(e.UNIT_SUMMARY_S, 60),
         sio_fast_path=pick(e.SIO_FAST_PATH, 1) == 1,
         symptoms_model_dir=Path(e.SYMPTOMS_MODEL_DIR.strip()) if (e.SYMPTOMS_MODEL_DIR or "").strip() else None,
+        google_api_key=(e.GOOGLE_API_KEY or "").strip() or None,
+        gemini_model=(e.GEMINI_MODEL or "").strip() or "gemini-2.5-flash",
+        gemini_base_url=e.GEMINI_BASE_URL,
+        chatbot_timeout_s=float(pick(e.CHATBOT_TIMEOUT_S, 20)),
+        chatbot_rate_limit=pick(e.CHATBOT_RATE_LIMIT, "10/minute"),
+        chatbot_history_turns=pick(e.CHATBOT_HISTORY_TURNS, 10),
+        chat_presence_ttl_s=pick(e.CHAT_PRESENCE_TTL_S, 60),
     )
+

@@ -52,6 +52,11 @@ OWNERS = {
     "alert_config_audit": "server.alerting.config",
     "news2_latest": "server.alerting.news2_service",
     "news2_observations": "server.alerting.news2_service",
+    # chatbot and chat between people
+    "chatbot_history": "server.chatbot.history",
+    "chat_conversations": "server.chat.service",
+    "chat_messages": "server.chat.service",
+    "chat_presence": "server.chat.presence",
 }
 
 # rule -> {module: why it is still an exception}

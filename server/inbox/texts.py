@@ -76,6 +76,10 @@ CATALOGUE: dict[str, dict[str, Text]] = {
         "title": {"fr": "{severity} : {label} ({action})", "en": "{severity}: {label} ({action})"},
         "body": {"fr": "Dernière valeur {value}, vue {count} fois{stale}.",
                  "en": "Last value {value}, seen {count} time(s){stale}."}},
+    # chat between people (server/chat/): a message to someone who had no live socket
+    "chat:message": {
+        "title": {"fr": "Message de {name}", "en": "Message from {name}"},
+        "body": {"fr": "{text}", "en": "{text}"}},
 }
 
 SCOPES: dict[str, Text] = {
