@@ -24,6 +24,7 @@ from typing import Any
 
 import socketio
 from pymongo import IndexModel, ReturnDocument
+from pymongo.errors import DuplicateKeyError
 
 from models.common import new_id
 from models.documents import public
@@ -104,9 +105,19 @@ class Notifier:
         await self.sio.emit(event, public(payload) if "_id" in payload else payload, to=sid, namespace=namespace)
 
     async def _bump(self, user_id: str, **inc: int) -> dict:
-        return await self.db[COUNTERS].find_one_and_update(
-            {"_id": f"inbox:{user_id}"}, {"$inc": {"seq": 0, "unread": 0, **inc}},
-            upsert=True, return_document=ReturnDocument.AFTER)
+        # The counter is created apart from the increment: two processes upserting a new user's
+        # counter with $inc at once made SecantusDB apply both and answer the loser with no
+        # document (a retry then counted it twice). Creating with $setOnInsert is idempotent.
+        key = {"_id": f"inbox:{user_id}"}
+        doc = await self.db[COUNTERS].find_one_and_update(key, {"$inc": inc}, return_document=ReturnDocument.AFTER)
+        if doc is None:
+            try:
+                await self.db[COUNTERS].update_one(key, {"$setOnInsert": {"seq": 0, "unread": 0}}, upsert=True)
+            except DuplicateKeyError:
+                pass  # created by the other process meanwhile
+            doc = await self.db[COUNTERS].find_one_and_update(key, {"$inc": inc},
+                                                              return_document=ReturnDocument.AFTER)
+        return doc
 
     # -- reading ---------------------------------------------------------------------
     async def list(self, user_id: str, *, unread: bool = False, type: str | None = None,

@@ -122,3 +122,19 @@ async def test_replay_under_concurrency_has_no_gap_and_no_duplicate(api, app, pr
     assert inbox.seqs == list(range(1, total + 1)), inbox.seqs
     assert reconnects >= 3
     await inbox.disconnect()
+
+
+async def test_two_processes_numbering_a_new_users_first_items_at_once(aiohttp_client, settings, clock, api, app):
+    """Both processes create the user's counter at the same instant: neither fails, numbers stay unique."""
+    from server.app import create_app
+
+    other = create_app(settings, clock)
+    await aiohttp_client(other)
+    users = [f"u{i}" for i in range(30)]
+    await asyncio.gather(*(n.notify([u], "test:ping", title=T, body=T)
+                           for u in users for n in (app[NOTIFIER], other[NOTIFIER])))
+    stored = await app[DB][NOTIFICATIONS].find({"user_id": {"$in": users}}).to_list(None)
+    seqs: dict[str, list[int]] = {}
+    for doc in stored:
+        seqs.setdefault(doc["user_id"], []).append(doc["seq"])
+    assert {u: sorted(s) for u, s in seqs.items()} == {u: [1, 2] for u in users}
