@@ -83,6 +83,8 @@ def register(app: web.Application) -> None:
     app.router.add_get("/api/chatbot/history/", get_history)
     app.router.add_delete("/api/chatbot/history/", clear_history)
     app.router.add_get("/ws/chatbot/", raw_ws)
+    # The earlier API's example client talks to the chatbot at /ws/chat/ (seed 004): same endpoint.
+    app.router.add_get("/ws/chat/", raw_ws)
     sio, clock, bot, auth = app[SIO], app[CLOCK], app[CHATBOT], app[AUTH]
 
     async def connect(sid: str, environ: dict, data=None) -> None:

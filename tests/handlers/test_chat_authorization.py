@@ -28,6 +28,7 @@ def rest_cases(conv: str, ids: dict) -> list[tuple]:
         ("GET", "/api/chatbot/history/", None, expect(200)),
         ("DELETE", "/api/chatbot/history/", None, expect(200)),
         ("GET", "/ws/chatbot/", None, expect(400)),  # authenticated, but not a WebSocket upgrade
+        ("GET", "/ws/chat/", None, expect(400)),
     ]
 
 
@@ -78,7 +79,7 @@ async def test_every_chat_route_and_event_for_every_role(api):
 def test_every_chat_route_and_client_event_has_a_row(app):
     covered = {(m, p) for m, p, _, _ in rest_cases("{id}", {"pat": "x"})}
     routes = {(r.method, r.resource.canonical) for r in app.router.routes()
-              if r.resource and r.resource.canonical.startswith(("/api/chat", "/ws/chatbot"))
+              if r.resource and r.resource.canonical.startswith(("/api/chat", "/ws/chatbot", "/ws/chat/"))
               and r.method not in ("HEAD", "OPTIONS")}
     assert routes - covered == set()
     client_events = {e.name for e in events.CATALOGUE if e.direction == events.IN and e.name.startswith("chat")}

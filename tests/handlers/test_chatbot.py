@@ -81,9 +81,10 @@ async def test_streamed_reply_arrives_in_chunks_then_the_whole_reply(api, stub):
     await b.client.disconnect()
 
 
-async def test_plain_reply_over_the_earlier_raw_websocket(api, client, stub):
+@pytest.mark.parametrize("path", ["/ws/chatbot/", "/ws/chat/"])  # /ws/chat/: the earlier example client's path
+async def test_plain_reply_over_the_earlier_raw_websocket(api, client, stub, path):
     _, token = await api.user("pat", "patient")
-    async with client.ws_connect(f"/ws/chatbot/?token={token}") as ws:
+    async with client.ws_connect(f"{path}?token={token}") as ws:
         assert await ws.receive_json(timeout=5) == {"type": "connection_established",
                                                     "message": "Connexion établie avec le chatbot"}
         await ws.send_str('{"message": "Bonjour gemini!"}')
