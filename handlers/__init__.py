@@ -19,12 +19,15 @@ from handlers import (
     notifications,
     prescriptions,
     records,
+    scheduling,
+    treatments,
     users,
     vitals,
 )
 
 MODULES = (health, auth, users, notifications, access, prescriptions, records, devices, device_socket, device_ws,
-           device_http, lorawan, vitals, fhir, alerts, care_units)
+           device_http, lorawan, vitals, fhir, alerts, care_units,
+           scheduling, treatments)
 
 
 def register_all(app: web.Application) -> None:

@@ -9,3 +9,6 @@ GRANTS = "grants"
 CARE_UNITS = "care_units"
 DEVICES = "devices"
 ALERTS = "alerts"
+# -- scheduling and treatments (server/scheduling, server/treatments) --
+SLOTS, APPOINTMENTS = "slots", "appointments"
+TREATMENTS, INTAKES = "treatments", "treatment_intakes"

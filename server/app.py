@@ -39,6 +39,7 @@ from server.keys import (
     ACCESS,
     ALERT_ENGINE,
     ALERTS,
+    APPOINTMENTS,
     AUDIT,
     AUTH,
     CARE_UNITS,
@@ -47,6 +48,7 @@ from server.keys import (
     DEVICE_LINKS,
     DEVICES,
     INGEST,
+    INTAKES,
     INVENTORY,
     MQTT_BRIDGE,
     NOTIFIER,
@@ -54,16 +56,22 @@ from server.keys import (
     RECORDS,
     SETTINGS,
     SIO,
+    SLOTS,
     SOCKET_AUTH,
+    TREATMENTS,
     USERS,
     VITALS_HISTORY,
     WRITE_BEHIND,
 )
 from server.realtime.socket_auth import SocketAuth
 from server.realtime.sockets import create_sio
+from server.scheduling.appointments import Appointments
+from server.scheduling.slots import Slots
 from server.settings import Settings
 from server.storage.db import Database, database_ctx
 from server.storage.write_behind import WriteBehind
+from server.treatments.intakes import Intakes
+from server.treatments.service import Treatments
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +129,17 @@ def _iot(app: web.Application, settings: Settings, db: Database, clock: Clock, s
         app[MQTT_BRIDGE] = MqttBridge(app)
 
 
+def _care_services(app: web.Application, settings: Settings, db: Database, clock: Clock) -> None:
+    """Slots, appointments, treatments and intakes; their reminder loops run in every process."""
+    app[SLOTS] = Slots(db, clock, settings.default_timezone)
+    app[APPOINTMENTS] = Appointments(db, clock, app[NOTIFIER], app[SLOTS], settings.appointment_reminder_s)
+    app[TREATMENTS] = Treatments(db, clock, app[NOTIFIER], app[USERS], settings.default_timezone)
+    app[INTAKES] = Intakes(db, clock, app[NOTIFIER], app[TREATMENTS])
+    tick = settings.reminder_tick_s
+    app.cleanup_ctx.append(background("appointment-reminders", lambda app: app[APPOINTMENTS].run(tick)))
+    app.cleanup_ctx.append(background("intake-reminders", lambda app: app[INTAKES].run(tick)))
+
+
 def _cors(app: web.Application, settings: Settings) -> None:
     options = aiohttp_cors.ResourceOptions(allow_credentials=True, expose_headers="*",
                                            allow_headers="*", allow_methods="*")
@@ -161,6 +180,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     app[INGEST].subscribe(app[ALERT_ENGINE].on_messages)
     app[INGEST].subscribe_device_events(app[ALERT_ENGINE].on_device_event)
 
+    _care_services(app, settings, db, clock)
     handlers.register_all(app)
     _cors(app, settings)
 

@@ -35,3 +35,8 @@ PRESCRIPTIONS = web.AppKey("prescriptions", "Prescriptions")
 INVENTORY = web.AppKey("inventory", "Inventory")
 RECORDS = web.AppKey("records", "Records")
 AUDIT = web.AppKey("audit", "Audit")
+# -- scheduling and treatments --
+SLOTS = web.AppKey("slots", "Slots")
+APPOINTMENTS = web.AppKey("appointments", "Appointments")
+TREATMENTS = web.AppKey("treatments", "Treatments")
+INTAKES = web.AppKey("intakes", "Intakes")

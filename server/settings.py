@@ -58,6 +58,10 @@ class Settings:
     news2_window_s: int = 900                  # readings older than this do not count in NEWS2
     device_offline_min_s: int = 300            # offline after max(2 x interval, this)
     unit_summary_s: int = 60
+    # Scheduling and treatments (server/scheduling, server/treatments).
+    appointment_reminder_s: int = 86400        # reminder this long before an appointment (0: none)
+    reminder_tick_s: float = 30.0              # how often appointment and intake reminders are claimed
+    default_timezone: str = "Africa/Dakar"     # a profile without `timezone`
     sio_fast_path: bool = True                 # server/realtime/fastpath: direct WebSocket writes (0: stock emits)
 
     @property
@@ -120,6 +124,16 @@ def _webhook_secret(raw: str | None) -> str | None:
     if raw and len(raw) < 16:
         raise SettingsError("LORAWAN_WEBHOOK_SECRET must be at least 16 characters")
     return raw or None
+
+
+def _zone(raw: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    raw = raw.strip() or "Africa/Dakar"
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"DEFAULT_TIMEZONE={raw!r} is not an IANA time zone (e.g. Africa/Dakar)") from None
+    return raw
 
 
 def resolve_jwt_secret(raw: str | None, data_dir: Path) -> str:
@@ -199,5 +213,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         news2_window_s=_int(env, "NEWS2_WINDOW_S", 900, 60, 86400),
         device_offline_min_s=_int(env, "DEVICE_OFFLINE_MIN_S", 300, 30, 86400),
         unit_summary_s=_int(env, "UNIT_SUMMARY_S", 60, 5, 3600),
+        appointment_reminder_s=_int(env, "APPOINTMENT_REMINDER_S", 86400, 0, 30 * 86400),
+        reminder_tick_s=float(_int(env, "REMINDER_TICK_S", 30, 1, 3600)),
+        default_timezone=_zone(env.get("DEFAULT_TIMEZONE", "Africa/Dakar")),
         sio_fast_path=_int(env, "SIO_FAST_PATH", 1, 0, 1) == 1,
     )

@@ -47,6 +47,14 @@ class Users:
         doc = await self.db[COLLECTION].find_one({"_id": user_id, "is_active": True}, {"role": 1})
         return doc["role"] if doc else None
 
+    async def set_timezone(self, user_id: str, zone: str) -> dict:
+        """The profile's IANA time zone (treatment reminders and slot dates are local to it)."""
+        doc = await self.db[COLLECTION].find_one_and_update(
+            {"_id": user_id}, {"$set": {"profile.timezone": zone}}, return_document=True)
+        if doc is None:
+            raise NotFound("No such user")
+        return doc
+
     async def check_login(self, username: str, password: str) -> dict:
         doc = await self.db[COLLECTION].find_one({"username_lower": username.lower()})
         ok = await verify_password(doc["password_hash"] if doc else None, password)

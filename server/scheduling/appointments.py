@@ -1,0 +1,174 @@
+"""Appointments: a patient reserves a slot, either side cancels with a reason, both are reminded.
+
+Booking takes the slot first (`Slots.take`, atomic: one winner, 409 for the others), then
+stores the appointment. The reminder is scheduled on the appointment (`remind_at` =
+start − APPOINTMENT_REMINDER_S; none when booked later than that) and claimed with one
+`find_one_and_update` whose filter is the due condition and whose update clears it: with
+several processes each reminder is claimed, and so sent, once. (A process that dies between
+the claim and the inbox write loses that reminder: at most once, never twice.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from pymongo import IndexModel, ReturnDocument
+
+from models.common import new_id
+from models.documents import APPOINTMENTS
+from models.errors import Conflict, NotFound
+from models.identity import Identity
+from models.scheduling import ReserveIn
+from rooms.names import user_room
+from server.accounts.people import display_name, people, require_patient
+from server.clock import Clock
+from server.inbox.notifier import Notifier, jsonable
+from server.realtime import events
+from server.scheduling.slots import Slots
+from server.storage.db import Database
+
+log = logging.getLogger(__name__)
+MAX_PER_PASS = 100
+
+
+def appointment_out(doc: dict) -> dict:
+    out = jsonable({k: v for k, v in doc.items() if k not in ("start", "end", "remind_at")})
+    out |= {"start_time": doc["start"].isoformat(), "end_time": doc["end"].isoformat()}
+    return out
+
+
+def _when(doc: dict) -> str:
+    return doc["start"].strftime("%Y-%m-%d %H:%M UTC")
+
+
+class Appointments:
+    def __init__(self, db: Database, clock: Clock, notifier: Notifier, slots: Slots, reminder_s: int) -> None:
+        self.db, self.clock, self.notifier, self.slots = db, clock, notifier, slots
+        self.reminder = timedelta(seconds=reminder_s) if reminder_s > 0 else None
+        db.declare(APPOINTMENTS, IndexModel([("doctor_id", 1), ("start", 1)]),
+                   IndexModel([("patient_id", 1), ("start", 1)]), IndexModel("remind_at"))
+
+    async def book(self, patient: Identity, body: ReserveIn) -> dict:
+        appointment_id = new_id()
+        slot = await self.slots.take(body.slot_id, body.doctor_id, patient.user_id, appointment_id)
+        now = self.clock.now()
+        remind_at = slot["start"] - self.reminder if self.reminder else None
+        doc = {"_id": appointment_id, "slot_id": slot["_id"], "doctor_id": slot["doctor_id"],
+               "patient_id": patient.user_id, "start": slot["start"], "end": slot["end"], "status": "booked",
+               "created_at": now, "cancelled_at": None, "cancelled_by": None, "cancel_reason": None,
+               "remind_at": remind_at if remind_at and remind_at > now else None, "reminded_at": None}
+        try:
+            await self.db[APPOINTMENTS].insert_one(doc)
+        except Exception:
+            await self.slots.release(slot["_id"], appointment_id, reopen=True)
+            raise
+        name = await display_name(self.db, patient.user_id)
+        await self.notifier.notify(
+            [doc["doctor_id"]], events.APPOINTMENT_BOOKED,
+            title={"fr": "Nouveau rendez-vous", "en": "New appointment"},
+            body={"fr": f"{name} a réservé le créneau du {_when(doc)}.",
+                  "en": f"{name} booked your slot of {_when(doc)}."},
+            link={"type": "appointment", "id": doc["_id"]})
+        out = appointment_out(doc)
+        await self.notifier.broadcast(events.APPOINTMENT_BOOKED, out,
+                                      [user_room(doc["doctor_id"]), user_room(doc["patient_id"])])
+        return {"message": "Slot réservé avec succès", "appointment": out}
+
+    async def cancel(self, identity: Identity, appointment_id: str, reason: str) -> dict:
+        doc = await self.db[APPOINTMENTS].find_one({"_id": appointment_id})
+        if doc is None or identity.user_id not in (doc["doctor_id"], doc["patient_id"]):
+            raise NotFound("No such appointment")
+        now = self.clock.now()
+        if doc["status"] != "booked":
+            raise Conflict("This appointment is already cancelled", code="already_cancelled")
+        if doc["start"] <= now:
+            raise Conflict("This appointment has already started", code="already_started")
+        updated = await self.db[APPOINTMENTS].find_one_and_update(
+            {"_id": appointment_id, "status": "booked"},
+            {"$set": {"status": "cancelled", "cancelled_at": now, "cancelled_by": identity.role,
+                      "cancel_reason": reason, "remind_at": None}}, return_document=ReturnDocument.AFTER)
+        if updated is None:
+            raise Conflict("This appointment is already cancelled", code="already_cancelled")
+        # A patient's cancellation frees the time for others; a doctor's means the doctor is not available.
+        await self.slots.release(doc["slot_id"], appointment_id, reopen=identity.role == "patient")
+        other = doc["doctor_id"] if identity.user_id == doc["patient_id"] else doc["patient_id"]
+        name = await display_name(self.db, identity.user_id)
+        await self.notifier.notify(
+            [other], events.APPOINTMENT_CANCELLED,
+            title={"fr": "Rendez-vous annulé", "en": "Appointment cancelled"},
+            body={"fr": f"{name} a annulé le rendez-vous du {_when(doc)}. Motif : {reason}",
+                  "en": f"{name} cancelled the appointment of {_when(doc)}. Reason: {reason}"},
+            link={"type": "appointment", "id": appointment_id}, data={"reason": reason, "by": identity.role})
+        out = appointment_out(updated)
+        await self.notifier.broadcast(events.APPOINTMENT_CANCELLED, out,
+                                      [user_room(doc["doctor_id"]), user_room(doc["patient_id"])])
+        return out
+
+    async def of_doctor(self, doctor: Identity, status: str) -> list[dict]:
+        """GET /api/appointments/doctor/: `{id, patient: {id, name}, slot: {id, start_time, end_time}, …}`."""
+        docs = await self._list({"doctor_id": doctor.user_id}, status)
+        who = await people(self.db, [d["patient_id"] for d in docs])
+        return [{**appointment_out(d), "patient": _person(who, d["patient_id"], speciality=False),
+                 "slot": _slot(d)} for d in docs]
+
+    async def of_patient(self, patient: Identity, status: str) -> list[dict]:
+        """GET /api/appointments/patient/: `{id, doctor: {id, name, speciality}, slot: {…}, …}`."""
+        await require_patient(self.db, patient.user_id)
+        docs = await self._list({"patient_id": patient.user_id}, status)
+        who = await people(self.db, [d["doctor_id"] for d in docs])
+        return [{**appointment_out(d), "doctor": _person(who, d["doctor_id"], speciality=True),
+                 "slot": _slot(d)} for d in docs]
+
+    async def _list(self, match: dict, status: str) -> list[dict]:
+        if status != "all":
+            match["status"] = status
+        docs = await self.db[APPOINTMENTS].find(match).to_list(None)
+        return sorted(docs, key=lambda d: (d["start"], d["_id"]))
+
+    # -- reminders ---------------------------------------------------------------------
+    async def claim_reminder(self) -> dict | None:
+        now = self.clock.now()
+        # The filter is the due condition and the update clears it: only one process gets each reminder.
+        return await self.db[APPOINTMENTS].find_one_and_update(
+            {"remind_at": {"$ne": None, "$lte": now}, "status": "booked"},
+            {"$set": {"remind_at": None, "reminded_at": now}}, return_document=ReturnDocument.AFTER)
+
+    async def remind_due(self) -> list[dict]:
+        """Send every due reminder this process claims (at most MAX_PER_PASS a pass)."""
+        sent = []
+        while len(sent) < MAX_PER_PASS and (doc := await self.claim_reminder()) is not None:
+            who = await people(self.db, [doc["doctor_id"], doc["patient_id"]])
+            doctor, patient = _person(who, doc["doctor_id"])["name"], _person(who, doc["patient_id"])["name"]
+            link, when = {"type": "appointment", "id": doc["_id"]}, _when(doc)
+            await self.notifier.notify([doc["patient_id"]], events.APPOINTMENT_REMINDER,
+                                       title={"fr": "Rappel de rendez-vous", "en": "Appointment reminder"},
+                                       body={"fr": f"Rendez-vous avec {doctor} le {when}.",
+                                             "en": f"Appointment with {doctor} on {when}."}, link=link)
+            await self.notifier.notify([doc["doctor_id"]], events.APPOINTMENT_REMINDER,
+                                       title={"fr": "Rappel de rendez-vous", "en": "Appointment reminder"},
+                                       body={"fr": f"Rendez-vous avec {patient} le {when}.",
+                                             "en": f"Appointment with {patient} on {when}."}, link=link)
+            await self.notifier.broadcast(events.APPOINTMENT_REMINDER, appointment_out(doc),
+                                          [user_room(doc["doctor_id"]), user_room(doc["patient_id"])])
+            sent.append(doc)
+        return sent
+
+    async def run(self, tick: float) -> None:
+        """The reminder loop of this process (every process may run it)."""
+        while True:
+            await asyncio.sleep(tick)
+            try:
+                await self.remind_due()
+            except Exception:  # a failed pass is logged and retried next tick
+                log.exception("appointment reminder pass failed")
+
+
+def _person(who: dict, user_id: str, speciality: bool = False) -> dict:
+    p = who.get(user_id) or {"id": user_id, "name": "?", "speciality": None}
+    return {"id": p["id"], "name": p["name"], **({"speciality": p["speciality"]} if speciality else {})}
+
+
+def _slot(doc: dict) -> dict:
+    return {"id": doc["slot_id"], "start_time": doc["start"].isoformat(), "end_time": doc["end"].isoformat()}
