@@ -3,11 +3,14 @@
 A slot is `open`, `booked` (one appointment holds it) or `closed` (its doctor cancelled the
 appointment: the time is no longer offered). Two rules need care under concurrency:
 
-- **No overlap with the doctor's own slots**, even for two creations racing (two browser
-  tabs): a new slot is inserted `pending`, then compared with the doctor's overlapping
-  slots; it loses to any `open`/`booked` one and to a `pending` one with a smaller id, and a
-  loser deletes itself (409 `slot_overlap`). Only then is it `open`, so no patient ever sees
-  a slot that is about to disappear. Every interleaving of two creations leaves at most one.
+- **No overlap with the doctor's own slots**, even for creations racing (two browser tabs,
+  two processes): a new slot is inserted `pending`, then compared with the doctor's
+  overlapping slots. It loses to an `open`/`booked` one and to a `pending` one with a smaller
+  id; a `pending` one with a larger id it cancels (compare-and-set `pending` → `overlapped`).
+  It then opens itself with the same compare-and-set, which fails if a rival cancelled it
+  meanwhile; a loser deletes itself (409 `slot_overlap`). Of two overlapping creations the
+  later reader always sees the other, and each conflict is settled by one compare-and-set on
+  one document, so at most one opens. No patient ever sees a slot that is about to vanish.
 - **One patient per slot**: `take` is one conditional update `{_id, status: open}` →
   `booked`; of two patients racing, the second matches nothing and gets 409 `slot_taken`.
 """
@@ -60,15 +63,27 @@ class Slots:
                                             "status": {"$in": list(LIVE)}, "start": {"$lt": end},
                                             "end": {"$gt": start}}).to_list(None)
         beaten = [r for r in rivals if r["status"] != "pending" or r["_id"] < doc["_id"]]
+        if not beaten:
+            beaten = [r for r in rivals if not await self._cancel_rival(r)]
+        # Our own opening is a compare-and-set too: a rival with a smaller id may have cancelled us.
+        if not beaten and (await self.db[SLOTS].update_one(
+                {"_id": doc["_id"], "status": "pending"}, {"$set": {"status": "open"}})).modified_count != 1:
+            beaten = [r for r in rivals if r["_id"] < doc["_id"]] or rivals
         if beaten:
             await self.db[SLOTS].delete_one({"_id": doc["_id"]})
             raise Conflict("This slot overlaps another of your slots", code="slot_overlap",
                            details=[{"id": r["_id"], "start_time": r["start"].isoformat(),
                                      "end_time": r["end"].isoformat()} for r in beaten])
-        await self.db[SLOTS].update_one({"_id": doc["_id"], "status": "pending"}, {"$set": {"status": "open"}})
         doc["status"] = "open"
         log.info("doctor %s opened slot %s", doctor.user_id, doc["_id"])
         return doc
+
+    async def _cancel_rival(self, rival: dict) -> bool:
+        """Cancel a pending overlapping rival with a larger id before it opens; False if it opened first."""
+        cancelled = await self.db[SLOTS].update_one({"_id": rival["_id"], "status": "pending"},
+                                                    {"$set": {"status": "overlapped"}})
+        return cancelled.modified_count == 1 or await self.db[SLOTS].count_documents(
+            {"_id": rival["_id"], "status": {"$in": list(LIVE)}}) == 0
 
     async def available(self, patient: Identity, query: AvailableQuery) -> list[dict]:
         match: dict = {"status": "open", "start": {"$gt": self.clock.now()}}
