@@ -58,8 +58,9 @@ class Treatments:
     def _planned(self, doc: dict) -> dict:
         """`end` and `next_intake_at` of a treatment from its fields, zone and the clock."""
         end = schedule.end_of(doc["started_at"], doc["duration_days"], doc["timezone"])
+        # An intake at this very instant (a course started at 08:00 sharp) is still to come.
         nxt = schedule.next_intake(doc["started_at"], end, doc["frequency"], doc["timezone"],
-                                   after=self.clock.now())
+                                   after=self.clock.now() - _TINY)
         return {"end": end, "next_intake_at": nxt}
 
     async def create(self, identity: Identity, body: TreatmentIn) -> dict:
