@@ -204,3 +204,15 @@ async def test_timezone_change_moves_the_next_intake(w, app):
     _, moved = await w.call("pat", "GET", f"/api/treatments/{t['id']}/")
     assert moved["timezone"] == "Asia/Tokyo" and moved["next_intake_at"] == iso(15)  # 08:00 in Tokyo = 23:00 UTC
     assert moved["end"] == iso(72)                              # 17:00 Tokyo + 3 days, the same instant here
+
+
+async def test_time_zone_given_at_registration(api):
+    user = await api.register_patient("tz_pat", timezone="Europe/Paris")
+    assert user["profile"]["timezone"] == "Europe/Paris"
+    status, body = await api.call("POST", "/api/register/", json={
+        "username": "tz_bad", "password": "correct-horse-battery", "birth_date": "1980-05-01", "gender": "male",
+        "timezone": "Nowhere/Land"})
+    assert status == 400 and body["error"]["details"][0]["field"] == "timezone"
+    token = (await api.login("tz_pat"))["access"]
+    status, t = await api.call("POST", "/api/treatments/", token, json=PARA)
+    assert status == 201 and t["timezone"] == "Europe/Paris"
