@@ -191,7 +191,7 @@ DEVICE_STATUS = event(
 
 # -- appointments and treatments (server/scheduling, server/treatments) -----------
 _APPT = ("the appointment `{id, slot_id, doctor_id, patient_id, start_time, end_time, status, created_at, "
-         "cancelled_at, cancelled_by, cancel_reason}`")
+         "cancelled_at, cancelled_by, cancel_reason, reminded_at}`")
 APPOINTMENT_BOOKED = event(
     "appointment:booked", OUT, "`user:<doctor>`, `user:<patient>`", _APPT,
     "A patient reserved a slot (inbox item for the doctor; the patient's other devices update).")
@@ -202,7 +202,7 @@ APPOINTMENT_REMINDER = event(
     "appointment:reminder", OUT, "`user:<doctor>`, `user:<patient>`", _APPT,
     "APPOINTMENT_REMINDER_S before the start (inbox item for both; once, whatever the number of processes).")
 _TREATMENT = ("the treatment `{id, patient_id, medocs_name, frequency, duration_days, started_at, end, "
-              "jours_restants, timezone, next_intake_at, created_by}`")
+              "jours_restants, timezone, intakes_total, next_intake_at, created_by, created_at}`")
 TREATMENT_CREATED = event(
     "treatment:created", OUT, "`user:<patient>`", _TREATMENT,
     "A treatment was added (inbox item for the patient when a doctor added it).")

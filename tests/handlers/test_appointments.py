@@ -222,12 +222,16 @@ async def test_reminder_once_with_two_processes(w, app, aiohttp_client, settings
     app[CLOCK].advance(2 * 3600)
     sent = await asyncio.gather(*(s.remind_due() for s in services), *(s.remind_due() for s in services))
     assert sum(len(x) for x in sent) == 1
+    # Either app may have won the claim, and each emits only to its own sockets (no Redis here): the
+    # stored inbox shows the reminder whichever sent it.
+    types = {n: [i["type"] for i in reversed((await w.call(n, "GET", "/api/notifications"))[1]["items"])]
+             for n in ("pat", "doc", "other")}
+    assert types == {"pat": ["appointment:reminder"], "doc": ["appointment:booked"] * 3 + ["appointment:reminder"],
+                     "other": []}
+    _, pat_inbox = await w.call("pat", "GET", "/api/notifications")
+    assert "Rendez-vous avec doc" in pat_inbox["items"][0]["body"]["fr"]
     await settle(app[SIO], devices, w.ids)
-    assert devices["pat"].inbox_types() == ["appointment:reminder"]
-    assert devices["doc"].inbox_types() == ["appointment:booked"] * 3 + ["appointment:reminder"]
-    assert devices["other"].inbox_types() == []
-    assert len(devices["pat"].of("appointment:reminder")) == 1
-    assert "Rendez-vous avec doc" in devices["pat"].new[0]["body"]["fr"]
+    assert len(devices["pat"].of("appointment:reminder")) <= 1 and devices["other"].new == []
     # a cancelled appointment is never reminded
     _, theirs = await w.call("other", "GET", "/api/appointments/patient/")
     await w.call("other", "POST", f"/api/appointments/{theirs[0]['id']}/cancel/", {"reason": "no"})

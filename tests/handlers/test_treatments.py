@@ -152,11 +152,15 @@ async def test_intake_reminders_once_across_two_apps(w, app, aiohttp_client, set
     assert await passes() == 1
     clock.advance(86400)
     assert await passes() == 0                    # the course is over
-    await settle(app[SIO], devices, w.ids)
-    due = [n["data"] for n in devices["pat"].new]
+    # Either app may have won each claim, and each app emits only to its own sockets (no Redis here):
+    # the stored inbox is the one place that shows every reminder.
+    _, inbox = await w.call("pat", "GET", "/api/notifications")
+    due = [n["data"] for n in reversed(inbox["items"])]
     assert [d["local_time"] for d in due] == ["20:00", "08:00", "08:00"]
     assert [d["due_at"] for d in due] == [iso(11), iso(23), iso(47)]
-    assert [e["due_at"] for e in devices["pat"].of("treatment:intake_due")] == [iso(11), iso(23), iso(47)]
+    assert {n["type"] for n in inbox["items"]} == {"treatment:intake_due"}
+    await settle(app[SIO], devices, w.ids)
+    assert len(devices["pat"].of("treatment:intake_due")) == len(devices["pat"].new) <= 3
     assert devices["other"].new == []
 
 
