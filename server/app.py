@@ -135,6 +135,7 @@ def _care_services(app: web.Application, settings: Settings, db: Database, clock
     app[APPOINTMENTS] = Appointments(db, clock, app[NOTIFIER], app[SLOTS], settings.appointment_reminder_s)
     app[TREATMENTS] = Treatments(db, clock, app[NOTIFIER], app[USERS], settings.default_timezone)
     app[INTAKES] = Intakes(db, clock, app[NOTIFIER], app[TREATMENTS])
+    app[PRESCRIPTIONS].on_delivered.append(app[TREATMENTS].from_prescription)
     tick = settings.reminder_tick_s
     app.cleanup_ctx.append(background("appointment-reminders", lambda app: app[APPOINTMENTS].run(tick)))
     app.cleanup_ctx.append(background("intake-reminders", lambda app: app[INTAKES].run(tick)))

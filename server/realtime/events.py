@@ -202,10 +202,11 @@ APPOINTMENT_REMINDER = event(
     "appointment:reminder", OUT, "`user:<doctor>`, `user:<patient>`", _APPT,
     "APPOINTMENT_REMINDER_S before the start (inbox item for both; once, whatever the number of processes).")
 _TREATMENT = ("the treatment `{id, patient_id, medocs_name, frequency, duration_days, started_at, end, "
-              "jours_restants, timezone, intakes_total, next_intake_at, created_by, created_at}`")
+              "jours_restants, timezone, intakes_total, next_intake_at, created_by, prescription_id, created_at}`")
 TREATMENT_CREATED = event(
     "treatment:created", OUT, "`user:<patient>`", _TREATMENT,
-    "A treatment was added (inbox item for the patient when a doctor added it).")
+    "A treatment was added (inbox item for the patient when a doctor added it, or a delivered prescription "
+    "did).")
 TREATMENT_UPDATED = event(
     "treatment:updated", OUT, "`user:<patient>`", _TREATMENT,
     "A treatment was changed (or rescheduled after a time zone change).")

@@ -31,7 +31,7 @@ from server.clock import Clock
 from server.inbox.notifier import Notifier
 from server.realtime import events
 from server.storage.db import Database
-from server.treatments import schedule
+from server.treatments import prescribed, schedule
 
 log = logging.getLogger(__name__)
 SCOPE = "prescriptions"
@@ -53,7 +53,8 @@ class Treatments:
                 "timezone": doc["timezone"], "intakes_total": schedule.count(
                     doc["started_at"], doc["end"], doc["frequency"], doc["timezone"]),
                 "next_intake_at": doc["next_intake_at"].isoformat() if doc["next_intake_at"] else None,
-                "created_by": doc["created_by"], "created_at": doc["created_at"].isoformat()}
+                "created_by": doc["created_by"], "prescription_id": doc.get("prescription_id"),
+                "created_at": doc["created_at"].isoformat()}
 
     def _planned(self, doc: dict) -> dict:
         """`end` and `next_intake_at` of a treatment from its fields, zone and the clock."""
@@ -63,7 +64,8 @@ class Treatments:
                                    after=self.clock.now() - _TINY)
         return {"end": end, "next_intake_at": nxt}
 
-    async def create(self, identity: Identity, body: TreatmentIn) -> dict:
+    async def create(self, identity: Identity, body: TreatmentIn, prescription_id: str | None = None) -> dict:
+        """Added by the patient, by a granted doctor, or (prescription_id) from a delivered prescription."""
         if identity.role == "patient":
             if body.patient_id not in (None, identity.user_id):
                 raise NotFound("No such patient", code="patient_not_found")
@@ -73,7 +75,8 @@ class Treatments:
                 raise Invalid("A doctor names the patient", details=[
                     {"field": "patient_id", "message": "required for a doctor", "type": "missing"}])
             await require_patient(self.db, body.patient_id)
-            await require_access(self.db, self.clock, identity, body.patient_id, SCOPE)
+            if prescription_id is None:  # a delivered prescription was authorised when it was written
+                await require_access(self.db, self.clock, identity, body.patient_id, SCOPE)
             patient_id = body.patient_id
         now = self.clock.now().replace(microsecond=0)  # stored to the millisecond: keep it exact
         doc: dict[str, Any] = {
@@ -81,7 +84,8 @@ class Treatments:
             "frequency": body.frequency, "duration_days": body.duration_days,
             "started_at": body.started_at.astimezone(now.tzinfo) if body.started_at else now,
             "timezone": await timezone_of(self.db, patient_id, self.default_zone),
-            "created_by": identity.user_id, "created_at": now, "updated_at": now}
+            "created_by": identity.user_id, "prescription_id": prescription_id, "created_at": now,
+            "updated_at": now}
         doc |= self._planned(doc)
         await self.db[TREATMENTS].insert_one(doc)
         if identity.role == "doctor":
@@ -95,6 +99,19 @@ class Treatments:
         out = self.out(doc)
         await self.notifier.broadcast(events.TREATMENT_CREATED, out, [user_room(patient_id)])
         return out
+
+    async def from_prescription(self, prescription: dict) -> list[dict]:
+        """A delivered prescription's medications become treatments starting now (prescribed.py)."""
+        made = []
+        doctor = Identity(prescription["doctor_id"], "doctor", "", "", 0)
+        for course in prescribed.courses(prescription):
+            body = TreatmentIn(**course, patient_id=prescription["patient_id"])
+            made.append(await self.create(doctor, body, prescription_id=prescription["_id"]))
+        skipped = len(prescription.get("medications", [])) - len(made)
+        if skipped:
+            log.info("prescription %s: %d medication(s) without a readable frequency or duration",
+                     prescription["_id"], skipped)
+        return made
 
     async def visible(self, identity: Identity, treatment_id: str, change: bool = False) -> dict:
         doc = await self.db[TREATMENTS].find_one({"_id": treatment_id})

@@ -220,3 +220,20 @@ async def test_time_zone_given_at_registration(api):
     token = (await api.login("tz_pat"))["access"]
     status, t = await api.call("POST", "/api/treatments/", token, json=PARA)
     assert status == 201 and t["timezone"] == "Europe/Paris"
+
+
+async def test_a_delivered_prescription_creates_its_treatments(w, app):
+    await w.grant("doc", "pat")
+    _, rx = await w.call("doc", "POST", "/api/prescriptions", {"patient_id": w.ids["pat"], "medications": [
+        {"name": "Amoxicilline", "dose": "1g", "frequency": "3 fois par jour", "duration": "7 jours"},
+        {"name": "Vitamine D", "dose": "1", "frequency": "1", "duration": "au long cours"}]})
+    for name in ("Amoxicilline", "Vitamine D"):
+        assert (await w.call("ph1", "POST", "/api/inventory", {"name": name, "quantity": 5}))[0] == 200
+    for status in ("validated", "prepared", "ready"):
+        assert (await w.call("ph1", "POST", f"/api/prescriptions/{rx['id']}/status", {"status": status}))[0] == 200
+        assert (await w.call("pat", "GET", "/api/treatments/"))[1] == []  # not before delivery
+    assert (await w.call("ph1", "POST", f"/api/prescriptions/{rx['id']}/status", {"status": "delivered"}))[0] == 200
+    _, made = await w.call("pat", "GET", "/api/treatments/")
+    assert [(t["medocs_name"], t["frequency"], t["duration_days"], t["prescription_id"], t["created_by"])
+            for t in made] == [("Amoxicilline", 3, 7, rx["id"], w.ids["doc"])]
+    assert made[0]["started_at"] == iso(0)
