@@ -54,6 +54,7 @@ class Appointments:
         appointment_id = new_id()
         slot = await self.slots.take(body.slot_id, body.doctor_id, patient.user_id, appointment_id)
         now = self.clock.now()
+        now = now.replace(microsecond=now.microsecond // 1000 * 1000)  # as stored: the answer matches later reads
         remind_at = slot["start"] - self.reminder if self.reminder else None
         doc = {"_id": appointment_id, "slot_id": slot["_id"], "doctor_id": slot["doctor_id"],
                "patient_id": patient.user_id, "start": slot["start"], "end": slot["end"], "status": "booked",
