@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from pymongo import IndexModel, ReturnDocument
 
@@ -22,7 +23,7 @@ from models.errors import Conflict, NotFound
 from models.identity import Identity
 from models.scheduling import ReserveIn
 from rooms.names import user_room
-from server.accounts.people import display_name, people
+from server.accounts.people import display_name, people, timezone_of
 from server.clock import Clock
 from server.inbox.notifier import Notifier, jsonable
 from server.realtime import events
@@ -39,13 +40,15 @@ def appointment_out(doc: dict) -> dict:
     return out
 
 
-def _when(doc: dict) -> str:
-    return doc["start"].strftime("%Y-%m-%d %H:%M UTC")
+def _when(doc: dict, zone: str) -> str:
+    """The start in the recipient's time zone, e.g. `2030-03-20 11:00 (Europe/Paris)`."""
+    return f"{doc['start'].astimezone(ZoneInfo(zone)).strftime('%Y-%m-%d %H:%M')} ({zone})"
 
 
 class Appointments:
     def __init__(self, db: Database, clock: Clock, notifier: Notifier, slots: Slots, reminder_s: int) -> None:
         self.db, self.clock, self.notifier, self.slots = db, clock, notifier, slots
+        self.default_zone = slots.default_zone
         self.reminder = timedelta(seconds=reminder_s) if reminder_s > 0 else None
         db.declare(APPOINTMENTS, IndexModel([("doctor_id", 1), ("start", 1)]),
                    IndexModel([("patient_id", 1), ("start", 1)]), IndexModel("remind_at"))
@@ -65,12 +68,11 @@ class Appointments:
         except Exception:
             await self.slots.release(slot["_id"], appointment_id, reopen=True)
             raise
-        name = await display_name(self.db, patient.user_id)
+        name, when = await display_name(self.db, patient.user_id), await self._when(doc, doc["doctor_id"])
         await self.notifier.notify(
             [doc["doctor_id"]], events.APPOINTMENT_BOOKED,
             title={"fr": "Nouveau rendez-vous", "en": "New appointment"},
-            body={"fr": f"{name} a réservé le créneau du {_when(doc)}.",
-                  "en": f"{name} booked your slot of {_when(doc)}."},
+            body={"fr": f"{name} a réservé le créneau du {when}.", "en": f"{name} booked your slot of {when}."},
             link={"type": "appointment", "id": doc["_id"]})
         out = appointment_out(doc)
         await self.notifier.broadcast(events.APPOINTMENT_BOOKED, out,
@@ -95,12 +97,12 @@ class Appointments:
         # A patient's cancellation frees the time for others; a doctor's means the doctor is not available.
         await self.slots.release(doc["slot_id"], appointment_id, reopen=identity.role == "patient")
         other = doc["doctor_id"] if identity.user_id == doc["patient_id"] else doc["patient_id"]
-        name = await display_name(self.db, identity.user_id)
+        name, when = await display_name(self.db, identity.user_id), await self._when(doc, other)
         await self.notifier.notify(
             [other], events.APPOINTMENT_CANCELLED,
             title={"fr": "Rendez-vous annulé", "en": "Appointment cancelled"},
-            body={"fr": f"{name} a annulé le rendez-vous du {_when(doc)}. Motif : {reason}",
-                  "en": f"{name} cancelled the appointment of {_when(doc)}. Reason: {reason}"},
+            body={"fr": f"{name} a annulé le rendez-vous du {when}. Motif : {reason}",
+                  "en": f"{name} cancelled the appointment of {when}. Reason: {reason}"},
             link={"type": "appointment", "id": appointment_id}, data={"reason": reason, "by": identity.role})
         out = appointment_out(updated)
         await self.notifier.broadcast(events.APPOINTMENT_CANCELLED, out,
@@ -141,19 +143,20 @@ class Appointments:
         while len(sent) < MAX_PER_PASS and (doc := await self.claim_reminder()) is not None:
             who = await people(self.db, [doc["doctor_id"], doc["patient_id"]])
             doctor, patient = _person(who, doc["doctor_id"])["name"], _person(who, doc["patient_id"])["name"]
-            link, when = {"type": "appointment", "id": doc["_id"]}, _when(doc)
-            await self.notifier.notify([doc["patient_id"]], events.APPOINTMENT_REMINDER,
-                                       title={"fr": "Rappel de rendez-vous", "en": "Appointment reminder"},
-                                       body={"fr": f"Rendez-vous avec {doctor} le {when}.",
-                                             "en": f"Appointment with {doctor} on {when}."}, link=link)
-            await self.notifier.notify([doc["doctor_id"]], events.APPOINTMENT_REMINDER,
-                                       title={"fr": "Rappel de rendez-vous", "en": "Appointment reminder"},
-                                       body={"fr": f"Rendez-vous avec {patient} le {when}.",
-                                             "en": f"Appointment with {patient} on {when}."}, link=link)
+            link = {"type": "appointment", "id": doc["_id"]}
+            for user_id, other in ((doc["patient_id"], doctor), (doc["doctor_id"], patient)):
+                when = await self._when(doc, user_id)
+                await self.notifier.notify([user_id], events.APPOINTMENT_REMINDER,
+                                           title={"fr": "Rappel de rendez-vous", "en": "Appointment reminder"},
+                                           body={"fr": f"Rendez-vous avec {other} le {when}.",
+                                                 "en": f"Appointment with {other} on {when}."}, link=link)
             await self.notifier.broadcast(events.APPOINTMENT_REMINDER, appointment_out(doc),
                                           [user_room(doc["doctor_id"]), user_room(doc["patient_id"])])
             sent.append(doc)
         return sent
+
+    async def _when(self, doc: dict, user_id: str) -> str:
+        return _when(doc, await timezone_of(self.db, user_id, self.default_zone))
 
     async def run(self, tick: float) -> None:
         """The reminder loop of this process (every process may run it)."""

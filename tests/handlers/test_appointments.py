@@ -178,6 +178,7 @@ async def test_book_cancel_events_inbox_and_lists(w, app):
     await settle(app[SIO], devices, w.ids)
     assert devices["doc"].inbox_types() == ["appointment:booked", "appointment:cancelled"]
     assert "Je suis guéri" in devices["doc"].new[1]["body"]["fr"]
+    assert "2026-03-01 13:00 (Africa/Dakar)" in devices["doc"].new[1]["body"]["en"]  # the default zone
     assert devices["pat"].inbox_types() == []
     assert len(devices["pat"].of("appointment:cancelled")) == len(devices["doc"].of("appointment:cancelled")) == 1
     # the patient's cancellation frees the slot; the lists keep it only on request
@@ -211,6 +212,7 @@ async def test_reminder_once_with_two_processes(w, app, aiohttp_client, settings
     from server.app import create_app
     second = await aiohttp_client(create_app(settings, clock))
     devices = {n: await w.device(n) for n in ("pat", "doc", "other")}
+    assert (await w.call("pat", "PUT", "/api/me/timezone", {"timezone": "Europe/Paris"}))[0] == 200
     soon = await slot(w, "doc", 3, 4)          # reminder due at +2 h
     later = await slot(w, "doc", 30, 31)       # reminder due at +29 h
     early = await slot(w, "doc", 0.5, 1.5)     # booked within the hour: no reminder
@@ -229,7 +231,7 @@ async def test_reminder_once_with_two_processes(w, app, aiohttp_client, settings
     assert types == {"pat": ["appointment:reminder"], "doc": ["appointment:booked"] * 3 + ["appointment:reminder"],
                      "other": []}
     _, pat_inbox = await w.call("pat", "GET", "/api/notifications")
-    assert "Rendez-vous avec doc" in pat_inbox["items"][0]["body"]["fr"]
+    assert "Rendez-vous avec doc le 2026-03-01 12:00 (Europe/Paris)" in pat_inbox["items"][0]["body"]["fr"]
     await settle(app[SIO], devices, w.ids)
     assert len(devices["pat"].of("appointment:reminder")) <= 1 and devices["other"].new == []
     # a cancelled appointment is never reminded
