@@ -10,14 +10,13 @@ from __future__ import annotations
 from aiohttp import web
 
 from models.alerts import AckIn, AlertConfigIn, ClearIn, ObservationIn
+from models.documents import public
 from models.errors import Invalid, NotFound
 from models.identity import Identity
-from rooms.access import may_access, require_access, visible_patients
-from server.alerting import news2_service
 from server.alerting.rules import RANK, SEVERITIES, describe, effective_rules
-from server.alerting.store import public
+from server.alerting.store import INTERNAL
 from server.http.middleware import authenticated, json_response, read_body
-from server.keys import ALERT_ENGINE, ALERTS, CLOCK, DB
+from server.keys import ALERT_ENGINE, ALERTS, RIGHTS
 
 BOOL = {"true": True, "1": True, "false": False, "0": False}
 
@@ -36,10 +35,10 @@ async def _list(request: web.Request, identity: Identity, *, active: bool | None
     app = request.app
     patient = request.query.get("patient")
     if patient:
-        await require_access(app[DB], app[CLOCK], identity, patient, "vitals")
+        await app[RIGHTS].require(identity, patient, "vitals")
         ids = [patient]
     else:
-        ids = await visible_patients(app[DB], app[CLOCK], identity, "vitals")
+        ids = await app[RIGHTS].visible(identity, "vitals")
     if severities is None and request.query.get("severity"):
         severities = [s.strip() for s in request.query["severity"].split(",") if s.strip()]
         if any(s not in SEVERITIES for s in severities):
@@ -54,7 +53,7 @@ async def _list(request: web.Request, identity: Identity, *, active: bool | None
         min_rank=min(RANK[s] for s in severities) if severities else None, limit=limit)
     if severities:
         docs = [d for d in docs if d["severity"] in severities]
-    return json_response([public(d) for d in docs])
+    return json_response([public(d, omit=INTERNAL) for d in docs])
 
 
 @authenticated()
@@ -75,53 +74,48 @@ async def critical_alerts(request: web.Request, identity: Identity) -> web.Respo
 async def _alert_for(request: web.Request, identity: Identity) -> dict:
     app = request.app
     doc = await app[ALERTS].get(request.match_info["alert_id"])
-    if not await may_access(app[DB], app[CLOCK], identity, doc["patient_id"], "vitals"):
+    if not await app[RIGHTS].may(identity, doc["patient_id"], "vitals"):
         raise NotFound("No such alert", code="alert_not_found")  # do not reveal it exists
     return doc
 
 
 @authenticated()
 async def get_alert(request: web.Request, identity: Identity) -> web.Response:
-    return json_response(public(await _alert_for(request, identity)))
+    return json_response(public(await _alert_for(request, identity), omit=INTERNAL))
 
 
 @authenticated("doctor")
 async def acknowledge(request: web.Request, identity: Identity) -> web.Response:
     body = await read_body(request, AckIn)
     doc = await _alert_for(request, identity)
-    engine = request.app[ALERT_ENGINE]
-    doc = await request.app[ALERTS].acknowledge(doc["_id"], identity.user_id, body.comment)
-    await engine.dispatch.publish(doc, "acknowledged")
-    return json_response(public(doc))
+    doc = await request.app[ALERT_ENGINE].acknowledge(doc["_id"], identity.user_id, body.comment)
+    return json_response(public(doc, omit=INTERNAL))
 
 
 @authenticated("doctor")
 async def clear(request: web.Request, identity: Identity) -> web.Response:
     body = await read_body(request, ClearIn)
     doc = await _alert_for(request, identity)
-    engine = request.app[ALERT_ENGINE]
-    doc = await request.app[ALERTS].clear(doc["_id"], by=identity.user_id, reason="manual", comment=body.comment)
-    await engine.reset_rule(doc["patient_id"], doc["type"])
-    await engine.dispatch.publish(doc, "cleared")
-    return json_response(public(doc))
+    doc = await request.app[ALERT_ENGINE].clear(doc["_id"], identity.user_id, body.comment)
+    return json_response(public(doc, omit=INTERNAL))
 
 
 @authenticated()
 async def news2_latest(request: web.Request, identity: Identity) -> web.Response:
     pid = request.match_info["patient_id"]
-    await require_access(request.app[DB], request.app[CLOCK], identity, pid, "vitals")
+    await request.app[RIGHTS].require(identity, pid, "vitals")
     engine = request.app[ALERT_ENGINE]
     result = await engine.news2.compute(pid, store=False)  # fresh: inputs age out of the window
-    return json_response(news2_service.public({"_id": pid, **result}))
+    return json_response(public({"_id": pid, **result}, id_as="patient_id"))
 
 
 @authenticated("doctor")
 async def observe(request: web.Request, identity: Identity) -> web.Response:
     pid = request.match_info["patient_id"]
     body = await read_body(request, ObservationIn)
-    await require_access(request.app[DB], request.app[CLOCK], identity, pid, "vitals")
+    await request.app[RIGHTS].require(identity, pid, "vitals")
     result = await request.app[ALERT_ENGINE].news2.observe(pid, identity.user_id, body.model_dump())
-    return json_response(news2_service.public({"_id": pid, **result}), status=201)
+    return json_response(public({"_id": pid, **result}, id_as="patient_id"), status=201)
 
 
 async def _rules_view(request: web.Request, pid: str) -> dict:
@@ -135,7 +129,7 @@ async def _rules_view(request: web.Request, pid: str) -> dict:
 @authenticated()
 async def get_rules(request: web.Request, identity: Identity) -> web.Response:
     pid = request.match_info["patient_id"]
-    await require_access(request.app[DB], request.app[CLOCK], identity, pid, "vitals")
+    await request.app[RIGHTS].require(identity, pid, "vitals")
     return json_response(await _rules_view(request, pid))
 
 
@@ -143,7 +137,7 @@ async def get_rules(request: web.Request, identity: Identity) -> web.Response:
 async def put_rules(request: web.Request, identity: Identity) -> web.Response:
     pid = request.match_info["patient_id"]
     body = await read_body(request, AlertConfigIn)
-    await require_access(request.app[DB], request.app[CLOCK], identity, pid, "vitals")
+    await request.app[RIGHTS].require(identity, pid, "vitals")
     overrides = None if body.overrides is None else {
         k: (v.model_dump(mode="json") if v is not None else None) for k, v in body.overrides.items()}
     await request.app[ALERT_ENGINE].config.update(pid, identity.user_id, overrides=overrides,
@@ -154,7 +148,7 @@ async def put_rules(request: web.Request, identity: Identity) -> web.Response:
 @authenticated("doctor")
 async def rules_audit(request: web.Request, identity: Identity) -> web.Response:
     pid = request.match_info["patient_id"]
-    await require_access(request.app[DB], request.app[CLOCK], identity, pid, "vitals")
+    await request.app[RIGHTS].require(identity, pid, "vitals")
     docs = await request.app[ALERT_ENGINE].config.audit(pid)
     return json_response([{"id": d["_id"], "by": d["by"], "at": d["at"].isoformat(), "reason": d.get("reason"),
                            "before": d["before"], "after": d["after"]} for d in docs])

@@ -12,14 +12,12 @@ from __future__ import annotations
 from aiohttp import web
 
 from models.alerts import MemberIn, UnitIn, UnitWatchIn
+from models.documents import public
 from models.errors import Forbidden
 from models.identity import Identity
-from rooms.access import may_access
-from rooms.names import unit_room, user_room
-from rooms.watch import evict
-from server.care.units import public
+from server.care.units import FIELDS as UNIT_FIELDS
 from server.http.middleware import authenticated, json_response, read_body
-from server.keys import ALERT_ENGINE, CARE_UNITS, CLOCK, DB, SIO
+from server.keys import ALERT_ENGINE, CARE_UNITS, CLOCK, SIO
 from server.realtime import events
 from server.realtime.sockets import on
 
@@ -28,13 +26,13 @@ from server.realtime.sockets import on
 async def create_unit(request: web.Request, identity: Identity) -> web.Response:
     body = await read_body(request, UnitIn)
     doc = await request.app[CARE_UNITS].create(body.name, body.kind, identity.user_id)
-    return json_response(public(doc), status=201)
+    return json_response(public(doc, fields=UNIT_FIELDS), status=201)
 
 
 @authenticated("admin", "doctor")
 async def list_units(request: web.Request, identity: Identity) -> web.Response:
     docs = await request.app[CARE_UNITS].visible_to(identity.user_id, identity.role)
-    return json_response([public(d) for d in docs])
+    return json_response([public(d, fields=UNIT_FIELDS) for d in docs])
 
 
 async def _readable(request: web.Request, identity: Identity) -> dict:
@@ -47,7 +45,7 @@ async def _readable(request: web.Request, identity: Identity) -> dict:
 
 @authenticated("admin", "doctor")
 async def get_unit(request: web.Request, identity: Identity) -> web.Response:
-    return json_response(public(await _readable(request, identity)))
+    return json_response(public(await _readable(request, identity), fields=UNIT_FIELDS))
 
 
 @authenticated("doctor")
@@ -56,50 +54,32 @@ async def unit_summary(request: web.Request, identity: Identity) -> web.Response
     return json_response(await request.app[ALERT_ENGINE].units.build(unit))
 
 
-async def _leave_unit_room(app: web.Application, unit_id: str, user_id: str) -> None:
-    sio = app[SIO]
-    for sid, _ in list(sio.manager.get_participants("/", user_room(user_id))):
-        await sio.leave_room(sid, unit_room(unit_id))
-
-
-async def _evict_unless_allowed(app: web.Application, staff_ids: list[str], patient_ids: list[str]) -> None:
-    """A staff member who lost their only right to a patient (the unit) leaves `patient:<id>` now."""
-    for staff_id in staff_ids:
-        identity = Identity(staff_id, "doctor", "", "", 0)
-        for pid in patient_ids:
-            if not await may_access(app[DB], app[CLOCK], identity, pid, "vitals"):
-                await evict(app[SIO], staff_id, pid)
-
-
 @authenticated("admin")
 async def add_staff(request: web.Request, identity: Identity) -> web.Response:
     body = await read_body(request, MemberIn)
     doc = await request.app[CARE_UNITS].add_staff(request.match_info["unit_id"], body.user_id)
-    return json_response(public(doc))
+    return json_response(public(doc, fields=UNIT_FIELDS))
 
 
 @authenticated("admin")
 async def remove_staff(request: web.Request, identity: Identity) -> web.Response:
     unit_id, user_id = request.match_info["unit_id"], request.match_info["user_id"]
     doc = await request.app[CARE_UNITS].remove_staff(unit_id, user_id)
-    await _leave_unit_room(request.app, unit_id, user_id)
-    await _evict_unless_allowed(request.app, [user_id], doc["patient_ids"])
-    return json_response(public(doc))
+    return json_response(public(doc, fields=UNIT_FIELDS))
 
 
 @authenticated("admin")
 async def add_patient(request: web.Request, identity: Identity) -> web.Response:
     body = await read_body(request, MemberIn)
     doc = await request.app[CARE_UNITS].add_patient(request.match_info["unit_id"], body.user_id)
-    return json_response(public(doc))
+    return json_response(public(doc, fields=UNIT_FIELDS))
 
 
 @authenticated("admin")
 async def remove_patient(request: web.Request, identity: Identity) -> web.Response:
     pid = request.match_info["patient_id"]
     doc = await request.app[CARE_UNITS].remove_patient(request.match_info["unit_id"], pid)
-    await _evict_unless_allowed(request.app, doc["staff_ids"], [pid])
-    return json_response(public(doc))
+    return json_response(public(doc, fields=UNIT_FIELDS))
 
 
 def register(app: web.Application) -> None:
@@ -117,14 +97,9 @@ def register(app: web.Application) -> None:
 
     @on(sio, events.UNIT_WATCH, UnitWatchIn, clock)
     async def watch(sid: str, identity: Identity, payload: UnitWatchIn) -> dict:
-        units = app[CARE_UNITS]
-        unit = await units.get(payload.unit_id)
-        if identity.user_id not in unit["staff_ids"]:
-            raise Forbidden("You are not staff of this care unit", code="not_unit_staff")
-        await sio.enter_room(sid, unit_room(unit["_id"]))
-        return await app[ALERT_ENGINE].units.build(unit)
+        return await app[ALERT_ENGINE].units.watch(sid, identity.user_id, payload.unit_id)
 
     @on(sio, events.UNIT_UNWATCH, UnitWatchIn, clock)
     async def unwatch(sid: str, identity: Identity, payload: UnitWatchIn) -> dict:
-        await sio.leave_room(sid, unit_room(payload.unit_id))
+        await app[ALERT_ENGINE].units.unwatch(sid, payload.unit_id)
         return {"unit_id": payload.unit_id}

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import asyncio
 
-import orjson
 from aiohttp import web
 
 from models.common import parse
 from models.devices import HeartbeatIn
 from models.errors import Forbidden, Invalid
 from models.vitals import Rejected
-from server.http.middleware import bearer, json_response
+from server.http.middleware import bearer, json_response, read_json
 from server.iot.frames import battery_of, submit_frame
 from server.keys import DEVICE_LINKS, DEVICES, INGEST
 
@@ -33,21 +32,13 @@ async def _device(request: web.Request) -> dict:
     return device
 
 
-async def _json(request: web.Request):
-    raw = await request.read()
-    try:
-        return orjson.loads(raw) if raw else None
-    except orjson.JSONDecodeError:
-        raise Invalid("The body is not valid JSON", code="invalid_json") from None
-
-
 def _result(r: dict) -> dict:
     return {k: v for k, v in r.items() if v is not None and k != "details"}
 
 
 async def data(request: web.Request) -> web.Response:
     device = await _device(request)
-    body = await _json(request)
+    body = await read_json(request)
     result = await submit_frame(request.app[INGEST], device, body, "http")
     if result["status"] == "rejected":
         raise Rejected(result["reason"], code=result["code"], details=result.get("details"))
@@ -59,7 +50,7 @@ async def data(request: web.Request) -> web.Response:
 
 async def batch(request: web.Request) -> web.Response:
     device = await _device(request)
-    body = await _json(request)
+    body = await read_json(request)
     items = body.get("measurements") if isinstance(body, dict) else None
     if not isinstance(items, list) or not items:
         raise Invalid("`measurements` must be a non-empty array",
@@ -74,7 +65,7 @@ async def batch(request: web.Request) -> web.Response:
 
 async def heartbeat(request: web.Request) -> web.Response:
     device = await _device(request)
-    hb = parse(HeartbeatIn, await _json(request))
+    hb = parse(HeartbeatIn, await read_json(request))
     await request.app[DEVICE_LINKS].heartbeat(device, hb, "http")
     await request.app[DEVICE_LINKS].seen(device, "http")
     return json_response({"stored": True})

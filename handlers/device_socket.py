@@ -8,23 +8,19 @@ is re-read every few seconds so a revoked device is cut off.
 
 from __future__ import annotations
 
-import functools
 import logging
 from typing import Any
 
 import socketio
 from aiohttp import web
-from pydantic import BaseModel
 
-from models.common import parse
 from models.devices import CommandAckIn, DeviceAlertIn, HeartbeatIn
 from models.errors import DomainError, Unauthorized
 from models.vitals import Rejected
 from server.iot.frames import submit_frame
 from server.keys import DEVICE_LINKS, DEVICES, INGEST, SIO
-from server.logs import request_id
 from server.realtime import events
-from server.realtime.sockets import acked
+from server.realtime.sockets import Callers, on
 
 log = logging.getLogger(__name__)
 NS = events.DEVICES_NAMESPACE
@@ -33,28 +29,16 @@ NS = events.DEVICES_NAMESPACE
 def register(app: web.Application) -> None:
     sio: socketio.AsyncServer = app[SIO]
 
-    def device_on(name: str, model: type[BaseModel] | None):
-        def wrap(fn):
-            @functools.wraps(fn)
-            async def handler(sid: str, data: Any = None) -> dict:
-                request_id.set(f"dev:{sid[:8]}")
+    async def resolve(sid: str, session: dict) -> tuple[dict, str]:
+        if "device_id" not in session:
+            raise Unauthorized("This socket is not authenticated", code="token_missing")
+        return await app[DEVICES].current(session["device_id"]), "device"
 
-                async def run() -> Any:
-                    session = await sio.get_session(sid, namespace=NS)
-                    if "device_id" not in session:
-                        raise Unauthorized("This socket is not authenticated", code="token_missing")
-                    device = await app[DEVICES].current(session["device_id"])
-                    payload = parse(model, data) if model is not None else data
-                    return await fn(sid, device, payload)
+    async def cut_off_revoked(sid: str, exc: DomainError) -> None:
+        if exc.code == "token_revoked":
+            await sio.disconnect(sid, namespace=NS)
 
-                async def cut_off_revoked(exc: DomainError) -> None:
-                    if exc.code == "token_revoked":
-                        await sio.disconnect(sid, namespace=NS)
-
-                return await acked(name, run, cut_off_revoked)
-            sio.on(name, handler=handler, namespace=NS)
-            return fn
-        return wrap
+    devices = Callers(NS, resolve, cut_off_revoked)
 
     async def connect(sid: str, environ: dict, auth: Any = None) -> None:
         auth = auth if isinstance(auth, dict) else {}
@@ -86,24 +70,24 @@ def register(app: web.Application) -> None:
     sio.on("connect", connect, namespace=NS)
     sio.on("disconnect", disconnect, namespace=NS)
 
-    @device_on(events.VITALS_SEND, None)
+    @on(sio, events.VITALS_SEND, None, callers=devices)
     async def vitals_send(sid: str, device: dict, payload: Any) -> dict:
         result = await submit_frame(app[INGEST], device, payload, "socketio")
         if result["status"] == "rejected":
             raise Rejected(result["reason"], code="rejected", details=result.get("details"))
         return result
 
-    @device_on(events.DEVICE_HEARTBEAT, HeartbeatIn)
+    @on(sio, events.DEVICE_HEARTBEAT, HeartbeatIn, callers=devices)
     async def heartbeat(sid: str, device: dict, hb: HeartbeatIn) -> dict:
         await app[DEVICE_LINKS].heartbeat(device, hb, "socketio")
         return {"stored": True}
 
-    @device_on(events.DEVICE_ALERT, DeviceAlertIn)
+    @on(sio, events.DEVICE_ALERT, DeviceAlertIn, callers=devices)
     async def device_alert(sid: str, device: dict, alert: DeviceAlertIn) -> dict:
         doc = await app[DEVICE_LINKS].device_alert(device, alert)
         return {"id": doc["_id"]}
 
-    @device_on(events.COMMAND_ACK, CommandAckIn)
+    @on(sio, events.COMMAND_ACK, CommandAckIn, callers=devices)
     async def command_ack(sid: str, device: dict, body: CommandAckIn) -> dict:
         doc = await app[DEVICE_LINKS].command_ack(device, body.command_id, body.ok, body.result)
         return {"id": doc["_id"], "status": doc["status"]}

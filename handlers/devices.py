@@ -10,17 +10,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from models.devices import CommandIn, DeviceCreateIn, DeviceUpdateIn, device_json
+from models.documents import public
 from models.errors import Forbidden, Invalid
 from models.identity import Identity
-from rooms.access import require_access
 from server.http.middleware import authenticated, json_response, read_body
-from server.iot.ingest import REJECTED
-from server.keys import CLOCK, DB, DEVICE_LINKS, DEVICES
-
-
-def command_json(doc: dict) -> dict:
-    return {"id": doc["_id"], **{k: (v.isoformat() if hasattr(v, "isoformat") else v)
-                                 for k, v in doc.items() if k != "_id"}}
+from server.keys import DEVICE_LINKS, DEVICES, INGEST, RIGHTS
 
 
 async def _may_view(request: web.Request, identity: Identity, device: dict) -> None:
@@ -28,7 +22,7 @@ async def _may_view(request: web.Request, identity: Identity, device: dict) -> N
         return
     if not device.get("patient_id"):
         raise Forbidden("Only admins see unassigned devices", code="role_forbidden")
-    await require_access(request.app[DB], request.app[CLOCK], identity, device["patient_id"], "vitals")
+    await request.app[RIGHTS].require(identity, device["patient_id"], "vitals")
 
 
 @authenticated("admin")
@@ -46,7 +40,7 @@ async def list_devices(request: web.Request, identity: Identity) -> web.Response
     elif identity.role != "admin":
         if not patient_id:
             raise Invalid("patient_id is required", details=[{"field": "patient_id", "message": "required"}])
-        await require_access(request.app[DB], request.app[CLOCK], identity, patient_id, "vitals")
+        await request.app[RIGHTS].require(identity, patient_id, "vitals")
     docs = await request.app[DEVICES].list(patient_id)
     return json_response([device_json(d) for d in docs])
 
@@ -84,22 +78,21 @@ async def send_command(request: web.Request, identity: Identity) -> web.Response
     body = await read_body(request, CommandIn)
     device = await request.app[DEVICES].get(request.match_info["device_id"])
     doc = await request.app[DEVICE_LINKS].command(device["_id"], body, identity.user_id)
-    return json_response(command_json(doc), status=201)
+    return json_response(public(doc), status=201)
 
 
 @authenticated("admin")
 async def list_commands(request: web.Request, identity: Identity) -> web.Response:
     device = await request.app[DEVICES].get(request.match_info["device_id"])
-    return json_response([command_json(d) for d in await request.app[DEVICE_LINKS].commands(device["_id"])])
+    return json_response([public(d) for d in await request.app[DEVICE_LINKS].commands(device["_id"])])
 
 
 @authenticated("admin")
 async def rejected(request: web.Request, identity: Identity) -> web.Response:
     device = await request.app[DEVICES].get(request.match_info["device_id"])
-    docs = await request.app[DB][REJECTED].find({"device_id": device["_id"]}).to_list(None)
-    docs.sort(key=lambda d: d["received_at"], reverse=True)
+    docs = await request.app[INGEST].rejections(device["_id"])
     return json_response({"device_id": device["_id"], "count": device.get("rejected_count", 0),
-                          "recent": [command_json(d) for d in docs[:100]]})
+                          "recent": [public(d) for d in docs]})
 
 
 @authenticated("admin")

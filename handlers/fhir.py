@@ -19,10 +19,8 @@ from aiohttp import web
 from models.errors import Invalid
 from models.identity import Identity
 from models.vitals import BP_PANEL, KINDS
-from rooms.access import require_access
 from server.http.middleware import authenticated
-from server.iot.ingest import VITALS
-from server.keys import CLOCK, DB
+from server.keys import CLOCK, RIGHTS, VITALS_HISTORY
 
 LOINC, UCUM = "http://loinc.org", "http://unitsofmeasure.org"
 CATEGORY = [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category",
@@ -94,7 +92,7 @@ async def search(request: web.Request, identity: Identity) -> web.Response:
     patient = (request.query.get("patient") or request.query.get("subject") or "").removeprefix("Patient/")
     if not patient:
         raise Invalid("`patient` is required", details=[{"field": "patient", "message": "required"}])
-    await require_access(request.app[DB], request.app[CLOCK], identity, patient, "vitals")
+    await request.app[RIGHTS].require(identity, patient, "vitals")
     codes = _codes(request.query.get("code"))
     dates = _date_filter(request.query.getall("date", []))
     if not dates:  # SecantusDB scans without a range: default to the last 24 hours
@@ -103,8 +101,7 @@ async def search(request: web.Request, identity: Identity) -> web.Response:
         count = min(int(request.query.get("_count", "100")), MAX_COUNT)
     except ValueError:
         raise Invalid("_count must be a number") from None
-    docs = await request.app[DB][VITALS].find({"patient_id": patient, "ts": dates}).to_list(None)
-    docs.sort(key=lambda d: d["ts"], reverse=True)
+    docs = await request.app[VITALS_HISTORY].readings(patient, dates)
     resources = []
     for doc in docs:
         for obs in observations(doc):

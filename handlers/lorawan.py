@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import hmac
 
-import orjson
 from aiohttp import web
 
 from models.devices import HeartbeatIn
-from models.errors import DomainError, Invalid, Unauthorized
+from models.errors import DomainError, Unauthorized
 from models.vitals import Rejected
-from server.http.middleware import bearer, json_response
+from server.http.middleware import bearer, json_response, read_json
 from server.iot.lorawan import Uplink, decode, network_datetime, parse_chirpstack, parse_tts, uplink_seq
 from server.keys import DEVICE_LINKS, DEVICES, INGEST, SETTINGS
 
@@ -33,16 +32,6 @@ def _check_secret(request: web.Request) -> None:
     given = request.headers.get("X-Webhook-Secret") or bearer(request) or ""
     if not hmac.compare_digest(given.encode(), secret.encode()):
         raise Unauthorized("Wrong webhook secret", code="bad_webhook_secret")
-
-
-async def _body(request: web.Request) -> dict:
-    try:
-        body = orjson.loads(await request.read())
-    except orjson.JSONDecodeError:
-        raise Invalid("The body is not valid JSON", code="invalid_json") from None
-    if not isinstance(body, dict):
-        raise Invalid("The body must be a JSON object")
-    return body
 
 
 async def _uplink(request: web.Request, body: dict, parser) -> web.Response:
@@ -65,7 +54,7 @@ async def _uplink(request: web.Request, body: dict, parser) -> web.Response:
 
 async def tts(request: web.Request) -> web.Response:
     _check_secret(request)
-    body = await _body(request)
+    body = await read_json(request, required=True, object_only=True)
     if "uplink_message" not in body:
         return json_response({"status": "ignored"})  # join accepts, downlink events…
     return await _uplink(request, body, parse_tts)
@@ -73,7 +62,7 @@ async def tts(request: web.Request) -> web.Response:
 
 async def chirpstack(request: web.Request) -> web.Response:
     _check_secret(request)
-    body = await _body(request)
+    body = await read_json(request, required=True, object_only=True)
     if request.query.get("event", "up") != "up" or "data" not in body:
         return json_response({"status": "ignored"})  # join, status, ack, log events
     return await _uplink(request, body, parse_chirpstack)

@@ -6,7 +6,6 @@ from aiohttp import web
 
 from models.care import PrescriptionIn, PrescriptionQuery, RestockIn, StatusEventIn, StatusIn
 from models.common import parse
-from models.errors import Forbidden
 from models.identity import Identity
 from server.http.middleware import authenticated, json_response, read_body
 from server.keys import CLOCK, INVENTORY, PRESCRIPTIONS, SIO
@@ -60,8 +59,6 @@ def register(app: web.Application) -> None:
     app.router.add_post("/api/inventory", restock)
     prescriptions = app[PRESCRIPTIONS]
 
-    @on(app[SIO], events.PRESCRIPTION_SET_STATUS, StatusEventIn, app[CLOCK])
+    @on(app[SIO], events.PRESCRIPTION_SET_STATUS, StatusEventIn, app[CLOCK], roles=("doctor", "pharmacist"))
     async def on_set_status(sid: str, identity: Identity, payload: StatusEventIn) -> dict:
-        if identity.role not in ("doctor", "pharmacist"):
-            raise Forbidden("This action is for: doctor, pharmacist", code="role_forbidden")
         return await prescriptions.set_status(identity, payload.id, payload.status, payload.reason)

@@ -8,7 +8,7 @@ from models.errors import Invalid
 from models.identity import Identity
 from models.users import ROLES, StaffCreateIn, UserOut
 from server.http.middleware import authenticated, json_response, read_body
-from server.keys import DB, USERS
+from server.keys import USERS
 
 
 @authenticated("admin")
@@ -25,10 +25,7 @@ async def list_users(request: web.Request, identity: Identity) -> web.Response:
     role = request.query.get("role")
     if role is not None and role not in ROLES:
         raise Invalid("Unknown role", details=[{"field": "role", "message": f"one of {', '.join(ROLES)}"}])
-    query = {"role": role} if role else {}
-    docs = await request.app[DB]["users"].find(query, {"password_hash": 0}).to_list(1000)
-    docs.sort(key=lambda d: d["username_lower"])
-    return json_response([UserOut.from_doc(d) for d in docs])
+    return json_response([UserOut.from_doc(d) for d in await request.app[USERS].list(role)])
 
 
 def register(app: web.Application) -> None:

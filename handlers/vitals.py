@@ -16,21 +16,14 @@ from pydantic import Field
 from models.common import Input
 from models.errors import Invalid
 from models.identity import Identity
-from rooms.access import require_access
-from rooms.names import patient_room
 from server.http.middleware import authenticated, json_response
-from server.keys import CLOCK, DB, INGEST, SIO, VITALS_HISTORY
+from server.keys import CLOCK, INGEST, RIGHTS, SIO, VITALS_HISTORY
 from server.realtime import events
 from server.realtime.sockets import on
 
 
 class WatchIn(Input):
     patient_id: str = Field(min_length=1, max_length=64)
-
-
-def latest_json(readings: dict) -> dict:
-    return {kind: {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in r.items()}
-            for kind, r in readings.items()}
 
 
 def query_time(request: web.Request, name: str) -> datetime | None:
@@ -48,15 +41,15 @@ def query_time(request: web.Request, name: str) -> datetime | None:
 @authenticated()
 async def latest(request: web.Request, identity: Identity) -> web.Response:
     pid = request.match_info["patient_id"]
-    await require_access(request.app[DB], request.app[CLOCK], identity, pid, "vitals")
+    await request.app[RIGHTS].require(identity, pid, "vitals")
     readings = await request.app[INGEST].latest(pid)
-    return json_response({"patient_id": pid, "readings": latest_json(readings)})
+    return json_response({"patient_id": pid, "readings": readings})
 
 
 @authenticated()
 async def history(request: web.Request, identity: Identity) -> web.Response:
     pid = request.match_info["patient_id"]
-    await require_access(request.app[DB], request.app[CLOCK], identity, pid, "vitals")
+    await request.app[RIGHTS].require(identity, pid, "vitals")
     kind = request.query.get("kind", "")
     bucket = request.query.get("bucket", "5m")
     points = await request.app[VITALS_HISTORY].history(pid, kind, bucket, query_time(request, "from"),
@@ -67,7 +60,7 @@ async def history(request: web.Request, identity: Identity) -> web.Response:
 @authenticated()
 async def statistics(request: web.Request, identity: Identity) -> web.Response:
     pid = request.match_info["patient_id"]
-    await require_access(request.app[DB], request.app[CLOCK], identity, pid, "vitals")
+    await request.app[RIGHTS].require(identity, pid, "vitals")
     stats = await request.app[VITALS_HISTORY].statistics(pid, query_time(request, "from"), query_time(request, "to"))
     return json_response({"patient_id": pid, **stats})
 
@@ -77,17 +70,12 @@ def register(app: web.Application) -> None:
 
     @on(sio, events.VITALS_WATCH, WatchIn, clock)
     async def watch(sid: str, identity: Identity, body: WatchIn) -> dict:
-        await require_access(app[DB], clock, identity, body.patient_id, "vitals")
-        ingest = app[INGEST]
-        async with ingest.lock:
-            snapshot = {"patient_id": body.patient_id, "readings": latest_json(await ingest.latest(body.patient_id))}
-            await sio.emit(events.VITALS_SNAPSHOT, snapshot, to=sid)
-            await sio.enter_room(sid, patient_room(body.patient_id))
-        return snapshot
+        await app[RIGHTS].require(identity, body.patient_id, "vitals")
+        return await app[INGEST].watch(sid, body.patient_id)
 
     @on(sio, events.VITALS_UNWATCH, WatchIn, clock)
     async def unwatch(sid: str, identity: Identity, body: WatchIn) -> dict:
-        await sio.leave_room(sid, patient_room(body.patient_id))
+        await app[INGEST].unwatch(sid, body.patient_id)
         return {"patient_id": body.patient_id}
 
     base = "/api/iot/patients/{patient_id}/vitals"

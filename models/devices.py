@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from models.common import Input
+from models.documents import public
 
 DeviceType = Literal["heart", "temperature", "blood_pressure", "oxygen", "glucose", "multi_sensor"]
 DeviceStatus = Literal["active", "inactive", "maintenance", "error"]
@@ -128,10 +129,6 @@ PUBLIC_FIELDS = ("name", "type", "mac", "ip", "patient_id", "status", "online", 
 
 
 def device_json(doc: dict) -> dict:
-    out = {"id": doc["_id"]}
-    for key in PUBLIC_FIELDS:
-        value = doc.get(key)
-        out[key] = value.isoformat() if hasattr(value, "isoformat") else value
-    out["rejected_count"] = doc.get("rejected_count", 0)
-    out["online"] = bool(doc.get("online"))
-    return out
+    """The device as clients see it: its public fields, counters and flags defaulted."""
+    return {**public(doc, fields=PUBLIC_FIELDS), "rejected_count": doc.get("rejected_count", 0),
+            "online": bool(doc.get("online"))}

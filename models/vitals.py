@@ -144,8 +144,4 @@ def build_message(device: dict, data: VitalsIn, now: datetime) -> dict:
             "seq": seq, "ts": ts, "received_at": now, "clock_suspect": suspect, "readings": readings}
 
 
-def message_json(doc: dict) -> dict:
-    """A stored message as JSON-ready data for sockets and REST."""
-    return {"id": doc["_id"], "device_id": doc["device_id"], "patient_id": doc["patient_id"],
-            "seq": doc["seq"], "ts": doc["ts"].isoformat(), "received_at": doc["received_at"].isoformat(),
-            "clock_suspect": doc["clock_suspect"], "readings": doc["readings"]}
+MESSAGE_FIELDS = ("device_id", "patient_id", "seq", "ts", "received_at", "clock_suspect", "readings")

@@ -82,3 +82,19 @@ async def visible_patients(db: Database, clock: Clock, identity: Identity, scope
         units = await db[UNITS].find({"staff_ids": identity.user_id}, {"patient_ids": 1}).to_list(None)
         ids += [p for u in units for p in u.get("patient_ids", [])]
     return list(dict.fromkeys(ids))
+
+
+class Rights:
+    """The same answers bound to the app's database and clock, for handlers (which hold no database)."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db, self.clock = db, clock
+
+    async def may(self, identity: Identity, patient_id: str, scope: str) -> bool:
+        return await may_access(self.db, self.clock, identity, patient_id, scope)
+
+    async def require(self, identity: Identity, patient_id: str, scope: str) -> None:
+        await require_access(self.db, self.clock, identity, patient_id, scope)
+
+    async def visible(self, identity: Identity, scope: str) -> list[str]:
+        return await visible_patients(self.db, self.clock, identity, scope)

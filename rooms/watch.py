@@ -1,10 +1,11 @@
-"""Leaving a patient's live room when the right to watch it ends.
+"""Joining and leaving rooms: the only place a socket enters or leaves one.
 
-`patient:<id>` is joined (by the vitals watchers) only after `rooms.access.may_access`;
-when a grant is revoked or expires, `evict` takes every socket of that user out of the
-room, so live data stops at once and not at the next page load. Local to this process:
-python-socketio has no cross-server room listing (with REDIS_URL each process evicts
-its own sockets when it runs the sweeper or handles the revoke).
+`role:<role>` and `user:<id>` are joined at the handshake (server/realtime/socket_auth.py and
+the inbox replay), `patient:<id>` by a vitals watcher after `rooms.access.may_access`, and
+`unit:<id>` by a care unit's staff. When a right ends, `evict` takes every socket of that
+user out of `patient:<id>`, so live data stops at once and not at the next page load. Local
+to this process: python-socketio has no cross-server room listing (with REDIS_URL each
+process evicts its own sockets when it runs the sweeper or handles the revoke).
 """
 
 from __future__ import annotations
@@ -13,9 +14,41 @@ import logging
 
 import socketio
 
-from rooms.names import patient_room, user_room
+from rooms.names import patient_room, role_room, unit_room, user_room
 
 log = logging.getLogger(__name__)
+
+
+async def join_role(sio: socketio.AsyncServer, sid: str, role: str) -> None:
+    await sio.enter_room(sid, role_room(role))
+
+
+async def join_user(sio: socketio.AsyncServer, sid: str, user_id: str) -> None:
+    await sio.enter_room(sid, user_room(user_id))
+
+
+async def watch_patient(sio: socketio.AsyncServer, sid: str, patient_id: str) -> None:
+    """Call only after `may_access(..., "vitals")`."""
+    await sio.enter_room(sid, patient_room(patient_id))
+
+
+async def unwatch_patient(sio: socketio.AsyncServer, sid: str, patient_id: str) -> None:
+    await sio.leave_room(sid, patient_room(patient_id))
+
+
+async def watch_unit(sio: socketio.AsyncServer, sid: str, unit_id: str) -> None:
+    """Call only for the unit's staff."""
+    await sio.enter_room(sid, unit_room(unit_id))
+
+
+async def unwatch_unit(sio: socketio.AsyncServer, sid: str, unit_id: str) -> None:
+    await sio.leave_room(sid, unit_room(unit_id))
+
+
+async def leave_unit(sio: socketio.AsyncServer, user_id: str, unit_id: str, namespace: str = "/") -> None:
+    """Every socket of `user_id` leaves `unit:<unit_id>` (they are no longer its staff)."""
+    for sid, _eio_sid in list(sio.manager.get_participants(namespace, user_room(user_id))):
+        await sio.leave_room(sid, unit_room(unit_id), namespace=namespace)
 
 
 async def evict(sio: socketio.AsyncServer, user_id: str, patient_id: str, namespace: str = "/") -> int:

@@ -10,6 +10,7 @@ import sys
 from aiohttp import web
 
 from server.app import create_app
+from server.keys import CLOCK, DB, DEVICE_LINKS, DEVICES, INGEST, USERS
 from server.logs import configure_logging
 from server.settings import SettingsError, load_settings
 
@@ -51,8 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     log.debug("event loop: %s", loop)
     app = create_app(settings)
     if settings.demo:
-        from server.demo.seed import demo_ctx
-        app.cleanup_ctx.append(demo_ctx)
+        from server.demo.seed import Demo, demo_ctx
+        app.cleanup_ctx.append(demo_ctx(Demo(settings, app[DB], app[CLOCK], app[USERS], app[DEVICES], app[INGEST],
+                                             app[DEVICE_LINKS])))
     web.run_app(app, host=settings.host, port=settings.port, access_log=None,
                 print=lambda msg: log.info("%s", msg.strip()))
     return 0

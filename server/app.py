@@ -7,22 +7,20 @@ life (database, background tasks) is one `cleanup_ctx` generator.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine
-from typing import Any
+from collections.abc import AsyncIterator
 
 import aiohttp_cors
 from aiohttp import web
 
 import handlers
 from rooms import access
+from server import jobs
 from server.accounts.users import Users
 from server.alerting.engine import AlertEngine
-from server.alerting.escalation import alert_tasks_ctx
 from server.alerting.store import Alerts
 from server.auth.tokens import AuthService
-from server.care.access_requests import AccessRequests
+from server.care.access_requests import SWEEP_EVERY, AccessRequests
 from server.care.audit import Audit
 from server.care.inventory import Inventory
 from server.care.prescriptions import Prescriptions
@@ -34,6 +32,7 @@ from server.inbox.notifier import Notifier
 from server.iot.history import VitalsHistory
 from server.iot.ingest import Ingest, ingest_ctx
 from server.iot.links import DeviceLinks
+from server.iot.mqtt_bridge import MqttBridge
 from server.iot.registry import Devices
 from server.keys import (
     ACCESS,
@@ -54,6 +53,7 @@ from server.keys import (
     NOTIFIER,
     PRESCRIPTIONS,
     RECORDS,
+    RIGHTS,
     SETTINGS,
     SIO,
     SLOTS,
@@ -76,69 +76,47 @@ from server.treatments.service import Treatments
 log = logging.getLogger(__name__)
 
 
-def background(name: str, runner: Callable[[web.Application], Coroutine[Any, Any, None]]):
-    """A cleanup_ctx that runs `runner(app)` as a task for the app's life and cancels it on exit."""
+def write_behind_ctx(derived: WriteBehind):
+    """Derived state (latest values, rollups, rule states, NEWS2) flushed periodically and at exit."""
 
-    async def ctx(app: web.Application) -> AsyncIterator[None]:
-        task = asyncio.create_task(runner(app), name=name)
+    async def ctx(_app) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = asyncio.create_task(derived.run(stop), name="write-behind")
         yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        stop.set()
+        try:
+            await asyncio.wait_for(task, 10.0)  # its last flush
+        except TimeoutError:
+            log.error("the last derived-state flush did not finish within 10 s")
 
     return ctx
 
 
-async def devices_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Retention index, the offline sweeper, and the MQTT bridge when MQTT_URL is set."""
-    await app[VITALS_HISTORY].ensure_retention()
-    sweeper = asyncio.create_task(app[DEVICE_LINKS].run_sweeper(), name="device-sweeper")
-    bridge = app.get(MQTT_BRIDGE)
-    if bridge is not None:
-        await bridge.start()
-    yield
-    if bridge is not None:
-        await bridge.stop()
-    sweeper.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await sweeper
+def devices_ctx(history: VitalsHistory, links: DeviceLinks, bridge: MqttBridge | None):
+    """Retention index, presence reset, the offline sweeper, and the MQTT bridge when MQTT_URL is set."""
 
+    async def ctx(_app) -> AsyncIterator[None]:
+        await history.ensure_retention()
+        await links.reset_presence()
+        sweeper = asyncio.create_task(jobs.every("device-sweeper", links.sweep_every, links.sweep),
+                                      name="device-sweeper")
+        if bridge is not None:
+            await bridge.start()
+        yield
+        if bridge is not None:
+            await bridge.stop()
+        await jobs.stop(sweeper)
 
-async def write_behind_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Derived state (latest values, rollups, rule states, NEWS2) flushed periodically and at exit."""
-    stop = asyncio.Event()
-    task = asyncio.create_task(app[WRITE_BEHIND].run(stop), name="write-behind")
-    yield
-    stop.set()
-    try:
-        await asyncio.wait_for(task, 10.0)  # its last flush
-    except TimeoutError:
-        log.error("the last derived-state flush did not finish within 10 s")
-
-
-def _iot(app: web.Application, settings: Settings, db: Database, clock: Clock, sio) -> None:
-    """Devices and vitals: one ingest pipeline, its subscribers in order (presence, rollups)."""
-    app[WRITE_BEHIND] = WriteBehind(db, settings.derived_flush_ms / 1000)
-    app[INGEST] = Ingest(db, clock, app[WRITE_BEHIND], sio)
-    app[DEVICES] = Devices(db, clock, settings)
-    app[DEVICE_LINKS] = DeviceLinks(db, clock, app[INGEST], sio, settings.device_heartbeat_timeout)
-    app[VITALS_HISTORY] = VitalsHistory(db, clock, app[WRITE_BEHIND], settings.vitals_retention_days)
-    app[INGEST].subscribe(app[VITALS_HISTORY].roll_up)
-    if settings.mqtt_url:
-        from server.iot.mqtt_bridge import MqttBridge
-        app[MQTT_BRIDGE] = MqttBridge(app)
+    return ctx
 
 
 def _care_services(app: web.Application, settings: Settings, db: Database, clock: Clock) -> None:
-    """Slots, appointments, treatments and intakes; their reminder loops run in every process."""
+    """Slots, appointments, treatments and intakes (their reminder passes: the cleanup list below)."""
     app[SLOTS] = Slots(db, clock, settings.default_timezone)
     app[APPOINTMENTS] = Appointments(db, clock, app[NOTIFIER], app[SLOTS], settings.appointment_reminder_s)
     app[TREATMENTS] = Treatments(db, clock, app[NOTIFIER], app[USERS], settings.default_timezone)
     app[INTAKES] = Intakes(db, clock, app[NOTIFIER], app[TREATMENTS])
     app[PRESCRIPTIONS].on_delivered.append(app[TREATMENTS].from_prescription)
-    tick = settings.reminder_tick_s
-    app.cleanup_ctx.append(background("appointment-reminders", lambda app: app[APPOINTMENTS].run(tick)))
-    app.cleanup_ctx.append(background("intake-reminders", lambda app: app[INTAKES].run(tick)))
 
 
 def _cors(app: web.Application, settings: Settings) -> None:
@@ -153,45 +131,70 @@ def _cors(app: web.Application, settings: Settings) -> None:
 
 
 def create_app(settings: Settings, clock: Clock | None = None) -> web.Application:
+    """Build every service with its dependencies, register the handlers and the cleanup contexts.
+
+    The only place that writes `app[KEY]`; services never read the app (tests/test_house.py)."""
     app = web.Application(middlewares=[error_middleware], client_max_size=4 * 1024 * 1024)
     clock = clock or Clock()
     db = Database()
-    app[SETTINGS] = settings
-    app[CLOCK] = clock
-    app[DB] = db
-    app[AUTH] = AuthService(settings, db, clock)
-    app[USERS] = Users(db, clock)
+    app[SETTINGS], app[CLOCK], app[DB] = settings, clock, db
     access.declare_indexes(db)
-    sio = create_sio(settings)
+    app[RIGHTS] = access.Rights(db, clock)
+
+    # Platform: accounts, sockets, the inbox.
+    auth = app[AUTH] = AuthService(settings, db, clock)
+    app[USERS] = Users(db, clock)
+    sio = app[SIO] = create_sio(settings)
     sio.attach(app)
-    app[SIO] = sio
-    app[SOCKET_AUTH] = SocketAuth(sio, app[AUTH], settings, clock)
-    app[NOTIFIER] = Notifier(db, sio, clock)
-    app[SOCKET_AUTH].join_user = app[NOTIFIER].join_user
-    app[ACCESS] = AccessRequests(db, clock, app[NOTIFIER], sio)
-    app[INVENTORY] = Inventory(db, clock, app[NOTIFIER])
-    app[PRESCRIPTIONS] = Prescriptions(db, clock, app[NOTIFIER], app[INVENTORY])
-    app[AUDIT] = Audit(db, clock)
-    app[RECORDS] = Records(db, clock, app[NOTIFIER], app[AUDIT])
-    _iot(app, settings, db, clock, sio)
-    app[CARE_UNITS] = CareUnits(db, clock)
-    app[ALERTS] = Alerts(db, clock, settings)
-    app[ALERT_ENGINE] = AlertEngine(app, app[ALERTS])
-    # After the iot subscribers (last_seen, rollups): stored readings → rules and NEWS2.
-    app[INGEST].subscribe(app[ALERT_ENGINE].on_messages)
-    app[INGEST].subscribe_device_events(app[ALERT_ENGINE].on_device_event)
+    socket_auth = app[SOCKET_AUTH] = SocketAuth(sio, auth, settings, clock)
+    notifier = app[NOTIFIER] = Notifier(db, sio, clock)
+    socket_auth.join_user = notifier.join_user
+
+    # Care.
+    grants = app[ACCESS] = AccessRequests(db, clock, notifier, sio)
+    inventory = app[INVENTORY] = Inventory(db, clock, notifier)
+    app[PRESCRIPTIONS] = Prescriptions(db, clock, notifier, inventory)
+    audit = app[AUDIT] = Audit(db, clock)
+    app[RECORDS] = Records(db, clock, notifier, audit)
+    app[CARE_UNITS] = CareUnits(db, clock, sio)
+
+    # IoT: one ingest pipeline.
+    derived = app[WRITE_BEHIND] = WriteBehind(db, settings.derived_flush_ms / 1000)
+    ingest = app[INGEST] = Ingest(db, clock, derived, sio)
+    devices = app[DEVICES] = Devices(db, clock, settings)
+    links = app[DEVICE_LINKS] = DeviceLinks(db, clock, ingest, sio, settings.device_heartbeat_timeout)
+    history = app[VITALS_HISTORY] = VitalsHistory(db, clock, derived, settings.vitals_retention_days)
+    bridge = None
+    if settings.mqtt_url:
+        bridge = app[MQTT_BRIDGE] = MqttBridge(settings, devices, links, ingest)
+
+    # Alerting: reads iot's readings.
+    alerts = app[ALERTS] = Alerts(db, clock, settings)
+    engine = app[ALERT_ENGINE] = AlertEngine(db, clock, settings, derived, ingest.latest, notifier, alerts)
+
+    # The ingest pipeline's subscribers, in this order after each durable commit: device
+    # presence (last_seen), hourly rollups, then rules and NEWS2 over the stored readings.
+    for subscriber in (links.on_readings, history.roll_up, engine.on_messages):
+        ingest.subscribe(subscriber)
+    ingest.subscribe_device_events(engine.on_device_event)
 
     _care_services(app, settings, db, clock)
     handlers.register_all(app)
     _cors(app, settings)
 
-    app.cleanup_ctx.append(database_ctx)
-    app.cleanup_ctx.append(background("socket-expiry", lambda app: app[SOCKET_AUTH].run_expiry()))
-    # Registered before ingest so that it stops after it: the last derived state is flushed.
-    app.cleanup_ctx.append(write_behind_ctx)
-    app.cleanup_ctx.append(ingest_ctx)
-    app.cleanup_ctx.append(devices_ctx)
-    app.cleanup_ctx.append(alert_tasks_ctx)
-    # Ends expired grants and evicts their doctors from patient rooms (server/care/access_requests.py).
-    app.cleanup_ctx.append(background("grant-sweeper", lambda app: app[ACCESS].run_sweeper()))
+    # Started in this order, stopped in the reverse one.
+    app.cleanup_ctx.extend([
+        database_ctx(db, settings),
+        jobs.task_ctx("socket-expiry", socket_auth.run_expiry),
+        write_behind_ctx(derived),  # before ingest, so it stops after it: the last derived state is flushed
+        ingest_ctx(ingest),
+        devices_ctx(history, links, bridge),
+        jobs.periodic_ctx("alert-ticks", settings.alert_tick_s, engine.escalation.run_once,
+                          engine.devices.scan_offline, engine.units.summaries_due),
+        # Ends expired grants and evicts their doctors from patient rooms.
+        jobs.periodic_ctx("grant-sweeper", SWEEP_EVERY, grants.sweep, first_now=True),
+        # Appointment and intake reminders, claimed once across processes.
+        jobs.periodic_ctx("reminders", settings.reminder_tick_s, app[APPOINTMENTS].remind_due,
+                          app[INTAKES].remind_due),
+    ])
     return app

@@ -17,6 +17,7 @@ SETTINGS = web.AppKey("settings", Settings)
 CLOCK = web.AppKey("clock", Clock)
 SIO = web.AppKey("sio", socketio.AsyncServer)
 DB = web.AppKey("db", "Database")
+RIGHTS = web.AppKey("rights", "Rights")  # rooms.access bound to the database: who may see whom
 AUTH = web.AppKey("auth", "AuthService")
 SOCKET_AUTH = web.AppKey("socket_auth", "SocketAuth")
 USERS = web.AppKey("users", "Users")

@@ -1,7 +1,8 @@
 """Settings read once from the environment into one frozen object.
 
-Every value is validated at start; a bad value stops the server with a message
-that names the variable, what was wrong and what is expected.
+Every value is validated at start (pydantic-settings: `Environment`, one field per
+variable); a bad value stops the server with a message that names the variable, what was
+wrong and what is expected. The app gets `Settings`, a frozen dataclass of typed values.
 """
 
 from __future__ import annotations
@@ -14,7 +15,11 @@ import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 log = logging.getLogger(__name__)
 
@@ -58,29 +63,16 @@ class Settings:
     news2_window_s: int = 900                  # readings older than this do not count in NEWS2
     device_offline_min_s: int = 300            # offline after max(2 x interval, this)
     unit_summary_s: int = 60
+    sio_fast_path: bool = True                 # server/realtime/fastpath: direct WebSocket writes (0: stock emits)
     # Scheduling and treatments (server/scheduling, server/treatments).
     appointment_reminder_s: int = 86400        # reminder this long before an appointment (0: none)
     reminder_tick_s: float = 30.0              # how often appointment and intake reminders are claimed
     default_timezone: str = "Africa/Dakar"     # a profile without `timezone`
-    sio_fast_path: bool = True                 # server/realtime/fastpath: direct WebSocket writes (0: stock emits)
 
     @property
     def embedded_db(self) -> bool:
         """True when the server starts its own SecantusDB child process."""
         return not self.mongodb_uri
-
-
-def _int(env: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{name}={raw!r} is not a whole number (expected {lo}..{hi})") from None
-    if not lo <= value <= hi:
-        raise SettingsError(f"{name}={value} is out of range (expected {lo}..{hi})")
-    return value
 
 
 def _origins(raw: str | None) -> tuple[str, ...]:
@@ -126,16 +118,6 @@ def _webhook_secret(raw: str | None) -> str | None:
     return raw or None
 
 
-def _zone(raw: str) -> str:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-    raw = raw.strip() or "Africa/Dakar"
-    try:
-        ZoneInfo(raw)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise SettingsError(f"DEFAULT_TIMEZONE={raw!r} is not an IANA time zone (e.g. Africa/Dakar)") from None
-    return raw
-
-
 def resolve_jwt_secret(raw: str | None, data_dir: Path) -> str:
     """Use JWT_SECRET if given; otherwise create one under DATA_DIR once and reuse it."""
     if raw:
@@ -161,60 +143,198 @@ def resolve_jwt_secret(raw: str | None, data_dir: Path) -> str:
     return secret
 
 
-def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -> Settings:
-    """Build Settings from the environment, raising SettingsError on the first bad value."""
-    env = os.environ if env is None else env
-    level = env.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
-    if level not in LOG_LEVELS:
-        raise SettingsError(f"LOG_LEVEL={level!r} is not one of {', '.join(LOG_LEVELS)}")
-    uri = env.get("MONGODB_URI", "").strip() or None
+def _int_field(name: str, lo: int, hi: int):
+    def check(raw: Any) -> Any:
+        if raw is None or (isinstance(raw, str) and raw.strip() == ""):
+            return None  # the default
+        try:
+            value = int(raw)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name}={raw!r} is not a whole number (expected {lo}..{hi})") from None
+        if not lo <= value <= hi:
+            raise ValueError(f"{name}={value} is out of range (expected {lo}..{hi})")
+        return value
+    return field_validator(name, mode="before")(staticmethod(check))
+
+
+def _choice(name: str, choices: tuple[str, ...], default: str, upper: bool):
+    def check(raw: Any) -> str:
+        value = (raw or "").strip()
+        value = (value.upper() if upper else value.lower()) or default
+        if value not in choices:
+            raise ValueError(f"{name}={value!r} is not one of {', '.join(choices)}")
+        return value
+    return field_validator(name, mode="before")(staticmethod(check))
+
+
+def _checked(name: str, check):
+    return field_validator(name, mode="before")(staticmethod(lambda raw: check(raw if isinstance(raw, str) else None)))
+
+
+def _mongodb_uri(raw: str | None) -> str | None:
+    uri = (raw or "").strip() or None
     if uri and not uri.startswith(("mongodb://", "mongodb+srv://")):
-        raise SettingsError(f"MONGODB_URI must start with mongodb:// or mongodb+srv:// (got {uri[:20]!r})")
-    db_name = env.get("MONGODB_DB", "fadjma").strip() or "fadjma"
-    if any(c in db_name for c in '/\\. "$') or len(db_name) > 63:
-        raise SettingsError(f"MONGODB_DB={db_name!r} is not a valid database name")
-    redis_url = env.get("REDIS_URL", "").strip() or None
-    if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
-        raise SettingsError("REDIS_URL must start with redis://, rediss:// or unix://")
-    redis_manager = env.get("REDIS_MANAGER", "rooms").strip().lower() or "rooms"
-    if redis_manager not in ("rooms", "broadcast"):
-        raise SettingsError(f"REDIS_MANAGER={redis_manager!r} is not one of rooms, broadcast")
-    data_dir = Path(env.get("DATA_DIR", "./data").strip() or "./data")
-    access_ttl = _int(env, "ACCESS_TOKEN_TTL", 300, 5, 86400)
-    refresh_ttl = _int(env, "REFRESH_TOKEN_TTL", 86400, 60, 90 * 86400)
-    if refresh_ttl <= access_ttl:
-        raise SettingsError("REFRESH_TOKEN_TTL must be longer than ACCESS_TOKEN_TTL")
+        raise ValueError(f"MONGODB_URI must start with mongodb:// or mongodb+srv:// (got {uri[:20]!r})")
+    return uri
+
+
+def _mongodb_db(raw: str | None) -> str:
+    name = (raw or "").strip() or "fadjma"
+    if any(c in name for c in '/\\. "$') or len(name) > 63:
+        raise ValueError(f"MONGODB_DB={name!r} is not a valid database name")
+    return name
+
+
+def _redis_url(raw: str | None) -> str | None:
+    url = (raw or "").strip() or None
+    if url and not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError("REDIS_URL must start with redis://, rediss:// or unix://")
+    return url
+
+
+def _timezone(raw: str | None) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    zone = (raw or "").strip() or "Africa/Dakar"
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"DEFAULT_TIMEZONE={zone!r} is not an IANA time zone (e.g. Africa/Dakar)") from None
+    return zone
+
+
+class Environment(BaseSettings):
+    """The process environment, read and validated by pydantic-settings: one field per variable
+    (the names are the variables'), each failure a message that names the variable."""
+
+    model_config = SettingsConfigDict(case_sensitive=True, extra="ignore", frozen=True)
+
+    HOST: str | None = None
+    PORT: int | None = None
+    MONGODB_URI: str | None = None
+    MONGODB_DB: str | None = None
+    DATA_DIR: str | None = None
+    JWT_SECRET: str | None = Field(default=None, repr=False)
+    ACCESS_TOKEN_TTL: int | None = None
+    REFRESH_TOKEN_TTL: int | None = None
+    SOCKET_AUTH_GRACE: int | None = None
+    CORS_ORIGINS: str | None = None
+    LOG_LEVEL: str | None = None
+    REDIS_URL: str | None = None
+    REDIS_MANAGER: str | None = None
+    MQTT_URL: str | None = Field(default=None, repr=False)
+    MQTT_CLIENT_ID: str | None = None
+    LORAWAN_WEBHOOK_SECRET: str | None = Field(default=None, repr=False)
+    VITALS_RETENTION_DAYS: int | None = None
+    DERIVED_FLUSH_MS: int | None = None
+    DEVICE_HEARTBEAT_TIMEOUT: int | None = None
+    ALERT_ESCALATION_WARNING_S: int | None = None
+    ALERT_ESCALATION_CRITICAL_S: int | None = None
+    ALERT_ESCALATION_EMERGENCY_S: int | None = None
+    ALERT_ESCALATION_MIN_REPEAT_S: int | None = None
+    ALERT_TICK_S: int | None = None
+    NEWS2_WINDOW_S: int | None = None
+    DEVICE_OFFLINE_MIN_S: int | None = None
+    UNIT_SUMMARY_S: int | None = None
+    SIO_FAST_PATH: int | None = None
+    # scheduling and treatments
+    APPOINTMENT_REMINDER_S: int | None = None
+    REMINDER_TICK_S: int | None = None
+    DEFAULT_TIMEZONE: str | None = None
+
+    _port = _int_field("PORT", 0, 65535)
+    _access = _int_field("ACCESS_TOKEN_TTL", 5, 86400)
+    _refresh = _int_field("REFRESH_TOKEN_TTL", 60, 90 * 86400)
+    _grace = _int_field("SOCKET_AUTH_GRACE", 1, 3600)
+    _retention = _int_field("VITALS_RETENTION_DAYS", 1, 36500)
+    _flush = _int_field("DERIVED_FLUSH_MS", 20, 10_000)
+    _heartbeat = _int_field("DEVICE_HEARTBEAT_TIMEOUT", 5, 86400)
+    _warning = _int_field("ALERT_ESCALATION_WARNING_S", 0, 86400)
+    _critical = _int_field("ALERT_ESCALATION_CRITICAL_S", 0, 86400)
+    _emergency = _int_field("ALERT_ESCALATION_EMERGENCY_S", 0, 86400)
+    _repeat = _int_field("ALERT_ESCALATION_MIN_REPEAT_S", 10, 86400)
+    _tick = _int_field("ALERT_TICK_S", 1, 300)
+    _news2 = _int_field("NEWS2_WINDOW_S", 60, 86400)
+    _offline = _int_field("DEVICE_OFFLINE_MIN_S", 30, 86400)
+    _summary = _int_field("UNIT_SUMMARY_S", 5, 3600)
+    _fast = _int_field("SIO_FAST_PATH", 0, 1)
+    _reminder = _int_field("APPOINTMENT_REMINDER_S", 0, 30 * 86400)
+    _reminder_tick = _int_field("REMINDER_TICK_S", 1, 3600)
+    _zone = _checked("DEFAULT_TIMEZONE", _timezone)
+    _level = _choice("LOG_LEVEL", LOG_LEVELS, "INFO", upper=True)
+    _manager = _choice("REDIS_MANAGER", ("rooms", "broadcast"), "rooms", upper=False)
+    _uri = _checked("MONGODB_URI", _mongodb_uri)
+    _db = _checked("MONGODB_DB", _mongodb_db)
+    _redis = _checked("REDIS_URL", _redis_url)
+    _mqtt = _checked("MQTT_URL", _mqtt_url)
+    _mqtt_id = _checked("MQTT_CLIENT_ID", _mqtt_client_id)
+    _lorawan = _checked("LORAWAN_WEBHOOK_SECRET", _webhook_secret)
+
+    @model_validator(mode="after")
+    def _ttls(self) -> Environment:
+        if (self.REFRESH_TOKEN_TTL or 86400) <= (self.ACCESS_TOKEN_TTL or 300):
+            raise ValueError("REFRESH_TOKEN_TTL must be longer than ACCESS_TOKEN_TTL")
+        return self
+
+
+class _Given(Environment):
+    """The same variables from a mapping given by the caller (tests), not from os.environ."""
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, **_others):
+        return (init_settings,)
+
+
+def _read(env: Mapping[str, str] | None) -> Environment:
+    try:
+        if env is None:
+            return Environment()
+        return _Given(**{k: v for k, v in env.items() if k in Environment.model_fields})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        error = (first.get("ctx") or {}).get("error")
+        where = ".".join(str(x) for x in first.get("loc", ())) or "settings"
+        raise SettingsError(str(error) if error is not None else f"{where}: {first['msg']}") from None
+
+
+def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -> Settings:
+    """Build Settings from the environment (pydantic-settings), raising SettingsError on a bad value."""
+    e = _read(env)
+    data_dir = Path((e.DATA_DIR or "").strip() or "./data")
+
+    def pick(value, default):
+        return default if value is None else value
+
     return Settings(
-        host=env.get("HOST", "0.0.0.0").strip() or "0.0.0.0",
-        port=_int(env, "PORT", 8000, 0, 65535),
-        mongodb_uri=uri,
-        mongodb_db=db_name,
+        host=(e.HOST or "").strip() or "0.0.0.0",
+        port=pick(e.PORT, 8000),
+        mongodb_uri=e.MONGODB_URI,
+        mongodb_db=pick(e.MONGODB_DB, "fadjma"),
         data_dir=data_dir,
-        jwt_secret=resolve_jwt_secret(env.get("JWT_SECRET", "").strip() or None, data_dir),
-        access_token_ttl=access_ttl,
-        refresh_token_ttl=refresh_ttl,
-        socket_auth_grace=float(_int(env, "SOCKET_AUTH_GRACE", 30, 1, 3600)),
-        cors_origins=_origins(env.get("CORS_ORIGINS")),
-        log_level=level,
-        redis_url=redis_url,
-        redis_manager=redis_manager,
+        jwt_secret=resolve_jwt_secret((e.JWT_SECRET or "").strip() or None, data_dir),
+        access_token_ttl=pick(e.ACCESS_TOKEN_TTL, 300),
+        refresh_token_ttl=pick(e.REFRESH_TOKEN_TTL, 86400),
+        socket_auth_grace=float(pick(e.SOCKET_AUTH_GRACE, 30)),
+        cors_origins=_origins(e.CORS_ORIGINS),
+        log_level=pick(e.LOG_LEVEL, "INFO"),
+        redis_url=e.REDIS_URL,
+        redis_manager=pick(e.REDIS_MANAGER, "rooms"),
         demo=demo,
-        mqtt_url=_mqtt_url(env.get("MQTT_URL")),
-        mqtt_client_id=_mqtt_client_id(env.get("MQTT_CLIENT_ID")),
-        lorawan_webhook_secret=_webhook_secret(env.get("LORAWAN_WEBHOOK_SECRET")),
-        vitals_retention_days=_int(env, "VITALS_RETENTION_DAYS", 30, 1, 36500),
-        derived_flush_ms=_int(env, "DERIVED_FLUSH_MS", 1000, 20, 10_000),
-        device_heartbeat_timeout=_int(env, "DEVICE_HEARTBEAT_TIMEOUT", 60, 5, 86400),
-        alert_escalation_warning_s=_int(env, "ALERT_ESCALATION_WARNING_S", 0, 0, 86400),
-        alert_escalation_critical_s=_int(env, "ALERT_ESCALATION_CRITICAL_S", 300, 0, 86400),
-        alert_escalation_emergency_s=_int(env, "ALERT_ESCALATION_EMERGENCY_S", 60, 0, 86400),
-        alert_escalation_min_repeat_s=_int(env, "ALERT_ESCALATION_MIN_REPEAT_S", 60, 10, 86400),
-        alert_tick_s=float(_int(env, "ALERT_TICK_S", 5, 1, 300)),
-        news2_window_s=_int(env, "NEWS2_WINDOW_S", 900, 60, 86400),
-        device_offline_min_s=_int(env, "DEVICE_OFFLINE_MIN_S", 300, 30, 86400),
-        unit_summary_s=_int(env, "UNIT_SUMMARY_S", 60, 5, 3600),
-        appointment_reminder_s=_int(env, "APPOINTMENT_REMINDER_S", 86400, 0, 30 * 86400),
-        reminder_tick_s=float(_int(env, "REMINDER_TICK_S", 30, 1, 3600)),
-        default_timezone=_zone(env.get("DEFAULT_TIMEZONE", "Africa/Dakar")),
-        sio_fast_path=_int(env, "SIO_FAST_PATH", 1, 0, 1) == 1,
+        mqtt_url=e.MQTT_URL,
+        mqtt_client_id=e.MQTT_CLIENT_ID,
+        lorawan_webhook_secret=e.LORAWAN_WEBHOOK_SECRET,
+        vitals_retention_days=pick(e.VITALS_RETENTION_DAYS, 30),
+        derived_flush_ms=pick(e.DERIVED_FLUSH_MS, 1000),
+        device_heartbeat_timeout=pick(e.DEVICE_HEARTBEAT_TIMEOUT, 60),
+        alert_escalation_warning_s=pick(e.ALERT_ESCALATION_WARNING_S, 0),
+        alert_escalation_critical_s=pick(e.ALERT_ESCALATION_CRITICAL_S, 300),
+        alert_escalation_emergency_s=pick(e.ALERT_ESCALATION_EMERGENCY_S, 60),
+        alert_escalation_min_repeat_s=pick(e.ALERT_ESCALATION_MIN_REPEAT_S, 60),
+        alert_tick_s=float(pick(e.ALERT_TICK_S, 5)),
+        news2_window_s=pick(e.NEWS2_WINDOW_S, 900),
+        device_offline_min_s=pick(e.DEVICE_OFFLINE_MIN_S, 300),
+        unit_summary_s=pick(e.UNIT_SUMMARY_S, 60),
+        sio_fast_path=pick(e.SIO_FAST_PATH, 1) == 1,
+        appointment_reminder_s=pick(e.APPOINTMENT_REMINDER_S, 86400),
+        reminder_tick_s=float(pick(e.REMINDER_TICK_S, 30)),
+        default_timezone=pick(e.DEFAULT_TIMEZONE, "Africa/Dakar"),
     )

@@ -15,6 +15,8 @@ COLLECTION = "users"
 
 
 class Users:
+    """The `users` collection's owner: accounts, passwords, listing."""
+
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
@@ -61,3 +63,8 @@ class Users:
         if not ok or not doc.get("is_active", True):
             raise Unauthorized("Wrong username or password", code="invalid_credentials")
         return doc
+
+    async def list(self, role: str | None = None, limit: int = 1000) -> list[dict]:
+        """Accounts (without password hashes), by username."""
+        docs = await self.db[COLLECTION].find({"role": role} if role else {}, {"password_hash": 0}).to_list(limit)
+        return sorted(docs, key=lambda d: d["username_lower"])

@@ -17,14 +17,14 @@ Device alerts are keyed by `source` = device id, so two devices of a patient are
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
-
-from aiohttp import web
 
 from server.alerting.dispatch import AlertDispatch
 from server.alerting.rules import SEVERITIES
 from server.alerting.store import Alerts
-from server.keys import CLOCK, DB, SETTINGS
+from server.clock import Clock
+from server.iot import presence
+from server.settings import Settings
+from server.storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +33,10 @@ CLEAR_WORDS = ("clear", "ok", "resolved")
 
 
 class DeviceAlerts:
-    def __init__(self, app: web.Application, alerts: Alerts, dispatch: AlertDispatch) -> None:
-        self.db, self.clock, self.alerts, self.dispatch = app[DB], app[CLOCK], alerts, dispatch
-        self.min_s = app[SETTINGS].device_offline_min_s
+    def __init__(self, db: Database, clock: Clock, settings: Settings, alerts: Alerts,
+                 dispatch: AlertDispatch) -> None:
+        self.db, self.clock, self.alerts, self.dispatch = db, clock, alerts, dispatch
+        self.min_s = settings.device_offline_min_s
 
     async def on_event(self, event: dict) -> None:
         patient_id, device_id = event.get("patient_id"), event.get("device_id")
@@ -101,10 +102,10 @@ class DeviceAlerts:
         """Raise `device_offline` for every silent device; returns the alerts raised now."""
         now = self.clock.now()
         silent = await self.db["devices"].find(
-            {"last_seen": {"$lt": now - timedelta(seconds=self.min_s)}},
+            presence.maybe_offline(now, self.min_s),
             {"patient_id": 1, "interval_s": 1, "last_seen": 1, "revoked_at": 1}).to_list(None)
         silent = [d for d in silent if d.get("patient_id") and d.get("revoked_at") is None
-                  and (now - d["last_seen"]).total_seconds() > max(2 * (d.get("interval_s") or 5), self.min_s)]
+                  and presence.is_offline(d, now, self.min_s)]
         if not silent:
             return []
         known = {(a["patient_id"], a["source"]) for a in await self.alerts.coll.find(

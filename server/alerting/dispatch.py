@@ -17,43 +17,19 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from aiohttp import web
-
-from models.documents import GRANTS
+from models.documents import GRANTS, public
 from rooms.access import active_grant_query, units_of_patient
 from rooms.names import patient_room, role_room, unit_room, user_room
-from server.alerting.store import public
-from server.keys import CLOCK, DB, NOTIFIER
+from server.alerting.store import INTERNAL
+from server.clock import Clock
+from server.inbox import texts
+from server.inbox.notifier import Notifier
 from server.realtime import events
+from server.storage.db import Database
 
 log = logging.getLogger(__name__)
 
 REPEAT_EVERY_S = 10.0
-LABELS = {
-    "spo2_low": ("SpO2 low", "SpO2 basse"),
-    "heart_rate_high": ("Heart rate high", "Fréquence cardiaque élevée"),
-    "heart_rate_low": ("Heart rate low", "Fréquence cardiaque basse"),
-    "respiratory_rate_high": ("Respiratory rate high", "Fréquence respiratoire élevée"),
-    "respiratory_rate_low": ("Respiratory rate low", "Fréquence respiratoire basse"),
-    "temperature_high": ("Temperature high", "Température élevée"),
-    "temperature_low": ("Temperature low", "Température basse"),
-    "systolic_low": ("Blood pressure low", "Tension artérielle basse"),
-    "systolic_high": ("Blood pressure high", "Tension artérielle élevée"),
-    "diastolic_high": ("Diastolic pressure high", "Tension diastolique élevée"),
-    "glucose_low": ("Blood glucose low", "Glycémie basse"),
-    "glucose_high": ("Blood glucose high", "Glycémie élevée"),
-    "news2": ("NEWS2 score high", "Score NEWS2 élevé"),
-    "device_offline": ("Device offline", "Capteur hors ligne"),
-    "battery_low": ("Device battery low", "Batterie du capteur faible"),
-    "device_alert": ("Device alert", "Alerte du capteur"),
-}
-SEVERITY_WORDS = {"info": ("Info", "Information"), "warning": ("Warning", "Avertissement"),
-                  "critical": ("Critical", "Critique"), "emergency": ("Emergency", "Urgence")}
-ACTION_WORDS = {
-    "raised": ("raised", "déclenchée"), "severity_rose": ("severity rose", "gravité accrue"),
-    "acknowledged": ("acknowledged", "prise en compte"), "cleared": ("cleared", "levée"),
-    "escalated": ("ESCALATED: still unacknowledged", "ESCALADÉE : toujours non prise en compte"),
-}
 URGENCY = {"info": "low", "warning": "normal", "critical": "high", "emergency": "urgent"}
 EVENT_OF = {"raised": events.ALERT_RAISED, "severity_rose": events.ALERT_UPDATED, "repeat": events.ALERT_UPDATED,
             "stale": events.ALERT_UPDATED, "fresh": events.ALERT_UPDATED,
@@ -73,25 +49,22 @@ async def audience(db, clock, patient_id: str) -> tuple[list[str], list[str]]:
     return users, rooms
 
 
-def texts(doc: dict, action: str) -> tuple[dict[str, str], dict[str, str]]:
-    label = LABELS.get(doc["type"], (doc["type"], doc["type"]))
-    sev, act = SEVERITY_WORDS[doc["severity"]], ACTION_WORDS.get(action, (action, action))
-    title = {"en": f"{sev[0]}: {label[0]} ({act[0]})", "fr": f"{sev[1]} : {label[1]} ({act[1]})"}
-    value = doc.get("last_value")
-    stale = (" [stale data]", " [données anciennes]") if doc.get("stale") else ("", "")
-    body = {"en": f"Last value {value}, seen {doc.get('count', 1)} time(s){stale[0]}.",
-            "fr": f"Dernière valeur {value}, vue {doc.get('count', 1)} fois{stale[1]}."}
-    return title, body
+def alert_texts(doc: dict, action: str) -> tuple[texts.Text, texts.Text]:
+    return texts.render(
+        "alert", severity=texts.SEVERITIES[doc["severity"]],
+        label=texts.ALERT_LABELS.get(doc["type"]) or texts.same(doc["type"]),
+        action=texts.ALERT_ACTIONS.get(action) or texts.same(action), value=doc.get("last_value"),
+        count=doc.get("count", 1), stale=texts.STALE if doc.get("stale") else texts.same(""))
 
 
 class AlertDispatch:
-    def __init__(self, app: web.Application) -> None:
-        self.app = app
+    def __init__(self, db: Database, clock: Clock, notifier: Notifier) -> None:
+        self.db, self.clock, self.notifier = db, clock, notifier
         self._last_repeat: dict[str, float] = {}
 
     async def publish(self, doc: dict, action: str, *, widen: bool = False) -> None:
         """Emit the event for `action` on `doc` (already stored) and fill the inboxes."""
-        db, clock = self.app[DB], self.app[CLOCK]
+        db, clock = self.db, self.clock
         if action == "repeat":
             now = clock.timestamp()
             if now - self._last_repeat.get(doc["_id"], float("-inf")) < REPEAT_EVERY_S:
@@ -104,11 +77,11 @@ class AlertDispatch:
             doctors = await db["users"].find({"role": "doctor", "is_active": True}, {"_id": 1}).to_list(None)
             users = list(dict.fromkeys([*users, *(d["_id"] for d in doctors)]))
             rooms = [*rooms, role_room("doctor")]
-        notifier = self.app[NOTIFIER]
-        payload: dict[str, Any] = {"alert": public(doc), "change": action}
+        notifier = self.notifier
+        payload: dict[str, Any] = {"alert": public(doc, omit=INTERNAL), "change": action}
         await notifier.broadcast(EVENT_OF[action], payload, rooms)
         if action in INBOX:
-            title, body = texts(doc, action)
+            title, body = alert_texts(doc, action)
             urgency = "urgent" if action == "escalated" else URGENCY[doc["severity"]]
             await notifier.notify(users, "alert", title=title, body=body, link={"type": "alert", "id": doc["_id"]},
                                   data={"alert_id": doc["_id"], "patient_id": doc["patient_id"], "type": doc["type"],

@@ -19,9 +19,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiohttp import web
 from cachetools import TTLCache
 
 from server.alerting import rule_state
@@ -33,7 +33,11 @@ from server.alerting.news2_service import News2Service
 from server.alerting.rules import NEWS2_LEVEL, NEWS2_RULE, Rule, effective_rules
 from server.alerting.store import Alerts
 from server.alerting.unit_summary import UnitSummaries
-from server.keys import CLOCK, DB, INGEST, SETTINGS, WRITE_BEHIND
+from server.clock import Clock
+from server.inbox.notifier import Notifier
+from server.settings import Settings
+from server.storage.db import Database
+from server.storage.write_behind import WriteBehind
 
 log = logging.getLogger(__name__)
 
@@ -48,22 +52,25 @@ STATE_CACHE_S = 30.0
 REPEAT_CHECK_S = 5.0
 
 
+LatestReadings = Callable[[str], Awaitable[dict]]  # iot's Ingest.latest: patient → kind → latest reading
+
+
 def reading_time(msg: dict):
     return msg["received_at"] if msg.get("clock_suspect") or msg.get("ts") is None else msg["ts"]
 
 
 class AlertEngine:
-    def __init__(self, app: web.Application, alerts: Alerts) -> None:
-        self.app, self.db, self.clock = app, app[DB], app[CLOCK]
+    def __init__(self, db: Database, clock: Clock, settings: Settings, derived: WriteBehind,
+                 latest: LatestReadings, notifier: Notifier, alerts: Alerts) -> None:
+        self.db, self.clock = db, clock
         self.alerts = alerts
-        self.derived = app[WRITE_BEHIND]
-        self.config = AlertConfig(self.db, self.clock)
-        self.news2 = News2Service(self.db, self.clock, self.config, self.derived, app[INGEST].latest,
-                                  app[SETTINGS].news2_window_s)
-        self.dispatch = AlertDispatch(app)
-        self.devices = DeviceAlerts(app, alerts, self.dispatch)
-        self.escalation = Escalation(alerts, self.dispatch, self.clock, app[SETTINGS])
-        self.units = UnitSummaries(app, alerts)
+        self.derived = derived
+        self.config = AlertConfig(db, clock)
+        self.news2 = News2Service(db, clock, self.config, derived, latest, settings.news2_window_s)
+        self.dispatch = AlertDispatch(db, clock, notifier)
+        self.devices = DeviceAlerts(db, clock, settings, alerts, self.dispatch)
+        self.escalation = Escalation(alerts, self.dispatch, clock, settings)
+        self.units = UnitSummaries(db, clock, settings, notifier, alerts)
         self._states: TTLCache[str, dict[str, Any]] = TTLCache(maxsize=100_000, ttl=STATE_CACHE_S)
         self._open: dict[tuple[str, str], tuple[str, Any]] = {}  # (patient, rule) → (alert id, checked at)
         self._lock = asyncio.Lock()
@@ -166,6 +173,19 @@ class AlertEngine:
         self.derived.stage(self.alerts.coll.name, known[0], self.alerts.repeat_update(value, category, data),
                            only_if={"open": True})
         return True
+
+    async def acknowledge(self, alert_id: str, user_id: str, comment: str | None) -> dict:
+        """Acknowledge (stops escalation), then tell the audience: stored first, then announced."""
+        doc = await self.alerts.acknowledge(alert_id, user_id, comment)
+        await self.dispatch.publish(doc, "acknowledged")
+        return doc
+
+    async def clear(self, alert_id: str, user_id: str, comment: str | None) -> dict:
+        """Clear by hand: the rule must persist again to re-raise; stored first, then announced."""
+        doc = await self.alerts.clear(alert_id, by=user_id, reason="manual", comment=comment)
+        await self.reset_rule(doc["patient_id"], doc["type"])
+        await self.dispatch.publish(doc, "cleared")
+        return doc
 
     async def reset_rule(self, patient_id: str, key: str) -> None:
         """After a manual clear the breach must persist again before the alert returns."""

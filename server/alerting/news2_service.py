@@ -95,14 +95,3 @@ class News2Service:
             await self.db[OBSERVATIONS].update_one({"_id": patient_id}, {"$set": change}, upsert=True)
             self._observations.pop(patient_id, None)
         return await self.compute(patient_id)
-
-
-def public(doc: dict | None) -> dict | None:
-    if doc is None:
-        return None
-    out = {k: v for k, v in doc.items() if k != "_id"}
-    out["patient_id"] = doc["_id"]
-    out["at"] = doc["at"].isoformat()
-    out["parameters"] = {k: {**p, "at": p["at"].isoformat() if p.get("at") else None}
-                         for k, p in doc["parameters"].items()}
-    return out

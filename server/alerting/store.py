@@ -33,6 +33,7 @@ from server.storage.db import Database
 log = logging.getLogger(__name__)
 
 COLLECTION = "alerts"
+INTERNAL = ("open", "severity_rank")  # kept for queries, never sent: public(doc, omit=INTERNAL)
 ACTIVE_UNACK, ACTIVE_ACK = "active_unacknowledged", "active_acknowledged"
 CLEARED_UNACK, CLEARED_ACK = "cleared_unacknowledged", "cleared_acknowledged"
 STATES = (ACTIVE_UNACK, ACTIVE_ACK, CLEARED_UNACK, CLEARED_ACK)
@@ -203,20 +204,3 @@ class Alerts:
         docs.sort(key=lambda d: d["last_at"], reverse=True)
         docs.sort(key=lambda d: -d["severity_rank"])
         return docs[:limit]
-
-
-def public(doc: dict) -> dict:
-    """The JSON shape sent to clients (REST and events)."""
-    out = {k: v for k, v in doc.items() if k not in ("_id", "open", "severity_rank")}
-    out["id"] = doc["_id"]
-    return _jsonable(out)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value

@@ -10,7 +10,6 @@ announced once even with several processes.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import timedelta
 
@@ -19,7 +18,7 @@ from pymongo import IndexModel, ReturnDocument
 
 from models.care import AccessRequestIn
 from models.common import new_id
-from models.documents import GRANTS
+from models.documents import GRANTS, public
 from models.errors import Conflict, Forbidden, NotFound
 from models.identity import Identity
 from rooms.access import active_grant_query, may_access
@@ -27,7 +26,9 @@ from rooms.names import user_room
 from rooms.watch import evict
 from server.accounts.people import display_name, require_patient
 from server.clock import Clock
-from server.inbox.notifier import Notifier, jsonable
+from server.inbox import texts
+from server.inbox.notifier import Notifier
+from server.jobs import claim_due
 from server.realtime import events
 from server.storage.db import Database
 
@@ -54,15 +55,13 @@ class AccessRequests:
                "decision_reason": None}
         await self.db[REQUESTS].insert_one(doc)
         name = await display_name(self.db, doctor.user_id)
-        scopes = ", ".join(body.scopes)
+        title, text = texts.render("access_request:new", name=name, scopes=texts.scopes(body.scopes),
+                                   days=body.duration_days)
         await self.notifier.notify(
-            [body.patient_id], events.ACCESS_REQUEST_NEW,
-            title={"fr": "Nouvelle demande d'accès", "en": "New access request"},
-            body={"fr": f"{name} demande l'accès à vos données ({scopes}) pour {body.duration_days} jours.",
-                  "en": f"{name} asks for access to your data ({scopes}) for {body.duration_days} days."},
+            [body.patient_id], events.ACCESS_REQUEST_NEW, title=title, body=text,
             link={"type": "access_request", "id": doc["_id"]})
         await self.notifier.broadcast(events.ACCESS_REQUEST_NEW, doc, [user_room(body.patient_id)])
-        return jsonable(doc)
+        return public(doc)
 
     async def decide(self, patient: Identity, request_id: str, approve: bool, reason: str | None) -> dict:
         now = self.clock.now()
@@ -83,16 +82,13 @@ class AccessRequests:
                 "scopes": doc["scopes"], "request_id": doc["_id"], "created_at": now,
                 "expires_at": now + timedelta(days=doc["duration_days"]), "revoked_at": None, "ended_at": None})
         name = await display_name(self.db, patient.user_id)
-        fr, en = ("approuvé", "approved") if approve else ("refusé", "rejected")
+        title, text = texts.render(f"access_request:{status}", name=name)
         await self.notifier.notify(
-            [doc["doctor_id"]], events.ACCESS_REQUEST_STATUS_CHANGED,
-            title={"fr": f"Demande d'accès {'approuvée' if approve else 'refusée'}",
-                   "en": f"Access request {en}"},
-            body={"fr": f"{name} a {fr} votre demande d'accès.", "en": f"{name} {en} your access request."},
+            [doc["doctor_id"]], events.ACCESS_REQUEST_STATUS_CHANGED, title=title, body=text,
             link={"type": "access_request", "id": doc["_id"]}, data={"grant_id": grant_id})
         await self.notifier.broadcast(events.ACCESS_REQUEST_STATUS_CHANGED, doc,
                                       [user_room(doc["doctor_id"]), user_room(doc["patient_id"])])
-        return jsonable(doc)
+        return public(doc)
 
     async def list(self, identity: Identity, status: str | None) -> list[dict]:
         query = _mine(identity)
@@ -100,7 +96,7 @@ class AccessRequests:
             query["status"] = status
         docs = await self.db[REQUESTS].find(query).to_list(None)
         docs.sort(key=lambda d: d["created_at"], reverse=True)
-        return [jsonable(d) for d in docs]
+        return [public(d) for d in docs]
 
     # -- grants --------------------------------------------------------------------
     async def grants(self, identity: Identity, include_ended: bool) -> list[dict]:
@@ -109,7 +105,7 @@ class AccessRequests:
             query = active_grant_query(self.clock, **query)
         docs = await self.db[GRANTS].find(query).to_list(None)
         docs.sort(key=lambda d: d["created_at"], reverse=True)
-        return [jsonable(d) for d in docs]
+        return [public(d) for d in docs]
 
     async def revoke(self, patient: Identity, grant_id: str) -> dict:
         now = self.clock.now()
@@ -120,21 +116,17 @@ class AccessRequests:
             if await self.db[GRANTS].find_one({"_id": grant_id, "patient_id": patient.user_id}) is None:
                 raise NotFound("No such grant")
             raise Conflict("This grant has already ended", code="grant_ended")
-        await self._ended(doc, events.GRANT_REVOKED,
-                          {"fr": "Accès révoqué", "en": "Access revoked"},
-                          {"fr": "{name} a révoqué votre accès à ses données.",
-                           "en": "{name} revoked your access to their data."})
-        return jsonable(doc)
+        await self._ended(doc, events.GRANT_REVOKED, "grant:revoked")
+        return public(doc)
 
-    async def _ended(self, grant: dict, event: str, title: dict, body: dict) -> None:
+    async def _ended(self, grant: dict, event: str, text_key: str) -> None:
         """After a grant ended: stop live data, tell the doctor (inbox) and both dashboards."""
         doctor = Identity(grant["doctor_id"], "doctor", "", "", 0)
         if not await may_access(self.db, self.clock, doctor, grant["patient_id"], "vitals"):
             await evict(self.sio, grant["doctor_id"], grant["patient_id"])
-        name = await display_name(self.db, grant["patient_id"])
+        title, body = texts.render(text_key, name=await display_name(self.db, grant["patient_id"]))
         await self.notifier.notify(
-            [grant["doctor_id"]], event, title=title,
-            body={lang: text.format(name=name) for lang, text in body.items()},
+            [grant["doctor_id"]], event, title=title, body=body,
             link={"type": "grant", "id": grant["_id"]}, data={"patient_id": grant["patient_id"]})
         await self.notifier.broadcast(event, grant, [user_room(grant["doctor_id"]), user_room(grant["patient_id"])])
 
@@ -142,28 +134,13 @@ class AccessRequests:
     async def sweep(self) -> int:
         """End every grant past its expiry that nobody has ended yet; return how many."""
         now = self.clock.now()
-        due = await self.db[GRANTS].find(
-            {"revoked_at": None, "ended_at": None, "expires_at": {"$lte": now}}, {"_id": 1}).to_list(None)
+        due = {"revoked_at": None, "ended_at": None, "expires_at": {"$lte": now}}
         ended = 0
-        for item in due:
-            doc = await self.db[GRANTS].find_one_and_update(
-                {"_id": item["_id"], "ended_at": None}, {"$set": {"ended_at": now}},
-                return_document=ReturnDocument.AFTER)
-            if doc is None:  # claimed by another process
-                continue
+        async for doc in claim_due(self.db[GRANTS], due, {"$set": {"ended_at": now}}, limit=1000):
             ended += 1
-            await self._ended(doc, events.GRANT_EXPIRED, {"fr": "Accès expiré", "en": "Access expired"},
-                              {"fr": "Votre accès aux données de {name} a expiré.",
-                               "en": "Your access to {name}'s data has expired."})
+            await self._ended(doc, events.GRANT_EXPIRED, "grant:expired")
         return ended
 
-    async def run_sweeper(self) -> None:
-        while True:
-            try:
-                await self.sweep()
-            except Exception:  # a database hiccup must not end the task
-                log.exception("grant sweep failed")
-            await asyncio.sleep(SWEEP_EVERY)
 
 
 def _mine(identity: Identity) -> dict:

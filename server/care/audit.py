@@ -14,9 +14,9 @@ from typing import Any
 from pymongo import IndexModel
 
 from models.common import new_id
+from models.documents import public
 from models.identity import Identity
 from server.clock import Clock
-from server.inbox.notifier import jsonable
 from server.storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ class Audit:
         out = []
         for doc in docs:
             who = names.get(doc["actor_id"], {})
-            out.append({**jsonable(doc), "actor": {"id": doc["actor_id"], "username": who.get("username"),
+            out.append({**public(doc), "actor": {"id": doc["actor_id"], "username": who.get("username"),
                                                    "name": f"{who.get('first_name', '')} "
                                                            f"{who.get('last_name', '')}".strip()}})
         return out

@@ -15,10 +15,11 @@ from collections import Counter
 
 from pymongo import ReturnDocument
 
+from models.documents import public
 from models.errors import Conflict
 from rooms.names import role_room
 from server.clock import Clock
-from server.inbox.notifier import Notifier, jsonable
+from server.inbox.notifier import Notifier
 from server.realtime import events
 from server.storage.db import Database
 
@@ -46,7 +47,7 @@ class Inventory:
     async def list(self) -> list[dict]:
         docs = await self.db[INVENTORY].find({}).to_list(None)
         docs.sort(key=lambda d: d["_id"])
-        return [jsonable(d) for d in docs]
+        return [public(d) for d in docs]
 
     async def restock(self, name: str, quantity: int, threshold: int | None) -> dict:
         update: dict = {"$inc": {"quantity": quantity}, "$set": {"updated_at": self.clock.now()},
@@ -58,7 +59,7 @@ class Inventory:
         doc = await self.db[INVENTORY].find_one_and_update(
             {"_id": key(name)}, update, upsert=True, return_document=ReturnDocument.AFTER)
         await self.announce([doc])
-        return jsonable(doc)
+        return public(doc)
 
     async def take(self, medications: list[dict]) -> list[dict]:
         """Decrement every medication or none; return the updated docs (announce them later)."""

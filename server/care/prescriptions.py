@@ -18,6 +18,7 @@ from pymongo import IndexModel, ReturnDocument
 
 from models.care import PrescriptionIn, PrescriptionQuery
 from models.common import new_id
+from models.documents import public
 from models.errors import Conflict, Forbidden, NotFound
 from models.identity import Identity
 from rooms.access import may_access, require_access
@@ -25,7 +26,8 @@ from rooms.names import role_room, user_room
 from server.accounts.people import active_ids, display_name, require_patient
 from server.care.inventory import Inventory, wanted
 from server.clock import Clock
-from server.inbox.notifier import Notifier, jsonable
+from server.inbox import texts
+from server.inbox.notifier import Notifier
 from server.realtime import events
 from server.storage.db import Database
 
@@ -41,13 +43,6 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "rejected": (frozenset({"created", "validated"}), "pharmacist"),
     "cancelled": (frozenset({"created", "validated", "prepared", "ready"}), "doctor"),
 }
-STATUS_TEXT = {
-    "validated": ("validée", "validated"), "prepared": ("préparée", "prepared"),
-    "ready": ("prête à être retirée", "ready for pick-up"), "delivered": ("délivrée", "delivered"),
-    "rejected": ("refusée", "rejected"), "cancelled": ("annulée", "cancelled"),
-}
-
-
 class Prescriptions:
     def __init__(self, db: Database, clock: Clock, notifier: Notifier, inventory: Inventory) -> None:
         self.db, self.clock, self.notifier, self.inventory = db, clock, notifier, inventory
@@ -67,21 +62,17 @@ class Prescriptions:
         await self.db[PRESCRIPTIONS].insert_one(doc)
         name = await display_name(self.db, doctor.user_id)
         link = {"type": "prescription", "id": doc["_id"]}
-        await self.notifier.notify(
-            [body.patient_id], events.PRESCRIPTION_NEW,
-            title={"fr": "Nouvelle ordonnance", "en": "New prescription"},
-            body={"fr": f"{name} vous a prescrit {len(body.medications)} médicament(s).",
-                  "en": f"{name} prescribed {len(body.medications)} medication(s) for you."}, link=link)
-        await self.notifier.notify(
-            await active_ids(self.db, "pharmacist"), events.PRESCRIPTION_NEW,
-            title={"fr": "Ordonnance à valider", "en": "Prescription to validate"},
-            body={"fr": f"Nouvelle ordonnance de {name}.", "en": f"New prescription from {name}."}, link=link)
+        title, text = texts.render("prescription:new", name=name, count=len(body.medications))
+        await self.notifier.notify([body.patient_id], events.PRESCRIPTION_NEW, title=title, body=text, link=link)
+        title, text = texts.render("prescription:to_validate", name=name)
+        await self.notifier.notify(await active_ids(self.db, "pharmacist"), events.PRESCRIPTION_NEW,
+                                   title=title, body=text, link=link)
         await self.notifier.broadcast(events.PRESCRIPTION_NEW, doc,
                                       [role_room("pharmacist"), user_room(body.patient_id)])
-        return jsonable(doc)
+        return public(doc)
 
     async def get(self, identity: Identity, prescription_id: str) -> dict:
-        return jsonable(await self._visible(identity, prescription_id))
+        return public(await self._visible(identity, prescription_id))
 
     async def _visible(self, identity: Identity, prescription_id: str) -> dict:
         doc = await self.db[PRESCRIPTIONS].find_one({"_id": prescription_id})
@@ -108,7 +99,7 @@ class Prescriptions:
             match["status"] = query.status
         docs = await self.db[PRESCRIPTIONS].find(match).to_list(None)
         docs.sort(key=lambda d: d["created_at"], reverse=True)
-        return [jsonable(d) for d in docs]
+        return [public(d) for d in docs]
 
     async def set_status(self, identity: Identity, prescription_id: str, status: str, reason: str | None) -> dict:
         doc = await self._visible(identity, prescription_id)
@@ -140,17 +131,13 @@ class Prescriptions:
         await self._announce(updated, identity, status, reason)
         for hook in self.on_delivered if status == "delivered" else ():
             await hook(updated)
-        return jsonable(updated)
+        return public(updated)
 
     async def _announce(self, doc: dict, actor: Identity, status: str, reason: str | None) -> None:
-        fr, en = STATUS_TEXT[status]
-        name = await display_name(self.db, actor.user_id)
-        why = {"fr": f" Motif : {reason}", "en": f" Reason: {reason}"} if reason else {"fr": "", "en": ""}
+        title, text = texts.render(f"prescription:{status}", name=await display_name(self.db, actor.user_id),
+                                   reason=texts.reason(reason))
         await self.notifier.notify(
-            [doc["patient_id"], doc["doctor_id"]], events.PRESCRIPTION_STATUS_CHANGED,
-            title={"fr": f"Ordonnance {fr}", "en": f"Prescription {en}"},
-            body={"fr": f"L'ordonnance a été {fr} par {name}.{why['fr']}",
-                  "en": f"The prescription was {en} by {name}.{why['en']}"},
+            [doc["patient_id"], doc["doctor_id"]], events.PRESCRIPTION_STATUS_CHANGED, title=title, body=text,
             link={"type": "prescription", "id": doc["_id"]},
             data={"status": status, "by": actor.user_id, "role": actor.role, "reason": reason})
         await self.notifier.broadcast(events.PRESCRIPTION_STATUS_CHANGED, doc, [

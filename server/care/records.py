@@ -14,6 +14,7 @@ from pymongo import IndexModel, ReturnDocument
 
 from models.care import RecordIn, RecordPatch
 from models.common import new_id
+from models.documents import public
 from models.errors import Forbidden, NotFound
 from models.identity import Identity
 from rooms.access import may_access
@@ -21,7 +22,8 @@ from rooms.names import user_room
 from server.accounts.people import display_name, require_patient
 from server.care.audit import Audit
 from server.clock import Clock
-from server.inbox.notifier import Notifier, jsonable
+from server.inbox import texts
+from server.inbox.notifier import Notifier
 from server.realtime import events
 from server.storage.db import Database
 
@@ -54,10 +56,8 @@ class Records:
                "created_at": now, "updated_at": now, "updated_by": who.user_id}
         await self.db[RECORDS].insert_one(doc)
         await self.audit.log(who, patient_id, "create", obj, ip, fields=sorted(_fields(body)))
-        await self._tell(doc, who, events.RECORD_CREATED, ("Nouvelle entrée dans votre dossier", "New record entry"),
-                         ("{name} a ajouté une entrée à votre dossier médical.",
-                          "{name} added an entry to your medical record."))
-        return jsonable(doc)
+        await self._tell(doc, who, events.RECORD_CREATED, "record:created")
+        return public(doc)
 
     async def list(self, who: Identity, patient_id: str, ip: str | None) -> list[dict]:
         await require_patient(self.db, patient_id)
@@ -66,14 +66,14 @@ class Records:
         docs = await self.db[RECORDS].find({"patient_id": patient_id}).to_list(None)
         docs.sort(key=lambda d: (d["visit_date"], d["created_at"]), reverse=True)
         await self.audit.log(who, patient_id, "list", obj, ip)
-        return [jsonable(d) for d in docs]
+        return [public(d) for d in docs]
 
     async def get(self, who: Identity, record_id: str, ip: str | None) -> dict:
         doc = await self._load(record_id)
         obj = {"type": "record", "id": record_id}
         await self._check(who, doc["patient_id"], "read", obj, ip, write=False)
         await self.audit.log(who, doc["patient_id"], "read", obj, ip)
-        return jsonable(doc)
+        return public(doc)
 
     async def update(self, who: Identity, record_id: str, patch: RecordPatch, ip: str | None) -> dict:
         doc = await self._load(record_id)
@@ -84,10 +84,8 @@ class Records:
             {"_id": record_id}, {"$set": {**changes, "updated_at": self.clock.now(), "updated_by": who.user_id}},
             return_document=ReturnDocument.AFTER)
         await self.audit.log(who, doc["patient_id"], "update", obj, ip, fields=sorted(changes))
-        await self._tell(doc, who, events.RECORD_UPDATED, ("Dossier médical mis à jour", "Medical record updated"),
-                         ("{name} a modifié une entrée de votre dossier médical.",
-                          "{name} changed an entry of your medical record."))
-        return jsonable(doc)
+        await self._tell(doc, who, events.RECORD_UPDATED, "record:updated")
+        return public(doc)
 
     async def _load(self, record_id: str) -> dict:
         doc = await self.db[RECORDS].find_one({"_id": record_id})
@@ -95,11 +93,10 @@ class Records:
             raise NotFound("No such record")
         return doc
 
-    async def _tell(self, doc: dict, who: Identity, event: str, title: tuple, body: tuple) -> None:
-        name = await display_name(self.db, who.user_id)
+    async def _tell(self, doc: dict, who: Identity, event: str, text_key: str) -> None:
+        title, body = texts.render(text_key, name=await display_name(self.db, who.user_id))
         await self.notifier.notify(
-            [doc["patient_id"]], event, title={"fr": title[0], "en": title[1]},
-            body={"fr": body[0].format(name=name), "en": body[1].format(name=name)},
+            [doc["patient_id"]], event, title=title, body=body,
             link={"type": "record", "id": doc["_id"]})
         await self.notifier.broadcast(event, doc, [user_room(doc["patient_id"])])
 

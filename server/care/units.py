@@ -12,18 +12,23 @@ from __future__ import annotations
 import logging
 from typing import Literal
 
+import socketio
 from pymongo import IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from models.common import new_id
 from models.documents import CARE_UNITS
 from models.errors import Conflict, Invalid, NotFound
+from models.identity import Identity
+from rooms import watch
+from rooms.access import may_access
 from server.clock import Clock
 from server.storage.db import Database
 
 log = logging.getLogger(__name__)
 
 COLLECTION = CARE_UNITS
+FIELDS = ("name", "kind", "staff_ids", "patient_ids", "created_at")  # what clients see: public(doc, fields=FIELDS)
 UnitKind = Literal["ward", "home_care"]
 STAFF_ROLES = ("doctor",)
 
@@ -33,8 +38,8 @@ def declare_indexes(db: Database) -> None:
 
 
 class CareUnits:
-    def __init__(self, db: Database, clock: Clock) -> None:
-        self.db, self.clock = db, clock
+    def __init__(self, db: Database, clock: Clock, sio: socketio.AsyncServer | None = None) -> None:
+        self.db, self.clock, self.sio = db, clock, sio
         declare_indexes(db)
 
     @property
@@ -77,14 +82,31 @@ class CareUnits:
         return await self._change(unit_id, "$addToSet", "staff_ids", user_id)
 
     async def remove_staff(self, unit_id: str, user_id: str) -> dict:
-        return await self._change(unit_id, "$pull", "staff_ids", user_id)
+        """No longer staff: their sockets leave the unit room, and the patient rooms it alone allowed."""
+        doc = await self._change(unit_id, "$pull", "staff_ids", user_id)
+        if self.sio is not None:
+            await watch.leave_unit(self.sio, user_id, unit_id)
+        await self._evict_unless_allowed([user_id], doc["patient_ids"])
+        return doc
 
     async def add_patient(self, unit_id: str, patient_id: str) -> dict:
         await self._user_with_role(patient_id, ("patient",))
         return await self._change(unit_id, "$addToSet", "patient_ids", patient_id)
 
     async def remove_patient(self, unit_id: str, patient_id: str) -> dict:
-        return await self._change(unit_id, "$pull", "patient_ids", patient_id)
+        doc = await self._change(unit_id, "$pull", "patient_ids", patient_id)
+        await self._evict_unless_allowed(doc["staff_ids"], [patient_id])
+        return doc
+
+    async def _evict_unless_allowed(self, staff_ids: list[str], patient_ids: list[str]) -> None:
+        """A staff member who lost their only right to a patient (the unit) leaves `patient:<id>` now."""
+        if self.sio is None:
+            return
+        for staff_id in staff_ids:
+            identity = Identity(staff_id, "doctor", "", "", 0)
+            for pid in patient_ids:
+                if not await may_access(self.db, self.clock, identity, pid, "vitals"):
+                    await watch.evict(self.sio, staff_id, pid)
 
     async def visible_to(self, user_id: str, role: str) -> list[dict]:
         query = {} if role == "admin" else {"staff_ids": user_id}
@@ -93,8 +115,3 @@ class CareUnits:
 
     async def is_staff(self, unit_id: str, user_id: str) -> bool:
         return await self.coll.find_one({"_id": unit_id, "staff_ids": user_id}, {"_id": 1}) is not None
-
-
-def public(doc: dict) -> dict:
-    return {"id": doc["_id"], "name": doc["name"], "kind": doc["kind"], "staff_ids": doc["staff_ids"],
-            "patient_ids": doc["patient_ids"], "created_at": doc["created_at"].isoformat()}

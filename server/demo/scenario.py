@@ -16,13 +16,13 @@ from __future__ import annotations
 import logging
 import random
 
-from aiohttp import web
 from pymongo.errors import DuplicateKeyError
 
 from models.common import new_id
 from models.documents import CARE_UNITS as UNITS
+from server.clock import Clock
 from server.demo.simulator import NOISE, NORMAL
-from server.keys import CLOCK, DB
+from server.storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -61,15 +61,14 @@ class Episode:
 EPISODE = Episode()
 
 
-async def seed_ward(app: web.Application) -> dict | None:
+async def seed_ward(db: Database, clock: Clock) -> dict | None:
     """Create Ward A once with the demo patients and dr.fall (idempotent)."""
-    db = app[DB]
     users = {u["username"]: u["_id"] for u in await db["users"].find(
         {"username": {"$in": [*WARD["patients"], *WARD["staff"]]}}, {"username": 1}).to_list(None)}
     doc = {"_id": new_id(), "name": WARD["name"], "name_lower": WARD["name"].lower(), "kind": WARD["kind"],
            "staff_ids": [users[u] for u in WARD["staff"] if u in users],
            "patient_ids": [users[u] for u in WARD["patients"] if u in users],
-           "created_by": None, "created_at": app[CLOCK].now()}
+           "created_by": None, "created_at": clock.now()}
     try:
         await db[UNITS].insert_one(doc)
     except DuplicateKeyError:

@@ -5,16 +5,21 @@ a care unit (server/demo/scenario.py), and run a simulated bedside monitor per p
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import sys
 from collections.abc import AsyncIterator
-
-from aiohttp import web
+from dataclasses import dataclass
 
 from models.errors import Conflict
+from server.accounts.users import Users
+from server.clock import Clock
 from server.demo.scenario import EPISODE, seed_ward
 from server.demo.simulator import DEMO_ASSIGNMENTS, PROFILES, Simulator
-from server.keys import SETTINGS, USERS
+from server.iot.ingest import Ingest
+from server.iot.links import DeviceLinks
+from server.iot.registry import Devices
+from server.jobs import stop
+from server.settings import Settings
+from server.storage.db import Database
 
 DEMO_PASSWORD = "fadjma-demo-2026"
 
@@ -38,26 +43,45 @@ DEMO_USERS: list[dict] = [
 ]
 
 
-async def seed_demo(app: web.Application) -> list[tuple[str, str, bool]]:
+@dataclass(frozen=True)
+class Demo:
+    """What the demo drives: the services a user would go through (wired by `python -m server --demo`)."""
+
+    settings: Settings
+    db: Database
+    clock: Clock
+    users: Users
+    devices: Devices
+    ingest: Ingest
+    links: DeviceLinks
+
+
+async def seed_demo(users: Users) -> list[tuple[str, str, bool]]:
     """Create the demo users that do not exist yet. Returns (username, role, created)."""
     out = []
     for spec in DEMO_USERS:
         try:
-            await app[USERS].create(password=DEMO_PASSWORD, **spec)
+            await users.create(password=DEMO_PASSWORD, **spec)
             out.append((spec["username"], spec["role"], True))
         except Conflict:
             out.append((spec["username"], spec["role"], False))
     return out
 
 
-async def demo_ctx(app: web.Application) -> AsyncIterator[None]:
-    seeded = await seed_demo(app)
-    ward = await seed_ward(app)
+def demo_ctx(demo: Demo):
+    """cleanup_ctx: seed the users and the ward, run the simulated monitors, print how to try it."""
+    return lambda _app: _running(demo)
+
+
+async def _running(demo: Demo) -> AsyncIterator[None]:
+    seeded = await seed_demo(demo.users)
+    ward = await seed_ward(demo.db, demo.clock)
     # patient.ba deteriorates, is treated and recovers every 30 min: alerts raise, escalate, clear.
-    simulator = Simulator(app, assignments={**DEMO_ASSIGNMENTS, "patient.ba": EPISODE})
+    simulator = Simulator(demo.db, demo.clock, demo.devices, demo.ingest, demo.links,
+                          assignments={**DEMO_ASSIGNMENTS, "patient.ba": EPISODE})
     devices = await simulator.provision()
     task = asyncio.create_task(simulator.run(), name="device-simulator")
-    port = app[SETTINGS].port
+    port = demo.settings.port
     lines = ["", f"Fadjma demo users (password for all: {DEMO_PASSWORD})"]
     lines += [f"  {role:<11} {name:<14} {'created' if new else 'exists'}" for name, role, new in seeded]
     lines += [f"Try: curl -s -X POST http://127.0.0.1:{port}/api/token/ -H 'Content-Type: application/json' "
@@ -74,6 +98,4 @@ async def demo_ctx(app: web.Application) -> AsyncIterator[None]:
     sys.stdout.write("\n".join(lines) + "\n")
     sys.stdout.flush()
     yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    await stop(task)

@@ -15,10 +15,13 @@ import logging
 import random
 from dataclasses import dataclass, field
 
-from aiohttp import web
-
 from models.devices import DeviceCreateIn, HeartbeatIn
-from server.keys import CLOCK, DB, DEVICE_LINKS, DEVICES, INGEST
+from server.clock import Clock
+from server.iot.ingest import Ingest
+from server.iot.links import DeviceLinks
+from server.iot.registry import Devices
+from server.jobs import every
+from server.storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -67,16 +70,18 @@ def demo_mac(username: str) -> str:
 
 
 class Simulator:
-    def __init__(self, app: web.Application, assignments: dict[str, str | Profile] | None = None,
-                 interval: float = 5.0, seed: int | None = None) -> None:
-        self.app, self.interval = app, interval
+    def __init__(self, db: Database, clock: Clock, registry: Devices, ingest: Ingest, links: DeviceLinks,
+                 assignments: dict[str, str | Profile] | None = None, interval: float = 5.0,
+                 seed: int | None = None) -> None:
+        self.db, self.clock, self.registry, self.ingest, self.links = db, clock, registry, ingest, links
+        self.interval = interval
         self.assignments = assignments if assignments is not None else DEMO_ASSIGNMENTS
         self.rng = random.Random(seed)
         self.devices: list[tuple[dict, Profile]] = []
 
     async def provision(self) -> list[tuple[dict, Profile]]:
         """One device per assigned patient, created once (ids `demo-<username>`)."""
-        db, registry = self.app[DB], self.app[DEVICES]
+        db, registry = self.db, self.registry
         self.devices = []
         for username, profile in self.assignments.items():
             user = await db["users"].find_one({"username_lower": username.lower(), "role": "patient"})
@@ -93,26 +98,29 @@ class Simulator:
         return self.devices
 
     async def run(self) -> None:
-        clock = self.app[CLOCK]
-        started = clock.now()
+        """Every `interval` seconds, one reading set per device (a heartbeat every 12th), until cancelled."""
+        started = self.clock.now()
         seq = int(started.timestamp())  # a restarted simulator never reuses a stored seq
         tick = 0
-        while True:
-            minutes = (clock.now() - started).total_seconds() / 60
+
+        async def step() -> None:
+            nonlocal seq, tick
+            minutes = (self.clock.now() - started).total_seconds() / 60
             seq += 1
             await asyncio.gather(*(self._send(device, profile, seq, minutes, tick) for device, profile in self.devices))
             tick += 1
-            await asyncio.sleep(self.interval)
+
+        await every("device-simulator", self.interval, step, first_now=True)
 
     async def _send(self, device: dict, profile: Profile, seq: int, minutes: float, tick: int) -> None:
         try:
-            result = await self.app[INGEST].submit(device, {"seq": seq, "readings": profile.values(minutes, self.rng)},
+            result = await self.ingest.submit(device, {"seq": seq, "readings": profile.values(minutes, self.rng)},
                                                    "simulator")
             if result["status"] == "rejected":
                 log.warning("simulated reading rejected: %s", result["reason"])
             if tick % 12 == 0:
                 battery = max(5.0, 100.0 - minutes / 30)
-                await self.app[DEVICE_LINKS].heartbeat(device, HeartbeatIn(battery=round(battery, 1), rssi=-58,
+                await self.links.heartbeat(device, HeartbeatIn(battery=round(battery, 1), rssi=-58,
                                                                            uptime=int(minutes * 60)), "simulator")
         except Exception:
             log.exception("simulator send for %s failed", device["_id"])

@@ -11,6 +11,7 @@ import functools
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import orjson
 from aiohttp import web
@@ -62,14 +63,23 @@ async def error_middleware(request: web.Request, handler):
     return response
 
 
-async def read_body(request: web.Request, model: type[M]) -> M:
-    """Parse the JSON body into `model`; a non-JSON body is a clear 400, not a 500."""
+async def read_json(request: web.Request, empty: Any = None, *, required: bool = False,
+                    object_only: bool = False) -> Any:
+    """The JSON body (`empty` when there is none, unless `required`); a non-JSON body is a clear 400
+    `invalid_json`, not a 500. The one JSON-body reader: `read_body`, the device and LoRaWAN adapters."""
     raw = await request.read()
     try:
-        data = orjson.loads(raw) if raw else {}
+        data = orjson.loads(raw) if raw or required else empty
     except orjson.JSONDecodeError:
         raise Invalid("The body is not valid JSON", code="invalid_json") from None
-    return parse(model, data)
+    if object_only and not isinstance(data, dict):
+        raise Invalid("The body must be a JSON object")
+    return data
+
+
+async def read_body(request: web.Request, model: type[M]) -> M:
+    """Parse the JSON body into `model` (field errors as a 400 with details)."""
+    return parse(model, await read_json(request, {}))
 
 
 def bearer(request: web.Request) -> str | None:

@@ -20,15 +20,16 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterable
-from datetime import datetime
 from typing import Any
 
 import socketio
 from pymongo import IndexModel, ReturnDocument
 
 from models.common import new_id
+from models.documents import public
 from models.errors import Invalid, NotFound
 from models.identity import Identity
+from rooms import watch
 from rooms.names import user_room
 from server.clock import Clock
 from server.realtime import events
@@ -39,24 +40,6 @@ log = logging.getLogger(__name__)
 NOTIFICATIONS = "notifications"
 COUNTERS = "counters"
 REPLAY_PAGE = 200
-
-
-def jsonable(doc: dict) -> dict:
-    """A stored document as JSON-ready data: `_id` → `id`, datetimes → ISO 8601."""
-    out: dict[str, Any] = {}
-    for key, value in doc.items():
-        out["id" if key == "_id" else key] = _plain(value)
-    return out
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 class KeyedLocks:
@@ -105,14 +88,14 @@ class Notifier:
                     await self._bump(user_id, unread=-1)  # the seq stays burnt: only numbers skip
                     raise
                 room = user_room(user_id)
-                await self.sio.emit(events.NOTIFICATION_NEW, jsonable(doc), room=room)
+                await self.sio.emit(events.NOTIFICATION_NEW, public(doc), room=room)
                 await self.sio.emit(events.NOTIFICATION_UNREAD_COUNT, {"unread": counter["unread"]}, room=room)
             stored.append(doc)
         return stored
 
     async def broadcast(self, event: str, payload: dict, rooms: Iterable[str]) -> None:
         """A live-only domain event to `rooms`; call it after the write succeeded."""
-        data = jsonable(payload) if "_id" in payload else _plain(payload)
+        data = public(payload) if "_id" in payload else payload
         for room in dict.fromkeys(rooms):
             await self.sio.emit(event, data, room=room)
 
@@ -135,7 +118,7 @@ class Notifier:
         more = len(docs) > limit
         docs = docs[:limit]
         counter = await self.db[COUNTERS].find_one({"_id": f"inbox:{user_id}"}) or {}
-        return {"items": [jsonable(d) for d in docs], "unread": counter.get("unread", 0),
+        return {"items": [public(d) for d in docs], "unread": counter.get("unread", 0),
                 "next_before_seq": docs[-1]["seq"] if more else None}
 
     async def mark_read(self, user_id: str, notification_id: str) -> dict:
@@ -148,11 +131,11 @@ class Notifier:
                 doc = await self.db[NOTIFICATIONS].find_one({"_id": notification_id, "user_id": user_id})
                 if doc is None:
                     raise NotFound("No such notification")
-                return jsonable(doc)
+                return public(doc)
             counter = await self._bump(user_id, unread=-1)
             await self._announce_read(user_id, {"ids": [notification_id], "all": False, "read_at": now},
                                       counter["unread"])
-            return jsonable(doc)
+            return public(doc)
 
     async def mark_all_read(self, user_id: str) -> dict:
         async with self.locks(user_id):
@@ -168,7 +151,7 @@ class Notifier:
 
     async def _announce_read(self, user_id: str, payload: dict, unread: int) -> None:
         room = user_room(user_id)
-        await self.sio.emit(events.NOTIFICATION_READ, _plain(payload), room=room)
+        await self.sio.emit(events.NOTIFICATION_READ, payload, room=room)
         await self.sio.emit(events.NOTIFICATION_UNREAD_COUNT, {"unread": unread}, room=room)
 
     # -- connect: replay then join -------------------------------------------------------
@@ -199,12 +182,12 @@ class Notifier:
                     page = await ahead
                     ahead = asyncio.ensure_future(self._page(user_id, *bounds[i + 1])) if i + 1 < len(bounds) else None
                     for doc in page:
-                        await self.sio.emit(events.NOTIFICATION_NEW, jsonable(doc), to=sid)
+                        await self.sio.emit(events.NOTIFICATION_NEW, public(doc), to=sid)
                     replayed += len(page)
             finally:
                 if ahead is not None:
                     ahead.cancel()
-            await self.sio.enter_room(sid, user_room(user_id))
+            await watch.join_user(self.sio, sid, user_id)
             await self.sio.emit(events.NOTIFICATION_SYNCED,
                                 {"last_seq": counter.get("seq", 0), "replayed": replayed}, to=sid)
             await self.sio.emit(events.NOTIFICATION_UNREAD_COUNT, {"unread": counter.get("unread", 0)}, to=sid)

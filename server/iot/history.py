@@ -125,6 +125,12 @@ class VitalsHistory:
                             sum(h["sum"] for h in hs) / count, count))
         return out
 
+    async def readings(self, patient_id: str, ts: dict) -> list[dict]:
+        """Stored readings of one patient whose `ts` matches `ts` (a range), newest first."""
+        docs = await self.db[VITALS].find({"patient_id": patient_id, "ts": ts}).to_list(None)
+        docs.sort(key=lambda d: d["ts"], reverse=True)
+        return docs
+
     async def statistics(self, patient_id: str, start: datetime | None, end: datetime | None) -> dict:
         """Per vital over a period: min, max, avg, count, first and last reading time.
 

@@ -34,10 +34,13 @@ from pymongo import IndexModel
 from pymongo.errors import BulkWriteError
 
 from models.common import new_id, parse
+from models.documents import public
 from models.errors import Invalid
-from models.vitals import Rejected, VitalsIn, build_message, message_json
+from models.vitals import MESSAGE_FIELDS, Rejected, VitalsIn, build_message
+from rooms import watch
 from rooms.names import patient_room
 from server.clock import Clock
+from server.jobs import stop
 from server.realtime import events
 from server.storage.db import Database
 from server.storage.write_behind import WriteBehind
@@ -75,6 +78,24 @@ class Ingest:
 
     def subscribe_device_events(self, callback: DeviceCallback) -> None:
         self._device_subscribers.append(callback)
+
+    async def watch(self, sid: str, patient_id: str) -> dict:
+        """A watcher (already authorised) gets the snapshot, then every `vitals:new`: the lock keeps
+        the publisher out between the two, so there is no gap and no duplicate."""
+        async with self.lock:
+            snapshot = {"patient_id": patient_id, "readings": await self.latest(patient_id)}
+            await self.sio.emit(events.VITALS_SNAPSHOT, snapshot, to=sid)
+            await watch.watch_patient(self.sio, sid, patient_id)
+        return snapshot
+
+    async def unwatch(self, sid: str, patient_id: str) -> None:
+        await watch.unwatch_patient(self.sio, sid, patient_id)
+
+    async def rejections(self, device_id: str, limit: int = 100) -> list[dict]:
+        """A device's most recent rejected frames, newest first."""
+        docs = await self.db[REJECTED].find({"device_id": device_id}).to_list(None)
+        docs.sort(key=lambda d: d["received_at"], reverse=True)
+        return docs[:limit]
 
     async def publish_device_event(self, event: dict) -> None:
         """Called by server.iot.registry once a heartbeat, alert or status change is stored."""
@@ -175,7 +196,7 @@ class Ingest:
                     await self._update_latest(stored)
                     if self.sio is not None:
                         for doc in stored:
-                            await self.sio.emit(events.VITALS_NEW, message_json(doc),
+                            await self.sio.emit(events.VITALS_NEW, public(doc, fields=MESSAGE_FIELDS),
                                                 room=patient_room(doc["patient_id"]))
             except Exception:
                 log.exception("publishing %d readings failed", len(stored))
@@ -249,10 +270,12 @@ def _parse(raw: Any) -> VitalsIn:
         raise Rejected("the reading set has invalid fields", code="invalid", details=exc.details) from None
 
 
-async def ingest_ctx(app) -> Any:
-    """cleanup_ctx: the writer and publisher tasks."""
-    from server.keys import INGEST
-    ingest: Ingest = app[INGEST]
+def ingest_ctx(ingest: Ingest):
+    """cleanup_ctx: the writer, publisher and subscriber tasks."""
+    return lambda _app: _running(ingest)
+
+
+async def _running(ingest: Ingest) -> Any:
     tasks = [asyncio.create_task(ingest.run_writer(), name="ingest-writer"),
              asyncio.create_task(ingest.run_publisher(), name="ingest-publisher"),
              asyncio.create_task(ingest.run_subscribers(), name="ingest-subscribers")]
@@ -265,7 +288,4 @@ async def ingest_ctx(app) -> Any:
     except Exception:
         log.exception("settling ingest at shutdown failed")
     for task in tasks:
-        task.cancel()
-    for task in tasks:
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await stop(task)

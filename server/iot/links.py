@@ -13,7 +13,6 @@ State is per process (one process per deployment, or sticky device connections).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -60,7 +59,7 @@ class DeviceLinks:
         self._persisted: dict[str, datetime] = {}
         db.declare(COMMANDS, IndexModel([("device_id", 1), ("status", 1)]), IndexModel("created_at"))
         db.declare(DEVICE_ALERTS, IndexModel([("device_id", 1), ("received_at", 1)]))
-        ingest.subscribe(self._on_readings)
+
 
     # -- presence -------------------------------------------------------------------
     async def connected(self, device: dict, kind: str, key: str, peer: str, send: Sender,
@@ -96,7 +95,7 @@ class DeviceLinks:
                 except Exception:
                     log.debug("closing %s link of %s failed", link.kind, device_id, exc_info=True)
 
-    async def _on_readings(self, docs: list[dict]) -> None:
+    async def on_readings(self, docs: list[dict]) -> None:
         last: dict[str, dict] = {}
         for doc in docs:
             last[doc["device_id"]] = doc
@@ -142,14 +141,13 @@ class DeviceLinks:
                 self.links.pop(device_id, None)
                 await self._set_online(device_id, patient_id, False, "timeout")
 
-    async def run_sweeper(self) -> None:
-        await self.db["devices"].update_many({"online": True}, {"$set": {"online": False}})  # fresh process
-        while True:
-            await asyncio.sleep(min(1.0, self.timeout.total_seconds() / 5))
-            try:
-                await self.sweep()
-            except Exception:
-                log.exception("device sweep failed")
+    async def reset_presence(self) -> None:
+        """A fresh process: no device is connected to it yet."""
+        await self.db["devices"].update_many({"online": True}, {"$set": {"online": False}})
+
+    @property
+    def sweep_every(self) -> float:
+        return min(1.0, self.timeout.total_seconds() / 5)
 
     # -- heartbeats and device alerts -------------------------------------------------
     async def heartbeat(self, device: dict, hb: HeartbeatIn, via: str) -> None:

@@ -32,14 +32,16 @@ from urllib.parse import unquote, urlsplit
 
 import aiomqtt
 import orjson
-from aiohttp import web
 
 from models.common import new_id, parse
 from models.devices import CommandAckIn, DeviceAlertIn, HeartbeatIn
 from models.errors import DomainError
 from models.vitals import Rejected
 from server.iot.frames import battery_of, check_identity, submit_frame
-from server.keys import DEVICE_LINKS, DEVICES, INGEST, SETTINGS
+from server.iot.ingest import Ingest
+from server.iot.links import DeviceLinks
+from server.iot.registry import Devices
+from server.settings import Settings
 
 log = logging.getLogger(__name__)
 PREFIX = "fadjma/devices"
@@ -49,9 +51,10 @@ PRIORITY = {"low": "info", "info": "info", "medium": "warning", "warning": "warn
 
 
 class MqttBridge:
-    def __init__(self, app: web.Application, max_in_flight: int = 1000) -> None:
-        self.app = app
-        url = urlsplit(app[SETTINGS].mqtt_url)
+    def __init__(self, settings: Settings, devices: Devices, links: DeviceLinks, ingest: Ingest,
+                 max_in_flight: int = 1000) -> None:
+        self.devices, self.links, self.ingest = devices, links, ingest
+        url = urlsplit(settings.mqtt_url)
         self.tls = url.scheme == "mqtts"
         self.host, self.port = url.hostname, url.port or (8883 if self.tls else 1883)
         self.username = unquote(url.username) if url.username else None
@@ -60,7 +63,6 @@ class MqttBridge:
         self._client: aiomqtt.Client | None = None
         self._task: asyncio.Task | None = None
         self._slots = asyncio.Semaphore(max_in_flight)
-        settings = app[SETTINGS]
         # A persistent session needs an id that is the same after a restart; with PORT=0 (tests,
         # benchmarks) there is none to derive, so the session is a clean one under a random id.
         self.persistent = bool(settings.mqtt_client_id or settings.port)
@@ -121,7 +123,7 @@ class MqttBridge:
                 return
             device_id, kind = parts[2], parts[3]
             try:
-                device = await self.app[DEVICES].current(device_id)
+                device = await self.devices.current(device_id)
             except DomainError:
                 log.warning("MQTT message from unknown or revoked device %s dropped", device_id)
                 return
@@ -136,19 +138,19 @@ class MqttBridge:
                 client._client.ack(message.mid, message.qos)
 
     async def _dispatch(self, device: dict, kind: str, payload) -> None:
-        app, links = self.app, self.app[DEVICE_LINKS]
+        links = self.links
         try:
             body = orjson.loads(payload)
         except orjson.JSONDecodeError:
             body = None
         if not isinstance(body, dict):
-            await app[INGEST].record_rejection(device, str(payload)[:500],
+            await self.ingest.record_rejection(device, str(payload)[:500],
                                                Rejected("MQTT payload is not a JSON object", code="invalid"), "mqtt")
             return
         await links.seen(device, "mqtt", send=functools.partial(self.publish_command, device["_id"]))
         try:
             if kind == "vitals":
-                await submit_frame(app[INGEST], device, body, "mqtt")
+                await submit_frame(self.ingest, device, body, "mqtt")
                 battery = battery_of(body)
                 if battery is not None:
                     await links.heartbeat(device, HeartbeatIn(battery=battery), "mqtt")

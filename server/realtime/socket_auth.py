@@ -22,7 +22,7 @@ from pydantic import Field
 from models.common import Input
 from models.errors import DomainError, Unauthorized
 from models.identity import Identity
-from rooms import role_room, user_room
+from rooms import watch
 from server.auth.tokens import AuthService
 from server.clock import Clock
 from server.realtime import events
@@ -62,7 +62,7 @@ class SocketAuth:
                 exc.code, {"code": exc.code, "message": exc.message}) from None
         await self.sio.save_session(sid, {"identity": identity})
         try:
-            await self.sio.enter_room(sid, role_room(identity.role))
+            await watch.join_role(self.sio, sid, identity.role)
             # The user room is joined by `join_user` (the inbox replay when the notifier is
             # installed), which decides when: after the missed notifications were sent.
             await self.join_user(sid, identity, auth)
@@ -77,7 +77,7 @@ class SocketAuth:
         self._watch(sid, identity.exp)
 
     async def _join_user_room(self, sid: str, identity: Identity, auth: Any) -> None:
-        await self.sio.enter_room(sid, user_room(identity.user_id))
+        await watch.join_user(self.sio, sid, identity.user_id)
 
     async def disconnect(self, sid: str, *args: Any) -> None:
         self._deadlines.pop(sid, None)

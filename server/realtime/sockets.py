@@ -1,9 +1,10 @@
 """The Socket.IO server and the one acknowledgement envelope every event answers with.
 
-`on(sio, name, model)` registers a handler that receives `(sid, identity, payload)`
+`on(sio, name, model, roles=...)` registers a handler that receives `(sid, caller, payload)`
 and whose return value becomes `{"ok": true, "data": ...}`; a `DomainError` becomes
-`{"ok": false, "error": {"code", "message", "details"}}`. Identity comes only from the
-socket session written at the handshake, never from the payload.
+`{"ok": false, "error": {"code", "message", "details"}}`. The caller (a user's Identity, or
+a device on `/devices`) comes only from the socket session written at the handshake,
+never from the payload.
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import socketio
 from pydantic import BaseModel
 
 from models.common import parse
-from models.errors import DomainError, Unauthorized
+from models.errors import DomainError, Forbidden, Unauthorized
 from models.identity import Identity
 from server.clock import Clock
 from server.logs import request_id
@@ -80,28 +82,66 @@ async def acked(name: str, run: Callable[[], Awaitable[Any]],
         return INTERNAL
 
 
-def on(sio: socketio.AsyncServer, name: str, model: type[BaseModel] | None, clock: Clock,
-       namespace: str = "/", allow_expired: bool = False) -> Callable[[EventHandler], EventHandler]:
-    """Register `fn` for event `name`, with payload validation and the ack envelope."""
+@dataclass(frozen=True)
+class Callers:
+    """How the sockets of one namespace prove who is calling.
+
+    `resolve(sid, session)` returns (caller, role) or raises a DomainError (the ack's error);
+    `on_refused(sid, error)` runs after a refusal (the device namespace cuts a revoked device off)."""
+
+    namespace: str
+    resolve: Callable[[str, dict], Awaitable[tuple[Any, str]]]
+    on_refused: Callable[[str, DomainError], Awaitable[None]] | None = None
+
+
+def users(clock: Clock, *, allow_expired: bool = False) -> Callers:
+    """The `/` namespace: the Identity saved at the handshake, refused once its token expired."""
+
+    async def resolve(sid: str, session: dict) -> tuple[Identity, str]:
+        identity: Identity | None = session.get("identity")
+        if identity is None:
+            raise Unauthorized("This socket is not authenticated", code="token_missing")
+        if not allow_expired and identity.exp <= clock.timestamp():
+            raise Unauthorized("The token has expired: send auth:refresh", code="token_expired")
+        return identity, identity.role
+
+    return Callers("/", resolve)
+
+
+def on(sio: socketio.AsyncServer, name: str, model: type[BaseModel] | None, clock: Clock | None = None, *,
+       roles: tuple[str, ...] = (), allow_expired: bool = False,
+       callers: Callers | None = None) -> Callable[[EventHandler], EventHandler]:
+    """Register `fn(sid, caller, payload)` for event `name`: who is calling (from the session only),
+    `roles` allowed (403 `role_forbidden` otherwise), payload validation, and the ack envelope.
+
+    One decorator for both namespaces: users by default (`clock` required), devices with
+    `callers=` (handlers/device_socket.py)."""
+    if callers is None:
+        assert clock is not None, "the users' namespace needs the clock (token expiry)"
+        callers = users(clock, allow_expired=allow_expired)
+    ns = callers.namespace
+    tag = "sio" if ns == "/" else ns.strip("/")[:3]
 
     def wrap(fn: EventHandler) -> EventHandler:
         @functools.wraps(fn)
         async def handler(sid: str, data: Any = None) -> dict:
-            request_id.set(f"sio:{sid[:8]}")
+            request_id.set(f"{tag}:{sid[:8]}")
 
             async def run() -> Any:
-                session = await sio.get_session(sid, namespace=namespace)
-                identity: Identity | None = session.get("identity")
-                if identity is None:
-                    raise Unauthorized("This socket is not authenticated", code="token_missing")
-                if not allow_expired and identity.exp <= clock.timestamp():
-                    raise Unauthorized("The token has expired: send auth:refresh", code="token_expired")
-                payload = parse(model, data) if model is not None else data
-                return await fn(sid, identity, payload)
+                caller, role = await callers.resolve(sid, await sio.get_session(sid, namespace=ns))
+                payload = parse(model, data) if model is not None else data  # a bad payload is `invalid` for all
+                if roles and role not in roles:
+                    raise Forbidden(f"This action is for: {', '.join(roles)}", code="role_forbidden")
+                return await fn(sid, caller, payload)
 
-            return await acked(name, run)
+            on_refused = None
+            if callers.on_refused is not None:
+                async def on_refused(exc: DomainError) -> None:
+                    await callers.on_refused(sid, exc)
 
-        sio.on(name, handler=handler, namespace=namespace)
+            return await acked(name, run, on_refused)
+
+        sio.on(name, handler=handler, namespace=ns)
         return fn
 
     return wrap

@@ -10,7 +10,6 @@ the claim and the inbox write loses that reminder: at most once, never twice.)
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -18,14 +17,16 @@ from zoneinfo import ZoneInfo
 from pymongo import IndexModel, ReturnDocument
 
 from models.common import new_id
-from models.documents import APPOINTMENTS
+from models.documents import APPOINTMENTS, public
 from models.errors import Conflict, NotFound
 from models.identity import Identity
 from models.scheduling import ReserveIn
 from rooms.names import user_room
+from server import jobs
 from server.accounts.people import display_name, people, timezone_of
 from server.clock import Clock
-from server.inbox.notifier import Notifier, jsonable
+from server.inbox import texts
+from server.inbox.notifier import Notifier
 from server.realtime import events
 from server.scheduling.slots import Slots
 from server.storage.db import Database
@@ -35,9 +36,8 @@ MAX_PER_PASS = 100
 
 
 def appointment_out(doc: dict) -> dict:
-    out = jsonable({k: v for k, v in doc.items() if k not in ("start", "end", "remind_at")})
-    out |= {"start_time": doc["start"].isoformat(), "end_time": doc["end"].isoformat()}
-    return out
+    return {**public(doc, omit=("start", "end", "remind_at")),
+            "start_time": doc["start"].isoformat(), "end_time": doc["end"].isoformat()}
 
 
 def _when(doc: dict, zone: str) -> str:
@@ -69,11 +69,9 @@ class Appointments:
             await self.slots.release(slot["_id"], appointment_id, reopen=True)
             raise
         name, when = await display_name(self.db, patient.user_id), await self._when(doc, doc["doctor_id"])
-        await self.notifier.notify(
-            [doc["doctor_id"]], events.APPOINTMENT_BOOKED,
-            title={"fr": "Nouveau rendez-vous", "en": "New appointment"},
-            body={"fr": f"{name} a réservé le créneau du {when}.", "en": f"{name} booked your slot of {when}."},
-            link={"type": "appointment", "id": doc["_id"]})
+        title, text = texts.render(events.APPOINTMENT_BOOKED, name=name, when=when)
+        await self.notifier.notify([doc["doctor_id"]], events.APPOINTMENT_BOOKED, title=title, body=text,
+                                   link={"type": "appointment", "id": doc["_id"]})
         out = appointment_out(doc)
         await self.notifier.broadcast(events.APPOINTMENT_BOOKED, out,
                                       [user_room(doc["doctor_id"]), user_room(doc["patient_id"])])
@@ -98,12 +96,10 @@ class Appointments:
         await self.slots.release(doc["slot_id"], appointment_id, reopen=identity.role == "patient")
         other = doc["doctor_id"] if identity.user_id == doc["patient_id"] else doc["patient_id"]
         name, when = await display_name(self.db, identity.user_id), await self._when(doc, other)
-        await self.notifier.notify(
-            [other], events.APPOINTMENT_CANCELLED,
-            title={"fr": "Rendez-vous annulé", "en": "Appointment cancelled"},
-            body={"fr": f"{name} a annulé le rendez-vous du {when}. Motif : {reason}",
-                  "en": f"{name} cancelled the appointment of {when}. Reason: {reason}"},
-            link={"type": "appointment", "id": appointment_id}, data={"reason": reason, "by": identity.role})
+        title, text = texts.render(events.APPOINTMENT_CANCELLED, name=name, when=when, reason=texts.reason(reason))
+        await self.notifier.notify([other], events.APPOINTMENT_CANCELLED, title=title, body=text,
+                                   link={"type": "appointment", "id": appointment_id},
+                                   data={"reason": reason, "by": identity.role})
         out = appointment_out(updated)
         await self.notifier.broadcast(events.APPOINTMENT_CANCELLED, out,
                                       [user_room(doc["doctor_id"]), user_room(doc["patient_id"])])
@@ -130,26 +126,21 @@ class Appointments:
         return sorted(docs, key=lambda d: (d["start"], d["_id"]))
 
     # -- reminders ---------------------------------------------------------------------
-    async def claim_reminder(self) -> dict | None:
-        now = self.clock.now()
-        # The filter is the due condition and the update clears it: only one process gets each reminder.
-        return await self.db[APPOINTMENTS].find_one_and_update(
-            {"remind_at": {"$ne": None, "$lte": now}, "status": "booked"},
-            {"$set": {"remind_at": None, "reminded_at": now}}, return_document=ReturnDocument.AFTER)
-
     async def remind_due(self) -> list[dict]:
-        """Send every due reminder this process claims (at most MAX_PER_PASS a pass)."""
+        """Send every due reminder this process claims (at most MAX_PER_PASS a pass). The claim's
+        filter is the due condition and its update clears it: one process gets each reminder."""
         sent = []
-        while len(sent) < MAX_PER_PASS and (doc := await self.claim_reminder()) is not None:
+        now = self.clock.now()
+        async for doc in jobs.claim_due(self.db[APPOINTMENTS], {"remind_at": {"$ne": None, "$lte": now},
+                                                                "status": "booked"},
+                                        {"$set": {"remind_at": None, "reminded_at": now}}, limit=MAX_PER_PASS):
             who = await people(self.db, [doc["doctor_id"], doc["patient_id"]])
             doctor, patient = _person(who, doc["doctor_id"])["name"], _person(who, doc["patient_id"])["name"]
             link = {"type": "appointment", "id": doc["_id"]}
             for user_id, other in ((doc["patient_id"], doctor), (doc["doctor_id"], patient)):
-                when = await self._when(doc, user_id)
-                await self.notifier.notify([user_id], events.APPOINTMENT_REMINDER,
-                                           title={"fr": "Rappel de rendez-vous", "en": "Appointment reminder"},
-                                           body={"fr": f"Rendez-vous avec {other} le {when}.",
-                                                 "en": f"Appointment with {other} on {when}."}, link=link)
+                title, text = texts.render(events.APPOINTMENT_REMINDER, name=other,
+                                           when=await self._when(doc, user_id))
+                await self.notifier.notify([user_id], events.APPOINTMENT_REMINDER, title=title, body=text, link=link)
             await self.notifier.broadcast(events.APPOINTMENT_REMINDER, appointment_out(doc),
                                           [user_room(doc["doctor_id"]), user_room(doc["patient_id"])])
             sent.append(doc)
@@ -157,15 +148,6 @@ class Appointments:
 
     async def _when(self, doc: dict, user_id: str) -> str:
         return _when(doc, await timezone_of(self.db, user_id, self.default_zone))
-
-    async def run(self, tick: float) -> None:
-        """The reminder loop of this process (every process may run it)."""
-        while True:
-            await asyncio.sleep(tick)
-            try:
-                await self.remind_due()
-            except Exception:  # a failed pass is logged and retried next tick
-                log.exception("appointment reminder pass failed")
 
 
 def _person(who: dict, user_id: str, speciality: bool = False) -> dict:

@@ -24,13 +24,12 @@ from zoneinfo import ZoneInfo
 from pymongo import IndexModel, ReturnDocument
 
 from models.common import new_id
-from models.documents import SLOTS
+from models.documents import SLOTS, public
 from models.errors import Conflict, Invalid, NotFound
 from models.identity import Identity
 from models.scheduling import AvailableQuery, SlotIn
 from server.accounts.people import doctor_ids, people, timezone_of
 from server.clock import Clock
-from server.inbox.notifier import jsonable
 from server.storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -133,6 +132,5 @@ class Slots:
     @staticmethod
     def created_out(doc: dict) -> dict:
         """POST /api/slots/: the earlier `{message}` plus the slot."""
-        return {"message": "Slot crée avec succès", **jsonable({k: v for k, v in doc.items()
-                                                                 if k in ("_id", "doctor_id", "status")}),
+        return {"message": "Slot crée avec succès", **public(doc, fields=("doctor_id", "status")),
                 "start_time": doc["start"].isoformat(), "end_time": doc["end"].isoformat()}

@@ -11,11 +11,10 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-from aiohttp import web
 from pymongo import AsyncMongoClient, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
-from server.keys import DB, SETTINGS
+from server.settings import Settings
 from server.storage.embedded_db import EmbeddedDB
 
 log = logging.getLogger(__name__)
@@ -50,14 +49,12 @@ class Database:
             return False
 
 
-def database(app: web.Application) -> Database:
-    return app[DB]
-
-
-async def database_ctx(app: web.Application) -> AsyncIterator[None]:
+def database_ctx(holder: Database, settings: Settings):
     """cleanup_ctx: start the embedded DB if needed, connect, create indexes; undo on exit."""
-    settings = app[SETTINGS]
-    holder = app[DB]
+    return lambda _app: _connected(holder, settings)
+
+
+async def _connected(holder: Database, settings: Settings) -> AsyncIterator[None]:
     uri = settings.mongodb_uri
     if uri is None:
         holder.embedded = EmbeddedDB(settings.data_dir / "db")

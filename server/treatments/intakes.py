@@ -14,7 +14,6 @@ skipped + missed), or null before anything counts.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -22,13 +21,14 @@ from zoneinfo import ZoneInfo
 from pymongo import IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from models.documents import INTAKES
+from models.documents import INTAKES, public
 from models.errors import Conflict, Invalid
 from models.identity import Identity
 from models.treatments import IntakeIn, IntakeQuery
 from rooms.names import user_room
 from server.clock import Clock
-from server.inbox.notifier import Notifier, jsonable
+from server.inbox import texts
+from server.inbox.notifier import Notifier
 from server.realtime import events
 from server.storage.db import Database
 from server.treatments import schedule
@@ -54,11 +54,10 @@ class Intakes:
     async def remind_due(self) -> list[dict]:
         """Claim and send every due intake reminder (at most MAX_PER_PASS a pass)."""
         sent: list[dict] = []
-        while len(sent) < MAX_PER_PASS and (claimed := await self.treatments.claim_due()) is not None:
-            doc, due, _next = claimed
-            now = self.clock.now()
-            if now - due > ANSWER_WINDOW:
-                log.info("treatment %s: intake of %s not reminded (claimed %s late)", doc["_id"], due, now - due)
+        now = self.clock.now()
+        async for doc, due in self.treatments.claim_due(limit=MAX_PER_PASS):
+            if due is None or now - due > ANSWER_WINDOW:
+                log.info("treatment %s: intake of %s not reminded (claimed late)", doc["_id"], due)
                 continue
             await self.db[INTAKES].update_one(
                 {"_id": intake_id(doc["_id"], due)},
@@ -68,12 +67,9 @@ class Intakes:
             local = due.astimezone(ZoneInfo(doc["timezone"])).strftime("%H:%M")
             payload = {"treatment_id": doc["_id"], "medocs_name": doc["medocs_name"], "due_at": due.isoformat(),
                        "local_time": local, "timezone": doc["timezone"]}
-            await self.notifier.notify(
-                [doc["patient_id"]], events.TREATMENT_INTAKE_DUE,
-                title={"fr": "Prise de médicament", "en": "Medication due"},
-                body={"fr": f"Il est {local} : prenez {doc['medocs_name']}.",
-                      "en": f"It is {local}: take {doc['medocs_name']}."},
-                link={"type": "treatment", "id": doc["_id"]}, data=payload)
+            title, text = texts.render(events.TREATMENT_INTAKE_DUE, time=local, medication=doc["medocs_name"])
+            await self.notifier.notify([doc["patient_id"]], events.TREATMENT_INTAKE_DUE, title=title, body=text,
+                                       link={"type": "treatment", "id": doc["_id"]}, data=payload)
             await self.notifier.broadcast(events.TREATMENT_INTAKE_DUE, payload, [user_room(doc["patient_id"])])
             sent.append(payload)
         return sent
@@ -102,8 +98,8 @@ class Intakes:
             if stored["status"] != body.status:
                 raise Conflict(f"This intake is already recorded as {stored['status']}",
                                code="already_answered") from None
-            return jsonable(stored)
-        out = jsonable(stored)
+            return public(stored)
+        out = public(stored)
         await self.notifier.broadcast(events.TREATMENT_INTAKE_RECORDED, out, [user_room(doc["patient_id"])])
         return out
 
@@ -145,12 +141,3 @@ class Intakes:
                         "answered_at": rec["answered_at"].isoformat() if rec.get("answered_at") else None,
                         "reminded_at": rec["reminded_at"].isoformat() if rec.get("reminded_at") else None})
         return out
-
-    async def run(self, tick: float) -> None:
-        """The intake reminder loop of this process (every process may run it)."""
-        while True:
-            await asyncio.sleep(tick)
-            try:
-                await self.remind_due()
-            except Exception:  # a failed pass is logged and retried next tick
-                log.exception("intake reminder pass failed")

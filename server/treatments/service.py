@@ -13,6 +13,7 @@ reads the patient's, adds some, and changes or deletes those they added. Anyone 
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,9 +26,11 @@ from models.identity import Identity
 from models.treatments import TreatmentIn, TreatmentPut, TreatmentQuery
 from rooms.access import may_access, require_access
 from rooms.names import user_room
+from server import jobs
 from server.accounts.people import display_name, require_patient, timezone_of
 from server.accounts.users import Users
 from server.clock import Clock
+from server.inbox import texts
 from server.inbox.notifier import Notifier
 from server.realtime import events
 from server.storage.db import Database
@@ -35,7 +38,7 @@ from server.treatments import prescribed, schedule
 
 log = logging.getLogger(__name__)
 SCOPE = "prescriptions"
-MAX_RACES = 5
+SCHEDULE = ("started_at", "end", "frequency", "timezone")
 _TINY = timedelta(microseconds=1)
 
 
@@ -90,12 +93,10 @@ class Treatments:
         await self.db[TREATMENTS].insert_one(doc)
         if identity.role == "doctor":
             name = await display_name(self.db, identity.user_id)
-            await self.notifier.notify(
-                [patient_id], events.TREATMENT_CREATED, title={"fr": "Nouveau traitement", "en": "New treatment"},
-                body={"fr": f"{name} a ajouté {body.medocs_name}, {body.frequency} fois par jour pendant "
-                            f"{body.duration_days} jours.",
-                      "en": f"{name} added {body.medocs_name}, {body.frequency} times a day for "
-                            f"{body.duration_days} days."}, link={"type": "treatment", "id": doc["_id"]})
+            title, text = texts.render(events.TREATMENT_CREATED, name=name, medication=body.medocs_name,
+                                       frequency=body.frequency, days=body.duration_days)
+            await self.notifier.notify([patient_id], events.TREATMENT_CREATED, title=title, body=text,
+                                       link={"type": "treatment", "id": doc["_id"]})
         out = self.out(doc)
         await self.notifier.broadcast(events.TREATMENT_CREATED, out, [user_room(patient_id)])
         return out
@@ -171,28 +172,21 @@ class Treatments:
                                           [user_room(identity.user_id)])
         return {"timezone": user["profile"]["timezone"], "treatments_rescheduled": moved}
 
-    async def claim_due(self) -> tuple[dict, datetime, datetime | None] | None:
-        """Claim the next due intake of some treatment: (treatment, the latest due intake, the next one).
+    async def claim_due(self, limit: int = 100) -> AsyncIterator[tuple[dict, datetime | None]]:
+        """Claim treatments with a due intake: yield (treatment, its latest intake due by now).
 
-        Several intakes may be due after a pause (no process ran): they are claimed together and
-        only the latest is returned, so a patient never gets a burst of stale reminders."""
-        for _ in range(MAX_RACES):
-            now = self.clock.now()
-            doc = await self.db[TREATMENTS].find_one({"next_intake_at": {"$ne": None, "$lte": now}})
-            if doc is None:
-                return None
-            claimed = await self._claim(doc, now)
-            if claimed is not None:
-                return claimed
-        return None  # lost every race this pass: the others are sending them
+        The claim moves `next_intake_at` past now (server/jobs.py `claim_due`: the due condition is
+        repeated in the update's filter, so one process wins each intake). Several intakes may be due
+        after a pause (no process ran): they are claimed together and only the latest is yielded
+        (None when it is older than two days), so a patient never gets a burst of stale reminders."""
+        now = self.clock.now()
 
-    async def _claim(self, doc: dict, now: datetime) -> tuple[dict, datetime, datetime | None] | None:
-        due = list(schedule.intakes(doc["started_at"], doc["end"], doc["frequency"], doc["timezone"],
-                                    after=doc["next_intake_at"] - _TINY, until=now))
-        nxt = schedule.next_intake(doc["started_at"], doc["end"], doc["frequency"], doc["timezone"], after=now)
-        # Compare-and-set on the value read: of two processes, one moves it and the other matches nothing.
-        won = await self.db[TREATMENTS].update_one({"_id": doc["_id"], "next_intake_at": doc["next_intake_at"]},
-                                                   {"$set": {"next_intake_at": nxt}})
-        if won.modified_count != 1:
-            return None
-        return doc, (due[-1] if due else doc["next_intake_at"]), nxt
+        def advance(t: dict) -> dict:
+            return {"$set": {"next_intake_at": schedule.next_intake(
+                t["started_at"], t["end"], t["frequency"], t["timezone"], after=now)}}
+
+        async for doc in jobs.claim_due(self.db[TREATMENTS], {"next_intake_at": {"$ne": None, "$lte": now}},
+                                        advance, limit=limit, projection=dict.fromkeys(SCHEDULE, 1)):
+            due = list(schedule.intakes(doc["started_at"], doc["end"], doc["frequency"], doc["timezone"],
+                                        after=now - timedelta(days=2), until=now))
+            yield doc, (due[-1] if due else None)

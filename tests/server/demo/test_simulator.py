@@ -6,7 +6,7 @@ import random
 
 from models.vitals import normalise
 from server.demo.simulator import PROFILES, Simulator
-from server.keys import DB, INGEST
+from server.keys import CLOCK, DB, DEVICE_LINKS, DEVICES, INGEST
 
 
 def test_profiles_stay_possible_and_deterioration_is_gradual():
@@ -27,7 +27,8 @@ async def test_simulator_sends_through_ingest(api):
     app = api.client.app
     patient, _ = await api.user("pat1", "patient")
     await api.user("pat2", "patient")
-    sim = Simulator(app, assignments={"pat1": "deteriorating", "pat2": "stable", "nobody": "stable"}, seed=3)
+    sim = Simulator(app[DB], app[CLOCK], app[DEVICES], app[INGEST], app[DEVICE_LINKS],
+                    assignments={"pat1": "deteriorating", "pat2": "stable", "nobody": "stable"}, seed=3)
     devices = await sim.provision()
     assert [d["_id"] for d, _ in devices] == ["demo-pat1", "demo-pat2"]
     assert [d["_id"] for d, _ in await sim.provision()] == ["demo-pat1", "demo-pat2"]  # idempotent
