@@ -1,11 +1,12 @@
 """Appointments: a patient reserves a slot, either side cancels with a reason, both are reminded.
 
 Booking takes the slot first (`Slots.take`, atomic: one winner, 409 for the others), then
-stores the appointment. The reminder is scheduled on the appointment (`remind_at` =
-start − APPOINTMENT_REMINDER_S; none when booked later than that) and claimed with one
-`find_one_and_update` whose filter is the due condition and whose update clears it: with
-several processes each reminder is claimed, and so sent, once. (A process that dies between
-the claim and the inbox write loses that reminder: at most once, never twice.)
+stores the appointment (if that fails, the slot is given back). The reminder is scheduled on
+the appointment (`remind_at` = start − APPOINTMENT_REMINDER_S; none when booked later than
+that) and claimed with `server.jobs.claim_due`, whose update filter repeats the due condition
+and whose update clears it: with several processes each reminder is claimed, and so sent,
+once. (A process that dies between the claim and the inbox write loses that reminder: at most
+once, never twice.)
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from pymongo import IndexModel, ReturnDocument
+from pymongo.errors import PyMongoError
 
 from models.common import new_id
 from models.documents import APPOINTMENTS, public
@@ -65,7 +67,7 @@ class Appointments:
                "remind_at": remind_at if remind_at and remind_at > now else None, "reminded_at": None}
         try:
             await self.db[APPOINTMENTS].insert_one(doc)
-        except Exception:
+        except PyMongoError:
             await self.slots.release(slot["_id"], appointment_id, reopen=True)
             raise
         name, when = await display_name(self.db, patient.user_id), await self._when(doc, doc["doctor_id"])
