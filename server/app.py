@@ -160,9 +160,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
 
     # IoT: one ingest pipeline.
     derived = app[WRITE_BEHIND] = WriteBehind(db, settings.derived_flush_ms / 1000)
-    ingest = app[INGEST] = Ingest(db, clock, derived, sio)
     devices = app[DEVICES] = Devices(db, clock, settings)
-    links = app[DEVICE_LINKS] = DeviceLinks(db, clock, ingest, sio, settings.device_heartbeat_timeout)
+    ingest = app[INGEST] = Ingest(db, clock, derived, sio, registry=devices)
+    links = app[DEVICE_LINKS] = DeviceLinks(db, clock, ingest, devices, sio, settings.device_heartbeat_timeout)
     history = app[VITALS_HISTORY] = VitalsHistory(db, clock, derived, settings.vitals_retention_days)
     bridge = None
     if settings.mqtt_url:

@@ -69,8 +69,6 @@ EXCEPTIONS: dict[str, dict[str, str]] = {
         "server.alerting.unit_summary": "claims next_summary_at on care_units (care owns the document; alerting "
                                         "may not import care)",
         "server.demo.scenario": "seeds the demo ward directly",
-        "server.iot.ingest": "stamps devices.last_seen",
-        "server.iot.links": "writes device presence and config",
     },
     "handler_does_work": {
         "handlers.device_socket": "the /devices transport's own send (a command to its socket) and disconnect",

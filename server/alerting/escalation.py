@@ -20,9 +20,8 @@ import logging
 from datetime import timedelta
 
 from server.alerting.dispatch import AlertDispatch
-from server.alerting.store import ACTIVE_UNACK, Alerts
+from server.alerting.store import Alerts
 from server.clock import Clock
-from server.jobs import claim_due
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -48,10 +47,8 @@ class Escalation:
     async def run_once(self) -> list[dict]:
         """Escalate every due alert this process claims (up to MAX_PER_PASS); returns them."""
         now = self.clock.now()
-        due = {"state": ACTIVE_UNACK, "next_escalation_at": {"$ne": None, "$lte": now}}
         done: list[dict] = []
-        async for doc in claim_due(self.alerts.coll, due, self._claim(now), limit=MAX_PER_PASS,
-                                   projection={"severity": 1}):
+        async for doc in self.alerts.escalations_due(now, self._claim(now), MAX_PER_PASS):
             log.warning("alert %s (%s %s, patient %s) escalated, level %s", doc["_id"], doc["severity"],
                         doc["type"], doc["patient_id"], doc["escalation_level"])
             await self.dispatch.publish(doc, "escalated", widen=True)

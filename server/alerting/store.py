@@ -17,6 +17,7 @@ claims them.
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -27,6 +28,7 @@ from models.common import new_id
 from models.errors import Conflict, NotFound
 from server.alerting.rules import rank
 from server.clock import Clock
+from server.jobs import claim_due
 from server.settings import Settings
 from server.storage.db import Database
 
@@ -154,6 +156,12 @@ class Alerts:
             await self.get(alert_id)
             raise Conflict("This alert is already cleared", code="already_cleared")
         return doc
+
+    def escalations_due(self, now, update, limit: int) -> AsyncIterator[dict]:
+        """Unacknowledged alerts whose escalation is due, each claimed once across processes with
+        `update(candidate)` (server.jobs.claim_due: the due condition is repeated in the claim)."""
+        due = {"state": ACTIVE_UNACK, "next_escalation_at": {"$ne": None, "$lte": now}}
+        return claim_due(self.coll, due, update, limit=limit, projection={"severity": 1})
 
     async def clear_open(self, patient_id: str, type: str, source: str = "", reason: str = "auto") -> dict | None:
         return await self._clear({"patient_id": patient_id, "type": type, "source": source, "open": True},

@@ -40,6 +40,7 @@ from models.vitals import MESSAGE_FIELDS, Rejected, VitalsIn, build_message
 from rooms import watch
 from rooms.names import patient_room
 from server.clock import Clock
+from server.iot.registry import Devices
 from server.jobs import stop
 from server.realtime import events
 from server.storage.db import Database
@@ -56,8 +57,8 @@ DeviceCallback = Callable[[dict], Awaitable[None]]
 
 class Ingest:
     def __init__(self, db: Database, clock: Clock, derived: WriteBehind, sio: socketio.AsyncServer | None = None,
-                 *, max_batch: int = 2000, max_wait: float = 0.003) -> None:
-        self.db, self.clock, self.derived, self.sio = db, clock, derived, sio
+                 *, registry: Devices | None = None, max_batch: int = 2000, max_wait: float = 0.003) -> None:
+        self.db, self.clock, self.derived, self.sio, self.registry = db, clock, derived, sio, registry
         self.max_batch, self.max_wait = max_batch, max_wait
         self.lock = asyncio.Lock()
         self._pending: list[tuple[dict, asyncio.Future]] = []
@@ -135,7 +136,8 @@ class Ingest:
             "_id": new_id(), "device_id": device.get("_id"), "patient_id": device.get("patient_id"),
             "source": source, "code": exc.code, "reason": exc.message, "payload": payload,
             "received_at": self.clock.now()})
-        await self.db["devices"].update_one({"_id": device.get("_id")}, {"$inc": {"rejected_count": 1}})
+        if self.registry is not None:
+            await self.registry.count_rejection(device.get("_id"))
 
     # -- background tasks -----------------------------------------------------------------
     async def run_writer(self) -> None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import socketio
-from pymongo import IndexModel, UpdateOne
+from pymongo import IndexModel
 
 from models.common import new_id
 from models.devices import CommandIn, DeviceAlertIn, HeartbeatIn
@@ -27,6 +27,7 @@ from models.errors import NotFound
 from rooms.names import patient_room, role_room
 from server.clock import Clock
 from server.iot.ingest import Ingest
+from server.iot.registry import Devices
 from server.realtime import events
 from server.storage.db import Database
 
@@ -49,9 +50,9 @@ class Link:
 
 
 class DeviceLinks:
-    def __init__(self, db: Database, clock: Clock, ingest: Ingest, sio: socketio.AsyncServer | None,
+    def __init__(self, db: Database, clock: Clock, ingest: Ingest, registry: Devices, sio: socketio.AsyncServer | None,
                  heartbeat_timeout: int) -> None:
-        self.db, self.clock, self.ingest, self.sio = db, clock, ingest, sio
+        self.db, self.clock, self.ingest, self.registry, self.sio = db, clock, ingest, registry, sio
         self.timeout = timedelta(seconds=heartbeat_timeout)
         self.links: dict[str, dict[str, Link]] = {}
         self._last_seen: dict[str, datetime] = {}
@@ -104,8 +105,7 @@ class DeviceLinks:
         due = [(d, doc["received_at"]) for d, doc in last.items()
                if doc["received_at"] - self._persisted.get(d, EPOCH) >= LAST_SEEN_EVERY]
         if due:
-            await self.db["devices"].bulk_write(
-                [UpdateOne({"_id": d}, {"$set": {"last_seen": at}}) for d, at in due], ordered=False)
+            await self.registry.mark_seen(due)
             self._persisted.update(due)
         for device_id, doc in last.items():
             self._last_seen[device_id] = max(self._last_seen.get(device_id, doc["received_at"]), doc["received_at"])
@@ -120,7 +120,7 @@ class DeviceLinks:
         else:
             self._online.pop(device_id, None)
         now = self.clock.now()
-        await self.db["devices"].update_one({"_id": device_id}, {"$set": {"online": online, "status_changed_at": now}})
+        await self.registry.set_online(device_id, online, now)
         await self.ingest.publish_device_event({"type": "status", "device_id": device_id, "patient_id": patient_id,
                                                 "online": online, "received_at": now})
         if self.sio is not None:
@@ -143,7 +143,7 @@ class DeviceLinks:
 
     async def reset_presence(self) -> None:
         """A fresh process: no device is connected to it yet."""
-        await self.db["devices"].update_many({"online": True}, {"$set": {"online": False}})
+        await self.registry.all_offline()
 
     @property
     def sweep_every(self) -> float:
@@ -156,8 +156,7 @@ class DeviceLinks:
         sets = {k: v for k, v in fields.items() if v is not None}
         if hb.firmware:
             sets["firmware_version"] = hb.firmware
-        await self.db["devices"].update_one({"_id": device["_id"]},
-                                            {"$set": {**sets, "last_seen": now, "last_heartbeat_at": now}})
+        await self.registry.heard(device["_id"], sets, now)
         await self.ingest.publish_device_event({
             "type": "heartbeat", "device_id": device["_id"], "patient_id": device.get("patient_id"),
             "battery": hb.battery, "rssi": hb.rssi, "uptime": hb.uptime, "free_heap": hb.free_heap,
@@ -201,8 +200,7 @@ class DeviceLinks:
         if doc is None:
             raise NotFound("No such command for this device", code="unknown_command")
         if ok and doc["command"] == "set_interval":  # the device's state first, then the command's
-            await self.db["devices"].update_one({"_id": device["_id"]},
-                                                {"$set": {"interval_s": doc["params"]["interval_s"]}})
+            await self.registry.set_interval(device["_id"], doc["params"]["interval_s"])
         return await self.db[COMMANDS].find_one_and_update(
             {"_id": command_id},
             {"$set": {"status": "acked" if ok else "failed", "acked_at": self.clock.now(), "result": result}},

@@ -15,9 +15,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from datetime import datetime
 
 from cachetools import TTLCache
-from pymongo import IndexModel
+from pymongo import IndexModel, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from models.common import new_id
@@ -163,3 +164,27 @@ class Devices:
         if doc is None or doc.get("revoked_at"):
             raise NotFound("No registered device for this uplink", code="unknown_device")
         return doc
+
+    # -- what the transports and ingest learn about a device (this module owns `devices`) ----------
+    async def count_rejection(self, device_id: str | None) -> None:
+        await self.db[COLLECTION].update_one({"_id": device_id}, {"$inc": {"rejected_count": 1}})
+
+    async def mark_seen(self, seen: list[tuple[str, datetime]]) -> None:
+        """Stored `last_seen` for many devices in one write (ingest's presence subscriber)."""
+        await self.db[COLLECTION].bulk_write([UpdateOne({"_id": d}, {"$set": {"last_seen": at}}) for d, at in seen],
+                                             ordered=False)
+
+    async def heard(self, device_id: str, fields: dict, now: datetime) -> None:
+        """A heartbeat: its fields, and the device was seen now."""
+        await self.db[COLLECTION].update_one({"_id": device_id},
+                                             {"$set": {**fields, "last_seen": now, "last_heartbeat_at": now}})
+
+    async def set_online(self, device_id: str, online: bool, now: datetime) -> None:
+        await self.db[COLLECTION].update_one({"_id": device_id}, {"$set": {"online": online, "status_changed_at": now}})
+
+    async def all_offline(self) -> None:
+        """A fresh process: no device holds a connection to it yet."""
+        await self.db[COLLECTION].update_many({"online": True}, {"$set": {"online": False}})
+
+    async def set_interval(self, device_id: str, interval_s: int) -> None:
+        await self.db[COLLECTION].update_one({"_id": device_id}, {"$set": {"interval_s": interval_s}})
