@@ -22,7 +22,9 @@ from handlers import (
     notifications,
     prescriptions,
     records,
+    scheduling,
     symptoms,
+    treatments,
     users,
     vitals,
     web,
@@ -30,7 +32,7 @@ from handlers import (
 
 MODULES = (health, auth, users, notifications, access, prescriptions, records, devices, device_socket, device_ws,
            device_http, lorawan, vitals, fhir, alerts, care_units,
-           symptoms, doctors, chatbot, chat,
+           symptoms, doctors, chatbot, chat, scheduling, treatments,
            web)  # last: its catch-all must come after every API route
 
 

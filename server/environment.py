@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -114,6 +115,15 @@ def _redis_url(raw: str | None) -> str | None:
     return url
 
 
+def _timezone(raw: str | None) -> str:
+    zone = (raw or "").strip() or "Africa/Dakar"
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"DEFAULT_TIMEZONE={zone!r} is not an IANA time zone (e.g. Africa/Dakar)") from None
+    return zone
+
+
 class Environment(BaseSettings):
     """The process environment, read and validated by pydantic-settings: one field per variable
     (the names are the variables'), each failure a message that names the variable."""
@@ -157,6 +167,10 @@ class Environment(BaseSettings):
     CHATBOT_HISTORY_TURNS: int | None = None
     CHAT_PRESENCE_TTL_S: int | None = None
     SYMPTOMS_MODEL_DIR: str | None = None
+    # scheduling and treatments
+    APPOINTMENT_REMINDER_S: int | None = None
+    REMINDER_TICK_S: int | None = None
+    DEFAULT_TIMEZONE: str | None = None
 
     _port = _int_field("PORT", 0, 65535)
     _access = _int_field("ACCESS_TOKEN_TTL", 5, 86400)
@@ -179,6 +193,9 @@ class Environment(BaseSettings):
     _presence_ttl = _int_field("CHAT_PRESENCE_TTL_S", 5, 3600)
     _chatbot_rate = _checked("CHATBOT_RATE_LIMIT", lambda raw: _rate_limit(raw))
     _gemini_url = _checked("GEMINI_BASE_URL", lambda raw: _gemini_base_url(raw))
+    _reminder = _int_field("APPOINTMENT_REMINDER_S", 0, 30 * 86400)
+    _reminder_tick = _int_field("REMINDER_TICK_S", 1, 3600)
+    _zone = _checked("DEFAULT_TIMEZONE", _timezone)
     _level = _choice("LOG_LEVEL", LOG_LEVELS, "INFO", upper=True)
     _manager = _choice("REDIS_MANAGER", ("rooms", "broadcast"), "rooms", upper=False)
     _uri = _checked("MONGODB_URI", _mongodb_uri)

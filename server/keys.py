@@ -40,3 +40,8 @@ SYMPTOMS = web.AppKey("symptoms", "SymptomChecker")
 # Chatbot and chat between people (server/chatbot/, server/chat/).
 CHATBOT = web.AppKey("chatbot", "Chatbot")
 CHAT = web.AppKey("chat", "Chat")
+# -- scheduling and treatments --
+SLOTS = web.AppKey("slots", "Slots")
+APPOINTMENTS = web.AppKey("appointments", "Appointments")
+TREATMENTS = web.AppKey("treatments", "Treatments")
+INTAKES = web.AppKey("intakes", "Intakes")

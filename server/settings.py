@@ -63,6 +63,10 @@ class Settings:
     chatbot_rate_limit: str = "10/minute"      # per user, `limits` notation ("10/minute", "100/day")
     chatbot_history_turns: int = 10            # past exchanges sent to Gemini as context
     chat_presence_ttl_s: int = 60              # a process that stops refreshing its sockets' presence: offline
+    # Scheduling and treatments (server/scheduling, server/treatments).
+    appointment_reminder_s: int = 86400        # reminder this long before an appointment (0: none)
+    reminder_tick_s: float = 30.0              # how often appointment and intake reminders are claimed
+    default_timezone: str = "Africa/Dakar"     # a profile without `timezone`
 
     @property
     def embedded_db(self) -> bool:
@@ -141,5 +145,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         chatbot_rate_limit=pick(e.CHATBOT_RATE_LIMIT, "10/minute"),
         chatbot_history_turns=pick(e.CHATBOT_HISTORY_TURNS, 10),
         chat_presence_ttl_s=pick(e.CHAT_PRESENCE_TTL_S, 60),
+        appointment_reminder_s=pick(e.APPOINTMENT_REMINDER_S, 86400),
+        reminder_tick_s=float(pick(e.REMINDER_TICK_S, 30)),
+        default_timezone=pick(e.DEFAULT_TIMEZONE, "Africa/Dakar"),
     )
 
