@@ -13,12 +13,13 @@ Grants are created by approving an access request (handlers of the care workflow
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Literal
 
 from pymongo import IndexModel
 
+from models.documents import APPOINTMENTS, GRANTS, PRESCRIPTIONS
 from models.documents import CARE_UNITS as UNITS
-from models.documents import GRANTS, PRESCRIPTIONS
 from models.errors import Forbidden
 from models.identity import Identity
 from server.clock import Clock
@@ -27,6 +28,7 @@ from server.storage.db import Database
 Scope = Literal["records", "vitals", "prescriptions"]
 SCOPES: tuple[str, ...] = ("records", "vitals", "prescriptions")
 UNIT_SCOPES = ("vitals",)  # what care unit staff may see without a grant
+APPOINTMENT_RELATION_DAYS = 30  # a doctor and patient may still chat this long after an appointment
 
 
 def declare_indexes(db: Database) -> None:
@@ -105,9 +107,12 @@ FINAL_PRESCRIPTION = ("delivered", "rejected", "cancelled")
 
 
 async def has_appointment(db: Database, clock: Clock, doctor_id: str, patient_id: str) -> bool:
-    """HOOK for appointments (server/scheduling, another branch): True while this doctor and this patient
-    have a booked, not cancelled appointment that has not ended long ago. False until appointments exist."""
-    return False
+    """True while this doctor and this patient have a booked appointment that ended less than
+    APPOINTMENT_RELATION_DAYS ago, or is still to come (server/scheduling owns the collection)."""
+    since = clock.now() - timedelta(days=APPOINTMENT_RELATION_DAYS)
+    return await db[APPOINTMENTS].find_one({"patient_id": patient_id, "start": {"$gte": since - timedelta(days=1)},
+                                            "doctor_id": doctor_id, "status": "booked", "end": {"$gte": since}},
+                                           {"_id": 1}) is not None
 
 
 async def care_relation(db: Database, clock: Clock, doctor_id: str, patient_id: str) -> str | None:

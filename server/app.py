@@ -113,7 +113,7 @@ def devices_ctx(history: VitalsHistory, links: DeviceLinks, bridge: MqttBridge |
 
 
 def _chat(app: web.Application, settings: Settings, db: Database, clock: Clock, notifier: Notifier,
-          socket_auth: SocketAuth, latest_vitals):
+          socket_auth: SocketAuth, latest_vitals, treatments, appointments):
     """The chatbot (Gemini or offline, grounded in the caller's own data) and chat between people;
     returns the chat's presence context."""
     from server.chat.presence import Presence
@@ -127,8 +127,9 @@ def _chat(app: web.Application, settings: Settings, db: Database, clock: Clock, 
 
     gemini = (Gemini(settings.google_api_key, settings.gemini_model, settings.gemini_base_url,
                      settings.chatbot_timeout_s) if settings.google_api_key else None)
-    # Hooks for treatments and the next appointment: the scheduling/treatments services once they exist.
-    grounding = Grounding(db, clock, latest_vitals, treatments_hook=None, appointment_hook=None)
+    # The assistant's grounding reads the caller's running treatments and next appointment too.
+    grounding = Grounding(db, clock, latest_vitals, treatments_hook=treatments.running_for,
+                          appointment_hook=appointments.next_for)
     app[CHATBOT] = Chatbot(ChatbotHistory(db, clock), grounding, gemini,
                            PerUserLimit(settings.chatbot_rate_limit, settings.redis_url), notifier, clock,
                            settings.chatbot_history_turns)
@@ -210,8 +211,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     symptoms = app[SYMPTOMS] = SymptomChecker(settings.symptoms_model_dir or settings.data_dir / "symptoms",
                                               app[USERS], app[RIGHTS].may, clock)
 
-    chat_presence_ctx = _chat(app, settings, db, clock, notifier, socket_auth, ingest.latest)
     _care_services(app, settings, db, clock)
+    chat_presence_ctx = _chat(app, settings, db, clock, notifier, socket_auth, ingest.latest, app[TREATMENTS],
+                              app[APPOINTMENTS])
     handlers.register_all(app)
     _cors(app, settings)
     app.on_shutdown.append(lambda _app: close_all(sio))  # a restart must not wait for open tabs

@@ -4,8 +4,8 @@ Every read asks `rooms.access.may_access(identity, identity.user_id, scope)`: a 
 their latest vitals and open alerts (`vitals`), current prescriptions (`prescriptions`); a
 doctor, pharmacist or admin is nobody's patient here, so their questions carry no patient data
 at all (a doctor asks about a patient from that patient's file, not through the chatbot).
-Treatments and appointments come from domains being built elsewhere: `treatments_hook` and
-`appointment_hook` are the plug (async callables taking the patient id), None until then.
+Running treatments and the next appointment come from their own domains through
+`treatments_hook` and `appointment_hook` (async callables taking the patient id, wired by create_app).
 """
 
 from __future__ import annotations

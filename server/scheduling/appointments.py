@@ -121,6 +121,16 @@ class Appointments:
         return [{**appointment_out(d), "doctor": _person(who, d["doctor_id"], speciality=True),
                  "slot": _slot(d)} for d in docs]
 
+    async def next_for(self, patient_id: str) -> dict | None:
+        """The patient's next booked appointment, for the assistant's grounding (which checked the caller)."""
+        docs = await self.db[APPOINTMENTS].find({"patient_id": patient_id, "status": "booked",
+                                                 "start": {"$gt": self.clock.now()}}).to_list(None)
+        if not docs:
+            return None
+        doc = min(docs, key=lambda d: d["start"])
+        who = await people(self.db, [doc["doctor_id"]])
+        return {"start_time": doc["start"].isoformat(), "doctor": _person(who, doc["doctor_id"], speciality=True)}
+
     async def _list(self, match: dict, status: str) -> list[dict]:
         if status != "all":
             match["status"] = status

@@ -139,6 +139,11 @@ class Treatments:
         docs.sort(key=lambda d: (d["started_at"], d["_id"]), reverse=True)
         return [self.out(d) for d in docs]
 
+    async def running_for(self, patient_id: str) -> list[dict]:
+        """The patient's running treatments, for the assistant's grounding (which checked the caller first)."""
+        docs = await self.db[TREATMENTS].find({"patient_id": patient_id, "end": {"$gt": self.clock.now()}}).to_list(50)
+        return [{k: self.out(d)[k] for k in ("medocs_name", "frequency", "end", "jours_restants")} for d in docs]
+
     async def update(self, identity: Identity, treatment_id: str, body: TreatmentPut) -> dict:
         doc = await self.visible(identity, treatment_id, change=True)
         changes = body.model_dump(exclude_unset=True)

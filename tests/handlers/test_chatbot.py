@@ -181,15 +181,20 @@ async def test_the_prompt_never_carries_another_patients_data(api, app, stub):
                              category="vitals")
     await app[ALERTS].upsert(patient_id=w.ids["pat"], type="heart_rate_high", severity="warning", value=121,
                              category="vitals")
+    for who, drug in (("pat", "Amoxicilline"), ("other", "Zebracilline")):  # running treatments
+        status, _ = await w.call(who, "POST", "/api/treatments/", {"medocs_name": drug, "frequency": 2,
+                                                                    "duration_days": 7})
+        assert status == 201
     pat = await bot(api, w.tokens["pat"])
     await pat.ask("Résume mes alertes et mes ordonnances")
     doc = await bot(api, w.tokens["doc"])  # granted on both patients, asking about "my" data
     await doc.ask("What are my alerts and my medications?", include_my_data=True)
     mine, doctors = stub.prompts()
-    assert "Paracetamol" in mine and "heart_rate_high" in mine
-    for leak in ("Zebramycin", "spo2_low", w.ids["other"], w.ids["pat"]):
+    assert "Paracetamol" in mine and "heart_rate_high" in mine and "Amoxicilline" in mine
+    for leak in ("Zebramycin", "Zebracilline", "spo2_low", w.ids["other"], w.ids["pat"]):
         assert leak not in mine
-    for leak in ("Zebramycin", "Paracetamol", "spo2_low", "heart_rate_high", w.ids["other"], w.ids["pat"]):
+    for leak in ("Zebramycin", "Paracetamol", "Zebracilline", "Amoxicilline", "spo2_low", "heart_rate_high",
+                 w.ids["other"], w.ids["pat"]):
         assert leak not in doctors
     assert "Données de la personne" in doctors and '{}' in doctors  # grounded, but a doctor is nobody's patient
     await pat.client.disconnect()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from models.documents import CARE_UNITS, GRANTS, PRESCRIPTIONS
+from models.documents import APPOINTMENTS, CARE_UNITS, GRANTS, PRESCRIPTIONS
 from rooms.access import may_chat
 from server.clock import FakeClock
 from server.keys import DB
@@ -36,3 +36,19 @@ async def test_relations_and_their_end(client):
     for pair in ({"p1": "patient", "p2": "patient"}, {"d1": "doctor", "d2": "doctor"},
                  {"a": "admin", "p1": "patient"}, {"d1": "doctor"}):
         assert await may_chat(db, clock, pair, None) is None
+
+
+async def test_a_booked_appointment_is_a_relation_until_a_month_after_it(client):
+    db, clock = client.app[DB], FakeClock()
+    dp = {"d1": "doctor", "p1": "patient"}
+    start = clock.now() + timedelta(days=2)
+    await db[APPOINTMENTS].insert_one({"_id": "a1", "doctor_id": "d1", "patient_id": "p1", "status": "booked",
+                                       "start": start, "end": start + timedelta(minutes=30)})
+    assert await may_chat(db, clock, dp, None) == "appointment"
+    assert await may_chat(db, clock, {"d2": "doctor", "p1": "patient"}, None) is None  # another doctor
+    clock.advance(2 * 86400 + 29 * 86400)  # 29 days after it ended
+    assert await may_chat(db, clock, dp, None) == "appointment"
+    clock.advance(2 * 86400)
+    assert await may_chat(db, clock, dp, None) is None
+    await db[APPOINTMENTS].update_one({"_id": "a1"}, {"$set": {"status": "cancelled"}})
+    assert await may_chat(db, FakeClock(start - timedelta(days=1)), dp, None) is None  # cancelled: no relation
