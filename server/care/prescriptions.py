@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from pymongo import IndexModel, ReturnDocument
@@ -33,6 +34,7 @@ from server.storage.db import Database
 
 log = logging.getLogger(__name__)
 PRESCRIPTIONS = "prescriptions"
+PREPARE_CLAIM_S = 30  # a preparation claimed longer ago than this (its process died) may be claimed again
 
 # target status → (statuses it may come from, role allowed to set it)
 TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
@@ -111,13 +113,13 @@ class Prescriptions:
         if current not in sources:
             raise Conflict(f"A prescription cannot go from {current} to {status}", code="invalid_transition",
                            details={"from": current, "to": status})
-        taken = await self.inventory.take(doc["medications"]) if status == "prepared" else []
+        taken = await self._take_stock(doc, current) if status == "prepared" else []
         now = self.clock.now()
         entry = {"from": current, "to": status, "by": identity.user_id, "role": identity.role, "at": now,
                  "reason": reason}
         updated = await self.db[PRESCRIPTIONS].find_one_and_update(
             {"_id": doc["_id"], "status": current},
-            {"$set": {"status": status, "updated_at": now}, "$push": {"history": entry}},
+            {"$set": {"status": status, "updated_at": now, "preparing_at": None}, "$push": {"history": entry}},
             return_document=ReturnDocument.AFTER)
         if updated is None:  # someone else moved it between our read and our write
             if taken:
@@ -132,6 +134,24 @@ class Prescriptions:
         for hook in self.on_delivered if status == "delivered" else ():
             await hook(updated)
         return public(updated)
+
+    async def _take_stock(self, doc: dict, current: str) -> list[dict]:
+        """Claim the preparation before touching stock: of two pharmacists preparing at once, the
+        loser gets 409 without taking (and giving back) units, so the winner's low-stock check sees
+        only committed stock. A claim left by a crashed process expires after PREPARE_CLAIM_S."""
+        now = self.clock.now()
+        claimed = await self.db[PRESCRIPTIONS].find_one_and_update(
+            {"_id": doc["_id"], "status": current,
+             "$or": [{"preparing_at": None}, {"preparing_at": {"$lt": now - timedelta(seconds=PREPARE_CLAIM_S)}}]},
+            {"$set": {"preparing_at": now}})
+        if claimed is None:
+            raise Conflict("Another pharmacist is preparing it or it changed meanwhile; reload it",
+                           code="invalid_transition", details={"from": current, "to": "prepared"})
+        try:
+            return await self.inventory.take(doc["medications"])
+        except BaseException:
+            await self.db[PRESCRIPTIONS].update_one({"_id": doc["_id"]}, {"$set": {"preparing_at": None}})
+            raise
 
     async def _announce(self, doc: dict, actor: Identity, status: str, reason: str | None) -> None:
         title, text = texts.render(f"prescription:{status}", name=await display_name(self.db, actor.user_id),
