@@ -124,3 +124,14 @@ async def api(client) -> Api:
 @pytest.fixture
 def data_dir(tmp_path) -> Path:
     return tmp_path / "data"
+
+
+@pytest.fixture
+def broker():
+    """A Mosquitto of its own on a free loopback port, with the bridge's login (tests/support/mqtt.py)."""
+    from tests.support.mqtt import Broker
+
+    b = Broker()
+    b.start()
+    yield b
+    b.stop()

@@ -8,21 +8,13 @@ import dataclasses
 
 import pytest
 
-from tests.firmware.server_api import BRIDGE_PASSWORD, MQTT_BRIDGE, Broker, reloaded
+from tests.firmware.server_api import MQTT_BRIDGE, bridge_url, reloaded
 from tests.firmware.sim_support import drain, settled_seqs, sim_device, take
 
 
 @pytest.fixture
-def broker():
-    b = Broker()
-    b.start()
-    yield b
-    b.stop()
-
-
-@pytest.fixture
 def settings(settings, broker):
-    return dataclasses.replace(settings, mqtt_url=f"mqtt://fadjma-server:{BRIDGE_PASSWORD}@127.0.0.1:{broker.port}")
+    return dataclasses.replace(settings, mqtt_url=bridge_url(broker))
 
 
 async def test_mqtt_outage_then_replay_stores_every_reading_once(api, broker):

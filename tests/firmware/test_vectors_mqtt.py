@@ -10,7 +10,7 @@ from datetime import datetime
 import aiomqtt
 import pytest
 
-from tests.firmware.server_api import BRIDGE_PASSWORD, MQTT_BRIDGE, Broker, create_app, reloaded
+from tests.firmware.server_api import MQTT_BRIDGE, bridge_url, create_app, reloaded
 from tests.firmware.test_vectors import (
     DEVICE,
     SECRET,
@@ -29,16 +29,8 @@ def clock():
 
 
 @pytest.fixture
-def broker():
-    b = Broker()
-    b.start()
-    yield b
-    b.stop()
-
-
-@pytest.fixture
 def mqtt_settings(settings, broker):
-    return dataclasses.replace(alerting_settings(settings, lorawan_webhook_secret=SECRET), mqtt_url=f"mqtt://fadjma-server:{BRIDGE_PASSWORD}@127.0.0.1:{broker.port}")
+    return dataclasses.replace(alerting_settings(settings, lorawan_webhook_secret=SECRET), mqtt_url=bridge_url(broker))
 
 
 @pytest.fixture
