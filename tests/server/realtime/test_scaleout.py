@@ -123,6 +123,10 @@ async def test_two_processes_are_one_system(cluster):
         assert cluster["db"]["alerts"].find_one({"_id": alert_id})["escalation_level"] == 1
         seqs = [n["seq"] for n in inbox.of(events.NOTIFICATION_NEW)]
         assert seqs == sorted(set(seqs)), f"inbox items duplicated or out of order: {seqs}"
+        # settled (3 s above): the doctor's socket on B is in `user:doc-1` and `patient:pat-1`, both of
+        # the alert's audience, and yet got each live event once across processes
+        assert [v["seq"] for v in inbox.of(events.VITALS_NEW)] == [1, 2, 3]
+        assert [a["alert"]["id"] for a in inbox.of(events.ALERT_RAISED)] == [alert_id]
     finally:
         await device.disconnect()
         await doctor.disconnect()
