@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from pymongo import AsyncMongoClient, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import OperationFailure
 
 from server.settings import Settings
 from server.storage.embedded_db import EmbeddedDB
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+NOT_A_REPLICA_SET = 20  # IllegalOperation: "Transaction numbers are only allowed on a replica set member"
 
 
 @dataclass
@@ -47,6 +51,19 @@ class Database:
             return True
         except Exception:  # readiness only reports up or down
             return False
+
+
+async def in_transaction(db: Database, write: Callable[..., Awaitable[T]]) -> T:
+    """`write(session)` in one transaction: all of it or nothing. A standalone MongoDB has no
+    transactions (the README asks for a replica set): there `write(None)` runs as plain writes."""
+    try:
+        async with db.client.start_session() as session:
+            async with await session.start_transaction():
+                return await write(session)
+    except OperationFailure as exc:
+        if exc.code != NOT_A_REPLICA_SET:
+            raise
+    return await write(None)
 
 
 def database_ctx(holder: Database, settings: Settings):
