@@ -7,7 +7,8 @@ connection or has sent anything within DEVICE_HEARTBEAT_TIMEOUT. Every change is
 device record, passed to ingest's device-event subscribers, then emitted as `device:status`.
 
 Commands are stored in `device_commands` (queued → sent → acked/failed) and sent over the
-newest link; while the device has none they stay queued and go out when it next connects.
+newest link, each claimed (queued → sent) before it is written to the link; while the
+device has none they stay queued and go out when it next connects.
 State is per process (one process per deployment, or sticky device connections).
 """
 
@@ -186,14 +187,20 @@ class DeviceLinks:
         link = max(links.values(), key=lambda ln: ln.since)
         queued = await self.db[COMMANDS].find({"device_id": device_id, "status": "queued"}).to_list(None)
         for cmd in sorted(queued, key=lambda c: c["created_at"]):
+            # Claimed before it is sent, so two deliveries at once (a connect and a new command, or
+            # two processes) send it once: at most once, as a `reboot` must be.
             params = {"now": self.clock.now().isoformat()} if cmd["command"] == "sync_time" else cmd["params"]
+            claimed = await self.db[COMMANDS].find_one_and_update({"_id": cmd["_id"], "status": "queued"}, {
+                "$set": {"status": "sent", "sent_at": self.clock.now(), "via": link.kind, "params": params}})
+            if claimed is None:
+                continue
             try:
                 await link.send({"id": cmd["_id"], "command": cmd["command"], "params": params})
             except Exception:
-                log.warning("command %s to %s over %s failed; stays queued", cmd["_id"], device_id, link.kind)
+                log.warning("command %s to %s over %s failed; queued again", cmd["_id"], device_id, link.kind)
+                await self.db[COMMANDS].update_one({"_id": cmd["_id"], "status": "sent"}, {
+                    "$set": {"status": "queued", "sent_at": None, "via": None, "params": cmd["params"]}})
                 return
-            await self.db[COMMANDS].update_one({"_id": cmd["_id"], "status": "queued"}, {
-                "$set": {"status": "sent", "sent_at": self.clock.now(), "via": link.kind, "params": params}})
 
     async def command_ack(self, device: dict, command_id: str, ok: bool, result) -> dict:
         doc = await self.db[COMMANDS].find_one({"_id": command_id, "device_id": device["_id"]})

@@ -29,6 +29,7 @@ class Database:
     """The app's database handle plus the index declarations gathered at build time."""
 
     indexes: dict[str, list[IndexModel]] = field(default_factory=dict)
+    retired: dict[str, list[str]] = field(default_factory=dict)
     client: AsyncMongoClient | None = None
     db: AsyncDatabase | None = None
     embedded: EmbeddedDB | None = None
@@ -36,11 +37,20 @@ class Database:
     def declare(self, collection: str, *models: IndexModel) -> None:
         self.indexes.setdefault(collection, []).extend(models)
 
+    def retire(self, collection: str, name: str) -> None:
+        """An index an earlier version created and a declared one replaces: dropped at start-up."""
+        self.retired.setdefault(collection, []).append(name)
+
     def __getitem__(self, name: str):
         assert self.db is not None, "database used before start-up"
         return self.db[name]
 
     async def ensure_indexes(self) -> None:
+        for coll, names in self.retired.items():
+            existing = await (await self.db[coll].list_indexes()).to_list(None)
+            for name in set(names) & {ix["name"] for ix in existing}:
+                log.info("dropping the retired index %s.%s", coll, name)
+                await self.db[coll].drop_index(name)
         for coll, models in self.indexes.items():
             if models:
                 await self.db[coll].create_indexes(models)
