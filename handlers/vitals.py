@@ -8,6 +8,7 @@ lock, so every reading is either in the snapshot or delivered live, never both o
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 
 from aiohttp import web
@@ -70,8 +71,9 @@ def register(app: web.Application) -> None:
 
     @on(sio, events.VITALS_WATCH, WatchIn, clock)
     async def watch(sid: str, identity: Identity, body: WatchIn) -> dict:
-        await app[RIGHTS].require(identity, body.patient_id, "vitals")
-        return await app[INGEST].watch(sid, body.patient_id)
+        check = functools.partial(app[RIGHTS].require, identity, body.patient_id, "vitals")
+        await check()
+        return await app[INGEST].watch(sid, body.patient_id, recheck=check)
 
     @on(sio, events.VITALS_UNWATCH, WatchIn, clock)
     async def unwatch(sid: str, identity: Identity, body: WatchIn) -> dict:

@@ -80,13 +80,22 @@ class Ingest:
     def subscribe_device_events(self, callback: DeviceCallback) -> None:
         self._device_subscribers.append(callback)
 
-    async def watch(self, sid: str, patient_id: str) -> dict:
+    async def watch(self, sid: str, patient_id: str, recheck: Callable[[], Awaitable[None]]) -> dict:
         """A watcher (already authorised) gets the snapshot, then every `vitals:new`: the lock keeps
-        the publisher out between the two, so there is no gap and no duplicate."""
+        the publisher out between the two, so there is no gap and no duplicate.
+
+        `recheck()` (raising when access ended) runs again once the socket is in the room: a
+        revoke whose eviction ran between the caller's check and the join is seen here, and one
+        that comes later evicts this socket, so no window is left."""
         async with self.lock:
+            await watch.watch_patient(self.sio, sid, patient_id)
+            try:
+                await recheck()
+            except BaseException:
+                await watch.unwatch_patient(self.sio, sid, patient_id)
+                raise
             snapshot = {"patient_id": patient_id, "readings": await self.latest(patient_id)}
             await self.sio.emit(events.VITALS_SNAPSHOT, snapshot, to=sid)
-            await watch.watch_patient(self.sio, sid, patient_id)
         return snapshot
 
     async def unwatch(self, sid: str, patient_id: str) -> None:

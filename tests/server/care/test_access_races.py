@@ -50,3 +50,25 @@ async def test_an_approval_whose_grant_fails_stays_pending(api, app, monkeypatch
     status, decided = await w.call("pat", "POST", f"/api/access-requests/{req['id']}/approve")
     assert status == 200 and decided["status"] == "approved"
     assert await app[DB][GRANTS].find_one({"_id": decided["grant_id"], "request_id": req["id"]}) is not None
+
+
+async def test_a_revoke_between_the_watch_check_and_the_join_ends_the_watch(api, app, monkeypatch):
+    from rooms.access import Rights
+    from rooms.names import patient_room
+    from server.keys import SIO
+    w = await world(api)
+    decided = await w.grant("doc", "pat", scopes=("vitals",))
+    doc = await w.device("doc")
+    checks, require = [], Rights.require
+
+    async def revoked_meanwhile(self, identity, patient_id, scope):
+        await require(self, identity, patient_id, scope)
+        checks.append(scope)
+        if len(checks) == 1:  # the patient revokes right after the watch was checked
+            status, _ = await w.call("pat", "POST", f"/api/grants/{decided['grant_id']}/revoke")
+            assert status == 200
+    monkeypatch.setattr(Rights, "require", revoked_meanwhile)
+    ack = await doc.call("vitals:watch", {"patient_id": w.ids["pat"]})
+    assert not ack["ok"] and ack["error"]["code"] == "no_grant", ack
+    assert patient_room(w.ids["pat"]) not in app[SIO].rooms(doc.client.get_sid())
+    assert doc.of("vitals:snapshot") == []
