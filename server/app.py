@@ -28,6 +28,7 @@ from server.care.records import Records
 from server.care.units import CareUnits
 from server.clock import Clock
 from server.http.middleware import error_middleware
+from server.http.remotes import TrustedProxies
 from server.inbox.notifier import Notifier
 from server.iot.history import VitalsHistory
 from server.iot.ingest import Ingest, ingest_ctx
@@ -119,7 +120,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     """Build every service with its dependencies, register the handlers and the cleanup contexts.
 
     The only place that writes `app[KEY]`; services never read the app (tests/test_house.py)."""
-    app = web.Application(middlewares=[error_middleware], client_max_size=4 * 1024 * 1024)
+    # The client's address first (behind TRUSTED_PROXIES), so every later reader of request.remote sees it.
+    app = web.Application(middlewares=[TrustedProxies(settings.trusted_proxies).middleware, error_middleware],
+                          client_max_size=4 * 1024 * 1024)
     clock = clock or Clock()
     db = Database()
     app[SETTINGS], app[CLOCK], app[DB] = settings, clock, db

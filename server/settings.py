@@ -7,6 +7,7 @@ wrong and what is expected. The app gets `Settings`, a frozen dataclass of typed
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import re
@@ -26,6 +27,9 @@ log = logging.getLogger(__name__)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_CORS = ("http://localhost:5173", "http://127.0.0.1:5173")
 MIN_SECRET_BYTES = 32  # RFC 7518 §3.2: an HS256 key must be at least 256 bits
+
+
+LOOPBACK = ("127.0.0.1/32", "::1/128")  # TRUSTED_PROXIES default: a proxy on this machine (deploy/nginx.conf)
 
 
 class SettingsError(ValueError):
@@ -65,6 +69,7 @@ class Settings:
     unit_summary_s: int = 60
     sio_fast_path: bool = True                 # server/realtime/fastpath: direct WebSocket writes (0: stock emits)
     symptoms_model_dir: Path | None = None     # server/symptoms: None = DATA_DIR/symptoms
+    trusted_proxies: tuple[str, ...] = LOOPBACK  # server/http/remotes.py
 
     @property
     def embedded_db(self) -> bool:
@@ -168,6 +173,18 @@ def _checked(name: str, check):
     return field_validator(name, mode="before")(staticmethod(lambda raw: check(raw if isinstance(raw, str) else None)))
 
 
+def parse_trusted(raw: str) -> tuple[str, ...]:
+    """TRUSTED_PROXIES `10.0.0.0/8, 127.0.0.1` → normalised networks (server/http/remotes.py); empty: none."""
+    out = []
+    for item in (p.strip() for p in raw.split(",")):
+        if item:
+            try:
+                out.append(str(ipaddress.ip_network(item, strict=False)))
+            except ValueError:
+                raise ValueError(f"TRUSTED_PROXIES entry {item!r} is not an IP address or network") from None
+    return tuple(out)
+
+
 def _mongodb_uri(raw: str | None) -> str | None:
     uri = (raw or "").strip() or None
     if uri and not uri.startswith(("mongodb://", "mongodb+srv://")):
@@ -224,6 +241,7 @@ class Environment(BaseSettings):
     UNIT_SUMMARY_S: int | None = None
     SIO_FAST_PATH: int | None = None
     SYMPTOMS_MODEL_DIR: str | None = None
+    TRUSTED_PROXIES: str | None = None
 
     _port = _int_field("PORT", 0, 65535)
     _access = _int_field("ACCESS_TOKEN_TTL", 5, 86400)
@@ -249,6 +267,7 @@ class Environment(BaseSettings):
     _mqtt = _checked("MQTT_URL", _mqtt_url)
     _mqtt_id = _checked("MQTT_CLIENT_ID", _mqtt_client_id)
     _lorawan = _checked("LORAWAN_WEBHOOK_SECRET", _webhook_secret)
+    _proxies = _checked("TRUSTED_PROXIES", lambda raw: raw if raw is None else ",".join(parse_trusted(raw)))
 
     @model_validator(mode="after")
     def _ttls(self) -> Environment:
@@ -316,4 +335,5 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         unit_summary_s=pick(e.UNIT_SUMMARY_S, 60),
         sio_fast_path=pick(e.SIO_FAST_PATH, 1) == 1,
         symptoms_model_dir=Path(e.SYMPTOMS_MODEL_DIR.strip()) if (e.SYMPTOMS_MODEL_DIR or "").strip() else None,
+        trusted_proxies=LOOPBACK if e.TRUSTED_PROXIES is None else parse_trusted(e.TRUSTED_PROXIES),
     )
