@@ -101,6 +101,7 @@ def devices_ctx(history: VitalsHistory, links: DeviceLinks, bridge: MqttBridge |
         if bridge is not None:
             await bridge.stop()
         await jobs.stop(sweeper)
+        await links.release()
 
     return ctx
 

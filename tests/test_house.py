@@ -42,6 +42,7 @@ OWNERS = {
     "counters": "server.inbox.notifier",
     "devices": "server.iot.registry",
     "device_commands": "server.iot.links",
+    "presence_leases": "server.iot.links",
     "device_alerts": "server.iot.links",
     "vitals": "server.iot.ingest",
     "vitals_latest": "server.iot.ingest",

@@ -182,12 +182,25 @@ class Devices:
         await self.db[COLLECTION].update_one({"_id": device_id},
                                              {"$set": {**fields, "last_seen": now, "last_heartbeat_at": now}})
 
-    async def set_online(self, device_id: str, online: bool, now: datetime) -> None:
-        await self.db[COLLECTION].update_one({"_id": device_id}, {"$set": {"online": online, "status_changed_at": now}})
+    async def set_online(self, device_id: str, online: bool, now: datetime, process: str) -> None:
+        """Presence is per process (`online_on`): online while any live process holds the device."""
+        coll = self.db[COLLECTION]
+        if online:
+            await coll.update_one({"_id": device_id}, {"$addToSet": {"online_on": process},
+                                                       "$set": {"online": True, "status_changed_at": now}})
+            return
+        await coll.update_one({"_id": device_id}, {"$pull": {"online_on": process}})
+        await coll.update_one({"_id": device_id, "online": True, "online_on": {"$size": 0}},
+                              {"$set": {"online": False, "status_changed_at": now}})
 
-    async def all_offline(self) -> None:
-        """A fresh process: no device holds a connection to it yet."""
-        await self.db[COLLECTION].update_many({"online": True}, {"$set": {"online": False}})
+    async def reap(self, live: list[str], now: datetime) -> int:
+        """Devices held only by processes without a live lease (crashed, or before leases) go offline."""
+        coll = self.db[COLLECTION]
+        await coll.update_many({"online": True}, {"$pull": {"online_on": {"$nin": live}}})
+        done = await coll.update_many(
+            {"online": True, "$or": [{"online_on": {"$size": 0}}, {"online_on": {"$exists": False}}]},
+            {"$set": {"online": False, "status_changed_at": now}})
+        return done.modified_count
 
     async def set_interval(self, device_id: str, interval_s: int) -> None:
         await self.db[COLLECTION].update_one({"_id": device_id}, {"$set": {"interval_s": interval_s}})
