@@ -46,18 +46,23 @@ class CrossProcessLeave(LocalLeave):
         reply = f"{self.channel}:left:{uuid.uuid4().hex}"
         request = {"method": METHOD, "namespace": namespace, "member_of": member_of, "room": room,
                    "reply": reply, "host_id": self.host_id}
-        if not self.connected:
-            self._redis_connect()
-        receivers = await self.redis.publish(self.channel, self.json.dumps(request))
-        waiting = receivers - 1  # this process's own subscriber got it too, and ignores it
-        deadline = time.monotonic() + LEAVE_TIMEOUT_S
         try:
-            while waiting > 0 and (left_s := deadline - time.monotonic()) > 0:
-                if await self.redis.blpop([reply], timeout=max(left_s, 0.01)) is None:
-                    break
-                waiting -= 1
-        finally:
-            await self.redis.delete(reply)
+            if not self.connected:
+                self._redis_connect()
+            receivers = await self.redis.publish(self.channel, self.json.dumps(request))
+            waiting = receivers - 1  # this process's own subscriber got it too, and ignores it
+            deadline = time.monotonic() + LEAVE_TIMEOUT_S
+            try:
+                while waiting > 0 and (left_s := deadline - time.monotonic()) > 0:
+                    if await self.redis.blpop([reply], timeout=max(left_s, 0.01)) is None:
+                        break
+                    waiting -= 1
+            finally:
+                await self.redis.delete(reply)
+        except Exception:  # Redis unreachable: the right already ended in the database; say so loudly
+            log.exception("cannot ask other processes to leave %s for %s", room, member_of)
+            self.failed_leaves = getattr(self, "failed_leaves", 0) + 1
+            return left
         if waiting > 0:
             log.warning("%d process(es) did not confirm leaving %s for %s within %s s",
                         waiting, room, member_of, LEAVE_TIMEOUT_S)
