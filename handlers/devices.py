@@ -8,13 +8,20 @@ when it is created (provisioning, rotation).
 from __future__ import annotations
 
 from aiohttp import web
+from pydantic import Field
 
+from models.common import Input, parse
 from models.devices import CommandIn, DeviceCreateIn, DeviceUpdateIn, device_json
 from models.documents import public
 from models.errors import Forbidden, Invalid
 from models.identity import Identity
 from server.http.middleware import authenticated, json_response, read_body
 from server.keys import DEVICE_LINKS, DEVICES, INGEST, RIGHTS
+
+
+class RejectedPage(Input):
+    cursor: str | None = Field(default=None, max_length=2000)
+    limit: int = Field(default=100, ge=1, le=1000)
 
 
 async def _may_view(request: web.Request, identity: Identity, device: dict) -> None:
@@ -90,9 +97,10 @@ async def list_commands(request: web.Request, identity: Identity) -> web.Respons
 @authenticated("admin")
 async def rejected(request: web.Request, identity: Identity) -> web.Response:
     device = await request.app[DEVICES].get(request.match_info["device_id"])
-    docs = await request.app[INGEST].rejections(device["_id"])
+    page = parse(RejectedPage, dict(request.query))
+    docs, more = await request.app[INGEST].rejections(device["_id"], page.cursor, page.limit)
     return json_response({"device_id": device["_id"], "count": device.get("rejected_count", 0),
-                          "recent": [public(d) for d in docs]})
+                          "recent": [public(d) for d in docs], "next": more, "truncated": more is not None})
 
 
 @authenticated("admin")

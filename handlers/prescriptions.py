@@ -7,7 +7,7 @@ from aiohttp import web
 from models.care import PrescriptionIn, PrescriptionQuery, RestockIn, StatusEventIn, StatusIn
 from models.common import parse
 from models.identity import Identity
-from server.http.middleware import authenticated, json_response, read_body
+from server.http.middleware import authenticated, json_response, paged_response, read_body
 from server.keys import CLOCK, INVENTORY, PRESCRIPTIONS, SIO
 from server.realtime import events
 from server.realtime.sockets import on
@@ -24,7 +24,8 @@ async def create(request: web.Request, identity: Identity) -> web.Response:
 @authenticated(*CARE_ROLES)
 async def list_prescriptions(request: web.Request, identity: Identity) -> web.Response:
     query = parse(PrescriptionQuery, dict(request.query))
-    return json_response(await request.app[PRESCRIPTIONS].list(identity, query))
+    items, more = await request.app[PRESCRIPTIONS].list(identity, query)
+    return paged_response(request, items, more)
 
 
 @authenticated(*CARE_ROLES)

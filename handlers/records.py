@@ -7,7 +7,7 @@ from aiohttp import web
 from models.care import AuditQuery, RecordIn, RecordPatch
 from models.common import parse
 from models.identity import Identity
-from server.http.middleware import authenticated, json_response, read_body
+from server.http.middleware import authenticated, json_response, paged_response, read_body
 from server.keys import AUDIT, RECORDS
 
 
@@ -38,8 +38,10 @@ async def update(request: web.Request, identity: Identity) -> web.Response:
 @authenticated("patient")
 async def my_audit(request: web.Request, identity: Identity) -> web.Response:
     query = parse(AuditQuery, dict(request.query))
-    return json_response(await request.app[AUDIT].for_patient(
-        identity.user_id, include_self=query.include_self, before=query.before, limit=query.limit))
+    items, more = await request.app[AUDIT].for_patient(
+        identity.user_id, include_self=query.include_self, before=query.before, limit=query.limit,
+        cursor=query.cursor)
+    return paged_response(request, items, more)
 
 
 def register(app: web.Application) -> None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from models.common import parse
 from models.errors import Invalid
 from models.identity import Identity
-from models.users import ROLES, StaffCreateIn, UserOut
-from server.http.middleware import authenticated, json_response, read_body
+from models.users import ROLES, StaffCreateIn, UserOut, UsersQuery
+from server.http.middleware import authenticated, json_response, paged_response, read_body
 from server.keys import USERS
 
 
@@ -22,10 +23,11 @@ async def create_user(request: web.Request, identity: Identity) -> web.Response:
 
 @authenticated("admin")
 async def list_users(request: web.Request, identity: Identity) -> web.Response:
-    role = request.query.get("role")
-    if role is not None and role not in ROLES:
+    query = parse(UsersQuery, dict(request.query))
+    if query.role is not None and query.role not in ROLES:
         raise Invalid("Unknown role", details=[{"field": "role", "message": f"one of {', '.join(ROLES)}"}])
-    return json_response([UserOut.from_doc(d) for d in await request.app[USERS].list(role)])
+    docs, more = await request.app[USERS].list(query.role, cursor=query.cursor, limit=query.limit)
+    return paged_response(request, [UserOut.from_doc(d) for d in docs], more)
 
 
 def register(app: web.Application) -> None:

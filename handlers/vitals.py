@@ -8,18 +8,24 @@ lock, so every reading is either in the snapshot or delivered live, never both o
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 
 from aiohttp import web
 from pydantic import Field
 
-from models.common import Input
+from models.common import Input, parse
 from models.errors import Invalid
 from models.identity import Identity
 from server.http.middleware import authenticated, json_response
 from server.keys import CLOCK, INGEST, RIGHTS, SIO, VITALS_HISTORY
 from server.realtime import events
 from server.realtime.sockets import on
+
+
+class HistoryPage(Input):
+    cursor: str | None = Field(default=None, max_length=2000)
+    limit: int = Field(default=10_000, ge=1, le=10_000)
 
 
 class WatchIn(Input):
@@ -52,9 +58,12 @@ async def history(request: web.Request, identity: Identity) -> web.Response:
     await request.app[RIGHTS].require(identity, pid, "vitals")
     kind = request.query.get("kind", "")
     bucket = request.query.get("bucket", "5m")
-    points = await request.app[VITALS_HISTORY].history(pid, kind, bucket, query_time(request, "from"),
-                                                query_time(request, "to"))
-    return json_response({"patient_id": pid, "kind": kind, "bucket": bucket, "points": points})
+    page = parse(HistoryPage, {k: v for k, v in request.query.items() if k in ("cursor", "limit")})
+    points, more = await request.app[VITALS_HISTORY].history(pid, kind, bucket, query_time(request, "from"),
+                                                      query_time(request, "to"), page.cursor, page.limit)
+    # `next`: raw points beyond `limit` (at most 10,000) are fetched with `cursor=<next>`; null when complete
+    return json_response({"patient_id": pid, "kind": kind, "bucket": bucket, "points": points, "next": more,
+                          "truncated": more is not None})
 
 
 @authenticated()
@@ -70,8 +79,9 @@ def register(app: web.Application) -> None:
 
     @on(sio, events.VITALS_WATCH, WatchIn, clock)
     async def watch(sid: str, identity: Identity, body: WatchIn) -> dict:
-        await app[RIGHTS].require(identity, body.patient_id, "vitals")
-        return await app[INGEST].watch(sid, body.patient_id)
+        check = functools.partial(app[RIGHTS].require, identity, body.patient_id, "vitals")
+        await check()
+        return await app[INGEST].watch(sid, body.patient_id, recheck=check)
 
     @on(sio, events.VITALS_UNWATCH, WatchIn, clock)
     async def unwatch(sid: str, identity: Identity, body: WatchIn) -> dict:

@@ -72,6 +72,8 @@ class StatusEventIn(StatusIn):
 class PrescriptionQuery(Input):
     status: Status | None = None
     patient_id: str | None = Field(default=None, min_length=1, max_length=64)
+    cursor: str | None = Field(default=None, max_length=2000)
+    limit: int = Field(default=200, ge=1, le=500)
 
 
 class RestockIn(Input):
@@ -110,4 +112,5 @@ class RecordPatch(Input):
 class AuditQuery(Input):
     include_self: bool = False
     before: datetime | None = None
+    cursor: str | None = Field(default=None, max_length=2000)
     limit: int = Field(default=100, ge=1, le=500)

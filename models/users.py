@@ -130,3 +130,11 @@ class DoctorOut(Output):
     name: str
     email: str | None = None
     speciality: str | None = None
+
+
+class UsersQuery(Input):
+    """`GET /api/users/`: one page by username (server/storage/paging.py)."""
+
+    role: str | None = None
+    cursor: str | None = Field(default=None, max_length=2000)
+    limit: int = Field(default=500, ge=1, le=1000)

@@ -3,9 +3,10 @@
 `role:<role>` and `user:<id>` are joined at the handshake (server/realtime/socket_auth.py and
 the inbox replay), `patient:<id>` by a vitals watcher after `rooms.access.may_access`, and
 `unit:<id>` by a care unit's staff. When a right ends, `evict` takes every socket of that
-user out of `patient:<id>`, so live data stops at once and not at the next page load. Local
-to this process: python-socketio has no cross-server room listing (with REDIS_URL each
-process evicts its own sockets when it runs the sweeper or handles the revoke).
+user out of `patient:<id>`, so live data stops at once and not at the next page load. On
+every process: the manager's `leave_everywhere` (server/realtime/evictions.py) returns once
+each process has done it, so nothing emitted after the caller's acknowledgement reaches an
+evicted socket anywhere.
 """
 
 from __future__ import annotations
@@ -46,19 +47,15 @@ async def unwatch_unit(sio: socketio.AsyncServer, sid: str, unit_id: str) -> Non
 
 
 async def leave_unit(sio: socketio.AsyncServer, user_id: str, unit_id: str, namespace: str = "/") -> None:
-    """Every socket of `user_id` leaves `unit:<unit_id>` (they are no longer its staff)."""
-    for sid, _eio_sid in list(sio.manager.get_participants(namespace, user_room(user_id))):
-        await sio.leave_room(sid, unit_room(unit_id), namespace=namespace)
+    """Every socket of `user_id`, on every process, leaves `unit:<unit_id>` (no longer its staff)."""
+    await sio.manager.leave_everywhere(namespace, user_room(user_id), unit_room(unit_id))
 
 
 async def evict(sio: socketio.AsyncServer, user_id: str, patient_id: str, namespace: str = "/") -> int:
-    """Take all of `user_id`'s sockets out of `patient:<patient_id>`; return how many left it."""
+    """Take all of `user_id`'s sockets, on every process, out of `patient:<patient_id>`; return how
+    many of this process's left it."""
     room = patient_room(patient_id)
-    left = 0
-    for sid, _eio_sid in list(sio.manager.get_participants(namespace, user_room(user_id))):
-        if room in sio.rooms(sid, namespace=namespace):
-            await sio.leave_room(sid, room, namespace=namespace)
-            left += 1
+    left = await sio.manager.leave_everywhere(namespace, user_room(user_id), room)
     if left:
         log.info("evicted %d socket(s) of %s from %s", left, user_id, room)
     return left

@@ -28,6 +28,7 @@ from server.care.records import Records
 from server.care.units import CareUnits
 from server.clock import Clock
 from server.http.middleware import error_middleware
+from server.http.remotes import TrustedProxies
 from server.inbox.notifier import Notifier
 from server.iot.history import VitalsHistory
 from server.iot.ingest import Ingest, ingest_ctx
@@ -108,6 +109,7 @@ def devices_ctx(history: VitalsHistory, links: DeviceLinks, bridge: MqttBridge |
         if bridge is not None:
             await bridge.stop()
         await jobs.stop(sweeper)
+        await links.release()
 
     return ctx
 
@@ -163,7 +165,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     """Build every service with its dependencies, register the handlers and the cleanup contexts.
 
     The only place that writes `app[KEY]`; services never read the app (tests/test_house.py)."""
-    app = web.Application(middlewares=[error_middleware], client_max_size=4 * 1024 * 1024)
+    # The client's address first (behind TRUSTED_PROXIES), so every later reader of request.remote sees it.
+    app = web.Application(middlewares=[TrustedProxies(settings.trusted_proxies).middleware, error_middleware],
+                          client_max_size=4 * 1024 * 1024)
     clock = clock or Clock()
     db = Database()
     app[SETTINGS], app[CLOCK], app[DB] = settings, clock, db
@@ -226,7 +230,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
         ingest_ctx(ingest),
         devices_ctx(history, links, bridge),
         jobs.periodic_ctx("alert-ticks", settings.alert_tick_s, engine.escalation.run_once,
-                          engine.devices.scan_offline, engine.units.summaries_due),
+                          engine.devices.scan_offline, engine.units.summaries_due, engine.dispatch.redeliver),
         # Ends expired grants and evicts their doctors from patient rooms.
         jobs.periodic_ctx("grant-sweeper", SWEEP_EVERY, grants.sweep, first_now=True),
         # Loads the symptom model, or trains it when missing, in a thread: the server answers meanwhile.

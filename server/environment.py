@@ -6,6 +6,7 @@ names the variable, what was wrong and what is expected (tests/server/test_setti
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -167,6 +168,7 @@ class Environment(BaseSettings):
     CHATBOT_HISTORY_TURNS: int | None = None
     CHAT_PRESENCE_TTL_S: int | None = None
     SYMPTOMS_MODEL_DIR: str | None = None
+    TRUSTED_PROXIES: str | None = None
     # scheduling and treatments
     APPOINTMENT_REMINDER_S: int | None = None
     REMINDER_TICK_S: int | None = None
@@ -188,6 +190,7 @@ class Environment(BaseSettings):
     _offline = _int_field("DEVICE_OFFLINE_MIN_S", 30, 86400)
     _summary = _int_field("UNIT_SUMMARY_S", 5, 3600)
     _fast = _int_field("SIO_FAST_PATH", 0, 1)
+    _proxies = _checked("TRUSTED_PROXIES", lambda raw: raw if raw is None else ",".join(parse_trusted(raw)))
     _chatbot_timeout = _int_field("CHATBOT_TIMEOUT_S", 1, 300)
     _chatbot_turns = _int_field("CHATBOT_HISTORY_TURNS", 0, 100)
     _presence_ttl = _int_field("CHAT_PRESENCE_TTL_S", 5, 3600)
@@ -250,3 +253,15 @@ def _gemini_base_url(raw: str | None) -> str | None:
     if url and not url.startswith(("http://", "https://")):
         raise ValueError("GEMINI_BASE_URL must start with http:// or https://")
     return url
+
+
+def parse_trusted(raw: str) -> tuple[str, ...]:
+    """TRUSTED_PROXIES `10.0.0.0/8, 127.0.0.1` → normalised networks (server/http/remotes.py); empty: none."""
+    out = []
+    for item in (p.strip() for p in raw.split(",")):
+        if item:
+            try:
+                out.append(str(ipaddress.ip_network(item, strict=False)))
+            except ValueError:
+                raise ValueError(f"TRUSTED_PROXIES entry {item!r} is not an IP address or network") from None
+    return tuple(out)

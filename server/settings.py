@@ -15,11 +15,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from server.environment import DEFAULT_CORS, SettingsError, cors_origins, read_environment
+from server.environment import DEFAULT_CORS, SettingsError, cors_origins, parse_trusted, read_environment
 
 log = logging.getLogger(__name__)
 
 MIN_SECRET_BYTES = 32  # RFC 7518 §3.2: an HS256 key must be at least 256 bits
+
+
+LOOPBACK = ("127.0.0.1/32", "::1/128")  # TRUSTED_PROXIES default: a proxy on this machine (deploy/nginx.conf)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +70,7 @@ class Settings:
     appointment_reminder_s: int = 86400        # reminder this long before an appointment (0: none)
     reminder_tick_s: float = 30.0              # how often appointment and intake reminders are claimed
     default_timezone: str = "Africa/Dakar"     # a profile without `timezone`
+    trusted_proxies: tuple[str, ...] = LOOPBACK  # server/http/remotes.py
 
     @property
     def embedded_db(self) -> bool:
@@ -148,5 +152,6 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         appointment_reminder_s=pick(e.APPOINTMENT_REMINDER_S, 86400),
         reminder_tick_s=float(pick(e.REMINDER_TICK_S, 30)),
         default_timezone=pick(e.DEFAULT_TIMEZONE, "Africa/Dakar"),
+        trusted_proxies=LOOPBACK if e.TRUSTED_PROXIES is None else parse_trusted(e.TRUSTED_PROXIES),
     )
 

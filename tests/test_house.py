@@ -24,6 +24,7 @@ WRITES = {"insert_one", "insert_many", "update_one", "update_many", "delete_one"
           "find_one_and_update", "find_one_and_delete", "find_one_and_replace", "bulk_write", "stage"}
 READS = {"find", "find_one", "aggregate", "count_documents", "distinct", "estimated_document_count"}
 ROOM_CALLS = {"enter_room", "leave_room", "close_room"}
+MANAGER_MODULES = {"server.realtime.sio_manager", "server.realtime.evictions"}
 
 # Collection -> the one module that writes it (write-behind's `stage` counts as its caller's write).
 OWNERS = {
@@ -41,6 +42,7 @@ OWNERS = {
     "counters": "server.inbox.notifier",
     "devices": "server.iot.registry",
     "device_commands": "server.iot.links",
+    "presence_leases": "server.iot.links",
     "device_alerts": "server.iot.links",
     "vitals": "server.iot.ingest",
     "vitals_latest": "server.iot.ingest",
@@ -226,8 +228,9 @@ def violations(rule: str) -> dict[str, str]:
                 if what:
                     found[mod] = "; ".join(what)
         elif rule == "room_join_outside_rooms":
-            # sio_manager is the Socket.IO manager: it implements rooms rather than joining them.
-            if not mod.startswith("rooms") and mod != "server.realtime.sio_manager" and (
+            # sio_manager (and its evictions mixin) is the Socket.IO manager: it implements rooms
+            # rather than joining them.
+            if not mod.startswith("rooms") and mod not in MANAGER_MODULES and (
                     lines := calls(tree, ROOM_CALLS)):
                 found[mod] = f"joins or leaves at {lines}"
     return found

@@ -9,6 +9,7 @@ from models.common import new_id
 from models.errors import Conflict, NotFound, Unauthorized
 from server.auth.tokens import hash_password, verify_password
 from server.clock import Clock
+from server.storage import paging
 from server.storage.db import Database
 
 COLLECTION = "users"
@@ -78,7 +79,8 @@ class Users:
             raise Unauthorized("Wrong username or password", code="invalid_credentials")
         return doc
 
-    async def list(self, role: str | None = None, limit: int = 1000) -> list[dict]:
-        """Accounts (without password hashes), by username."""
-        docs = await self.db[COLLECTION].find({"role": role} if role else {}, {"password_hash": 0}).to_list(limit)
-        return sorted(docs, key=lambda d: d["username_lower"])
+    async def list(self, role: str | None = None, *, cursor: str | None = None,
+                   limit: int = 500) -> tuple[list[dict], str | None]:
+        """One page of accounts (without password hashes) by username (unique index), and the next cursor."""
+        return await paging.page(self.db[COLLECTION], {"role": role} if role else {}, [("username_lower", 1)],
+                                 cursor, limit, {"password_hash": 0})

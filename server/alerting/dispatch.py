@@ -10,17 +10,24 @@ Inbox items (through the Notifier, stored before emitted) go out when an alert i
 rises in severity, is acknowledged, cleared or escalated. A plain repeat (one more bad
 reading) is a live-only `alert:updated`, at most one per alert per REPEAT_EVERY_S, so a
 burst of readings cannot flood anyone.
+
+The outbox: every change that needs an inbox dispatch stores its intent on the alert in the
+same write (`outbox`, server/alerting/store.py). `publish` removes it once the event and the
+inbox items went out; an intent still there OUTBOX_GRACE_S later (the dispatch failed, or the
+process died) is claimed by one process's `redeliver` (the alert tick) and sent then, so a
+stored alert always reaches its audience, once.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from models.documents import GRANTS, public
 from rooms.access import active_grant_query, units_of_patient
 from rooms.names import patient_room, role_room, unit_room, user_room
-from server.alerting.store import INTERNAL
+from server.alerting.store import INTERNAL, OUTBOX_GRACE_S, Alerts
 from server.clock import Clock
 from server.inbox import texts
 from server.inbox.notifier import Notifier
@@ -58,12 +65,25 @@ def alert_texts(doc: dict, action: str) -> tuple[texts.Text, texts.Text]:
 
 
 class AlertDispatch:
-    def __init__(self, db: Database, clock: Clock, notifier: Notifier) -> None:
-        self.db, self.clock, self.notifier = db, clock, notifier
+    def __init__(self, db: Database, clock: Clock, notifier: Notifier, alerts: Alerts) -> None:
+        self.db, self.clock, self.notifier, self.alerts = db, clock, notifier, alerts
         self._last_repeat: dict[str, float] = {}
 
-    async def publish(self, doc: dict, action: str, *, widen: bool = False) -> None:
-        """Emit the event for `action` on `doc` (already stored) and fill the inboxes."""
+    async def redeliver(self) -> int:
+        """Send the intents their writers did not deliver (the outbox); returns how many."""
+        sent = 0
+        async for doc in self.alerts.undelivered():
+            cutoff = self.clock.now() - timedelta(seconds=OUTBOX_GRACE_S)
+            for intent in doc.get("outbox", []):
+                if intent["at"] <= cutoff:
+                    log.warning("alert %s: delivering its undelivered %s", doc["_id"], intent["action"])
+                    await self.publish(doc, intent["action"], widen=intent.get("widen", False), intents=[intent["id"]])
+                    sent += 1
+        return sent
+
+    async def publish(self, doc: dict, action: str, *, widen: bool = False, intents: list[str] | None = None) -> None:
+        """Emit the event for `action` on `doc` (already stored), fill the inboxes, and take the
+        dispatch intents of `action` (or `intents`) off the outbox."""
         db, clock = self.db, self.clock
         if action == "repeat":
             now = clock.timestamp()
@@ -87,3 +107,7 @@ class AlertDispatch:
                                   data={"alert_id": doc["_id"], "patient_id": doc["patient_id"], "type": doc["type"],
                                         "severity": doc["severity"], "change": action},
                                   urgency=urgency)
+        if intents is None:
+            intents = [i["id"] for i in doc.get("outbox", []) if i["action"] == action]
+        if intents:
+            await self.alerts.delivered(doc["_id"], intents)

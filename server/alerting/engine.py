@@ -67,7 +67,7 @@ class AlertEngine:
         self.derived = derived
         self.config = AlertConfig(db, clock)
         self.news2 = News2Service(db, clock, self.config, derived, latest, settings.news2_window_s)
-        self.dispatch = AlertDispatch(db, clock, notifier)
+        self.dispatch = AlertDispatch(db, clock, notifier, alerts)
         self.devices = DeviceAlerts(db, clock, settings, alerts, self.dispatch)
         self.escalation = Escalation(alerts, self.dispatch, clock, settings)
         self.units = UnitSummaries(db, clock, settings, notifier, alerts)

@@ -41,7 +41,8 @@ class Escalation:
         def update(due: dict) -> dict:
             nxt = now + timedelta(seconds=self.repeat_after(due["severity"]))
             return {"$set": {"next_escalation_at": nxt, "escalated_at": now}, "$inc": {"escalation_level": 1},
-                    "$push": {"history": {"at": now, "action": "escalated", "to": "role:doctor"}}}
+                    "$push": {"history": {"at": now, "action": "escalated", "to": "role:doctor"},
+                              "outbox": self.alerts.intent("escalated", widen=True)}}
         return update
 
     async def run_once(self) -> list[dict]:

@@ -35,7 +35,9 @@ from server.storage.db import Database
 log = logging.getLogger(__name__)
 
 COLLECTION = "alerts"
-INTERNAL = ("open", "severity_rank")  # kept for queries, never sent: public(doc, omit=INTERNAL)
+# kept for queries or the outbox, never sent: public(doc, omit=INTERNAL)
+INTERNAL = ("open", "severity_rank", "outbox", "outbox_claimed_until")
+OUTBOX_GRACE_S = 30  # an intent older than this was not delivered by its writer: the outbox loop sends it
 ACTIVE_UNACK, ACTIVE_ACK = "active_unacknowledged", "active_acknowledged"
 CLEARED_UNACK, CLEARED_ACK = "cleared_unacknowledged", "cleared_acknowledged"
 STATES = (ACTIVE_UNACK, ACTIVE_ACK, CLEARED_UNACK, CLEARED_ACK)
@@ -66,6 +68,23 @@ class Alerts:
         delay = self.delays.get(severity, 0)
         return self.clock.now() + timedelta(seconds=delay) if delay > 0 else None
 
+    def intent(self, action: str, widen: bool = False) -> dict:
+        """A dispatch to do, stored with the change that needs it (the outbox: server/alerting/dispatch.py)."""
+        return {"id": new_id(), "action": action, "widen": widen, "at": self.clock.now()}
+
+    async def delivered(self, alert_id: str, ids: list[str]) -> None:
+        await self.coll.update_one({"_id": alert_id}, {"$pull": {"outbox": {"id": {"$in": ids}}}})
+
+    def undelivered(self, limit: int = 100) -> AsyncIterator[dict]:
+        """Alerts with a dispatch intent older than OUTBOX_GRACE_S, each claimed by one process for
+        that long (so its writer, or another process, is not sending it at the same time)."""
+        now = self.clock.now()
+        cutoff = now - timedelta(seconds=OUTBOX_GRACE_S)
+        due = {"outbox": {"$elemMatch": {"at": {"$lte": cutoff}}},
+               "$or": [{"outbox_claimed_until": None}, {"outbox_claimed_until": {"$lte": now}}]}
+        return claim_due(self.coll, due, {"$set": {"outbox_claimed_until": now + timedelta(seconds=OUTBOX_GRACE_S)}},
+                         limit=limit)
+
     def _entry(self, action: str, **fields: Any) -> dict:
         return {"at": self.clock.now(), "action": action, **{k: v for k, v in fields.items() if v is not None}}
 
@@ -81,7 +100,8 @@ class Alerts:
                   "next_escalation_at": self.first_escalation(severity),
                   "acknowledged_by": None, "acknowledged_at": None, "ack_comment": None,
                   "cleared_at": None, "cleared_by": None, "clear_reason": None,
-                  "history": [self._entry("raised", severity=severity, value=value)]}
+                  "history": [self._entry("raised", severity=severity, value=value)],
+                  "outbox": [self.intent("raised")]}
         if category == "device":
             insert["stale"] = False
         update = {"$setOnInsert": insert, "$set": fresh, "$inc": {"count": 1}}
@@ -101,7 +121,8 @@ class Alerts:
                 {"$set": {"severity": severity, "severity_rank": rank(severity), "state": ACTIVE_UNACK,
                           "next_escalation_at": self.first_escalation(severity)},
                  "$push": {"history": self._entry("severity_rose", severity=severity, value=value,
-                                                  previous=doc["severity"])}},
+                                                  previous=doc["severity"]),
+                           "outbox": self.intent("severity_rose")}},
                 return_document=ReturnDocument.AFTER)
             if rose is not None:
                 return rose, "rose"
@@ -131,7 +152,8 @@ class Alerts:
                           entry: dict) -> dict | None:
         for before, after in moves:
             doc = await self.coll.find_one_and_update(
-                {**match, "state": before}, {"$set": {**fields, "state": after}, "$push": {"history": entry}},
+                {**match, "state": before}, {"$set": {**fields, "state": after},
+                                             "$push": {"history": entry, "outbox": self.intent(entry["action"])}},
                 return_document=ReturnDocument.AFTER)
             if doc is not None:
                 return doc

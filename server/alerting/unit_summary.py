@@ -69,6 +69,10 @@ class UnitSummaries:
         if user_id not in unit["staff_ids"]:
             raise Forbidden("You are not staff of this care unit", code="not_unit_staff")
         await watch.watch_unit(self.notifier.sio, sid, unit_id)
+        # checked again once in the room: a removal whose eviction ran meanwhile is seen here
+        if await self.db[UNITS].find_one({"_id": unit_id, "staff_ids": user_id}, {"_id": 1}) is None:
+            await watch.unwatch_unit(self.notifier.sio, sid, unit_id)
+            raise Forbidden("You are not staff of this care unit", code="not_unit_staff")
         return await self.build(unit)
 
     async def unwatch(self, sid: str, unit_id: str) -> None:

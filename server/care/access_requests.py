@@ -1,7 +1,10 @@
 """Access to a patient's data: a doctor asks, the patient approves or rejects, grants end.
 
 Approving creates a grant (`rooms.access.GRANTS`: scopes + expiry) that `may_access`
-checks on every read and write. A grant ends by revocation (the patient, at any time) or
+checks on every read and write. One pending request per (doctor, patient) is a unique
+partial index, not a prior read, so concurrent requests give one 201 and 409s. Approving
+writes the decision and the grant in one transaction (when the database has them), so no
+approved request points at a missing grant. A grant ends by revocation (the patient, at any time) or
 by expiry; either way the doctor's sockets leave `patient:<id>` (`rooms.watch.evict`)
 unless another active grant still allows vitals. Expiry is found by `run_sweeper`, a
 background task that claims each expired grant atomically (`ended_at`), so it is
@@ -15,6 +18,7 @@ from datetime import timedelta
 
 import socketio
 from pymongo import IndexModel, ReturnDocument
+from pymongo.errors import DuplicateKeyError
 
 from models.care import AccessRequestIn
 from models.common import new_id
@@ -30,7 +34,7 @@ from server.inbox import texts
 from server.inbox.notifier import Notifier
 from server.jobs import claim_due
 from server.realtime import events
-from server.storage.db import Database
+from server.storage.db import Database, in_transaction
 
 log = logging.getLogger(__name__)
 REQUESTS = "access_requests"
@@ -40,20 +44,22 @@ SWEEP_EVERY = 0.5  # seconds; short so an injected clock that jumps is noticed p
 class AccessRequests:
     def __init__(self, db: Database, clock: Clock, notifier: Notifier, sio: socketio.AsyncServer) -> None:
         self.db, self.clock, self.notifier, self.sio = db, clock, notifier, sio
-        db.declare(REQUESTS, IndexModel([("doctor_id", 1), ("patient_id", 1)]), IndexModel("patient_id"))
+        db.declare(REQUESTS, IndexModel([("doctor_id", 1), ("patient_id", 1)]), IndexModel("patient_id"),
+                   IndexModel([("doctor_id", 1), ("patient_id", 1), ("status", 1)], unique=True,
+                              partialFilterExpression={"status": "pending"}, name="one_pending_request"))
         db.declare(GRANTS, IndexModel([("revoked_at", 1), ("ended_at", 1), ("expires_at", 1)]))
 
     # -- requests ----------------------------------------------------------------------
     async def create(self, doctor: Identity, body: AccessRequestIn) -> dict:
         await require_patient(self.db, body.patient_id)
-        if await self.db[REQUESTS].find_one({"doctor_id": doctor.user_id, "patient_id": body.patient_id,
-                                             "status": "pending"}):
-            raise Conflict("A request to this patient is already pending", code="request_pending")
         doc = {"_id": new_id(), "doctor_id": doctor.user_id, "patient_id": body.patient_id,
                "reason": body.reason, "scopes": body.scopes, "duration_days": body.duration_days,
                "status": "pending", "created_at": self.clock.now(), "decided_at": None, "grant_id": None,
                "decision_reason": None}
-        await self.db[REQUESTS].insert_one(doc)
+        try:
+            await self.db[REQUESTS].insert_one(doc)
+        except DuplicateKeyError:
+            raise Conflict("A request to this patient is already pending", code="request_pending") from None
         name = await display_name(self.db, doctor.user_id)
         title, text = texts.render("access_request:new", name=name, scopes=texts.scopes(body.scopes),
                                    days=body.duration_days)
@@ -67,20 +73,13 @@ class AccessRequests:
         now = self.clock.now()
         status = "approved" if approve else "rejected"
         grant_id = new_id() if approve else None
-        doc = await self.db[REQUESTS].find_one_and_update(
-            {"_id": request_id, "patient_id": patient.user_id, "status": "pending"},
-            {"$set": {"status": status, "decided_at": now, "grant_id": grant_id, "decision_reason": reason}},
-            return_document=ReturnDocument.AFTER)
+        decision = {"status": status, "decided_at": now, "grant_id": grant_id, "decision_reason": reason}
+        doc = await self._decide(request_id, patient.user_id, decision, now)
         if doc is None:
             existing = await self.db[REQUESTS].find_one({"_id": request_id, "patient_id": patient.user_id})
             if existing is None:  # unknown, or another patient's: the same answer
                 raise NotFound("No such access request")
             raise Conflict(f"This request was already {existing['status']}", code="already_decided")
-        if approve:
-            await self.db[GRANTS].insert_one({
-                "_id": grant_id, "patient_id": doc["patient_id"], "doctor_id": doc["doctor_id"],
-                "scopes": doc["scopes"], "request_id": doc["_id"], "created_at": now,
-                "expires_at": now + timedelta(days=doc["duration_days"]), "revoked_at": None, "ended_at": None})
         name = await display_name(self.db, patient.user_id)
         title, text = texts.render(f"access_request:{status}", name=name)
         await self.notifier.notify(
@@ -89,6 +88,21 @@ class AccessRequests:
         await self.notifier.broadcast(events.ACCESS_REQUEST_STATUS_CHANGED, doc,
                                       [user_room(doc["doctor_id"]), user_room(doc["patient_id"])])
         return public(doc)
+
+    async def _decide(self, request_id: str, patient_id: str, decision: dict, now) -> dict | None:
+        """The decision and, for an approval, its grant: both written or neither (None: not pending)."""
+        async def write(session) -> dict | None:
+            doc = await self.db[REQUESTS].find_one_and_update(
+                {"_id": request_id, "patient_id": patient_id, "status": "pending"}, {"$set": decision},
+                return_document=ReturnDocument.AFTER, session=session)
+            if doc is not None and decision["grant_id"]:
+                await self.db[GRANTS].insert_one({
+                    "_id": decision["grant_id"], "patient_id": doc["patient_id"], "doctor_id": doc["doctor_id"],
+                    "scopes": doc["scopes"], "request_id": doc["_id"], "created_at": now,
+                    "expires_at": now + timedelta(days=doc["duration_days"]), "revoked_at": None,
+                    "ended_at": None}, session=session)
+            return doc
+        return await in_transaction(self.db, write)
 
     async def list(self, identity: Identity, status: str | None) -> list[dict]:
         query = _mine(identity)

@@ -17,6 +17,7 @@ from models.common import new_id
 from models.documents import public
 from models.identity import Identity
 from server.clock import Clock
+from server.storage import paging
 from server.storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -36,15 +37,14 @@ class Audit:
             "at": self.clock.now()})
 
     async def for_patient(self, patient_id: str, *, include_self: bool, before: datetime | None,
-                          limit: int) -> list[dict]:
+                          limit: int, cursor: str | None = None) -> tuple[list[dict], str | None]:
+        """One page, newest first along the (patient_id, at) index, and the next cursor."""
         query: dict[str, Any] = {"patient_id": patient_id}
         if before is not None:
             query["at"] = {"$lt": before}
         if not include_self:
             query["actor_id"] = {"$ne": patient_id}
-        docs = await self.db[AUDIT].find(query).to_list(None)
-        docs.sort(key=lambda d: d["at"], reverse=True)
-        docs = docs[:limit]
+        docs, more = await paging.page(self.db[AUDIT], query, [("at", -1), ("_id", -1)], cursor, limit)
         names = {d["_id"]: d for d in await self.db["users"].find(
             {"_id": {"$in": list({d["actor_id"] for d in docs})}}, {"username": 1, "first_name": 1,
                                                                    "last_name": 1}).to_list(None)}
@@ -54,4 +54,4 @@ class Audit:
             out.append({**public(doc), "actor": {"id": doc["actor_id"], "username": who.get("username"),
                                                    "name": f"{who.get('first_name', '')} "
                                                            f"{who.get('last_name', '')}".strip()}})
-        return out
+        return out, more

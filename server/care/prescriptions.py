@@ -30,6 +30,7 @@ from server.clock import Clock
 from server.inbox import texts
 from server.inbox.notifier import Notifier
 from server.realtime import events
+from server.storage import paging
 from server.storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -45,10 +46,13 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "rejected": (frozenset({"created", "validated"}), "pharmacist"),
     "cancelled": (frozenset({"created", "validated", "prepared", "ready"}), "doctor"),
 }
+
+
 class Prescriptions:
     def __init__(self, db: Database, clock: Clock, notifier: Notifier, inventory: Inventory) -> None:
         self.db, self.clock, self.notifier, self.inventory = db, clock, notifier, inventory
-        db.declare(PRESCRIPTIONS, IndexModel("patient_id"), IndexModel("doctor_id"), IndexModel("status"))
+        db.declare(PRESCRIPTIONS, IndexModel("patient_id"), IndexModel("doctor_id"), IndexModel("status"),
+                   IndexModel("created_at"))
         # Called with the prescription once delivered (wired in create_app: treatments follow from it).
         self.on_delivered: list[Callable[[dict], Awaitable[Any]]] = []
 
@@ -86,7 +90,7 @@ class Prescriptions:
             return doc
         raise NotFound("No such prescription")  # another patient's: do not confirm it exists
 
-    async def list(self, identity: Identity, query: PrescriptionQuery) -> list[dict]:
+    async def list(self, identity: Identity, query: PrescriptionQuery) -> tuple[list[dict], str | None]:
         match: dict[str, Any] = {}
         if identity.role == "patient":
             match["patient_id"] = identity.user_id
@@ -99,9 +103,10 @@ class Prescriptions:
             match["patient_id"] = query.patient_id if identity.role != "patient" else identity.user_id
         if query.status:
             match["status"] = query.status
-        docs = await self.db[PRESCRIPTIONS].find(match).to_list(None)
-        docs.sort(key=lambda d: d["created_at"], reverse=True)
-        return [public(d) for d in docs]
+        # one page, newest first along the created_at index (the pharmacist's queue grows without end)
+        docs, more = await paging.page(self.db[PRESCRIPTIONS], match, [("created_at", -1), ("_id", -1)],
+                                       query.cursor, query.limit)
+        return [public(d) for d in docs], more
 
     async def set_status(self, identity: Identity, prescription_id: str, status: str, reason: str | None) -> dict:
         doc = await self._visible(identity, prescription_id)

@@ -30,6 +30,16 @@ def json_response(data, status: int = 200, **kw) -> web.Response:
                         content_type="application/json", **kw)
 
 
+def paged_response(request: web.Request, items: list, next_cursor: str | None) -> web.Response:
+    """A page of a list (server/storage/paging.py): the items, and when there is more (the list was
+    truncated) `X-Next-Cursor` and `Link: <same query with cursor=…>; rel="next"`."""
+    headers = {}
+    if next_cursor:
+        url = request.rel_url.update_query({"cursor": next_cursor})
+        headers = {"X-Next-Cursor": next_cursor, "Link": f'<{url}>; rel="next"'}
+    return json_response(items, headers=headers)
+
+
 def _default(obj):
     if hasattr(obj, "model_dump"):
         return obj.model_dump(mode="json")

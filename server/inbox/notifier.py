@@ -95,10 +95,15 @@ class Notifier:
         return stored
 
     async def broadcast(self, event: str, payload: dict, rooms: Iterable[str]) -> None:
-        """A live-only domain event to `rooms`; call it after the write succeeded."""
+        """A live-only domain event to `rooms`; call it after the write succeeded.
+
+        One emit to the whole room list: the audiences overlap (a doctor's `user:<id>` and the
+        `patient:<id>` they watch, unit staff in `unit:<id>` too), and python-socketio, the fast
+        path and the Redis managers deliver a list emit once per socket."""
         data = public(payload) if "_id" in payload else payload
-        for room in dict.fromkeys(rooms):
-            await self.sio.emit(event, data, room=room)
+        targets = list(dict.fromkeys(rooms))
+        if targets:
+            await self.sio.emit(event, data, room=targets[0] if len(targets) == 1 else targets)
 
     async def send_to(self, sid: str, event: str, payload: dict, namespace: str = "/") -> None:
         """A live event to one socket (a reply to what it asked, a replay on connect)."""

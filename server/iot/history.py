@@ -23,6 +23,7 @@ from models.errors import Invalid
 from models.vitals import KINDS
 from server.clock import Clock
 from server.iot.ingest import VITALS
+from server.storage import paging
 from server.storage.db import Database
 from server.storage.write_behind import WriteBehind
 
@@ -74,7 +75,9 @@ class VitalsHistory:
         return start, end
 
     async def history(self, patient_id: str, kind: str, bucket: str, start: datetime | None,
-                      end: datetime | None) -> list[dict]:
+                      end: datetime | None, cursor: str | None = None,
+                      limit: int = MAX_RAW_POINTS) -> tuple[list[dict], str | None]:
+        """Points, and for `raw` the cursor of the next page when the window holds more than `limit`."""
         if kind not in KINDS:
             raise Invalid(f"kind must be one of {', '.join(KINDS)}", details=[{"field": "kind", "message": "unknown"}])
         if bucket not in ("raw", *BUCKETS):
@@ -85,13 +88,13 @@ class VitalsHistory:
                           code="range_too_large")
         field = f"readings.{kind}.value"
         match = {"patient_id": patient_id, "ts": {"$gte": start, "$lt": end}, field: {"$exists": True}}
-        if bucket == "raw":
-            docs = await self.db[VITALS].find(match, {"ts": 1, field: 1}).to_list(MAX_RAW_POINTS)
-            docs.sort(key=lambda d: d["ts"])
+        if bucket == "raw":  # paged along the (patient_id, ts) index, never cut silently
+            docs, more = await paging.page(self.db[VITALS], match, [("ts", 1), ("_id", 1)], cursor,
+                                           min(limit, MAX_RAW_POINTS), {"ts": 1, field: 1})
             return [{"t": d["ts"].isoformat(), "min": v, "max": v, "avg": v, "count": 1}
-                    for d in docs for v in [d["readings"][kind]["value"]]]
+                    for d in docs for v in [d["readings"][kind]["value"]]], more
         if bucket in ("1h", "1d"):
-            return await self._from_rollups(patient_id, kind, bucket, start, end)
+            return await self._from_rollups(patient_id, kind, bucket, start, end), None
         unit, size = BUCKETS[bucket]
         rows = await (await self.db[VITALS].aggregate([
             {"$match": match},
@@ -99,7 +102,8 @@ class VitalsHistory:
                         "min": {"$min": f"${field}"}, "max": {"$max": f"${field}"},
                         "avg": {"$avg": f"${field}"}, "count": {"$sum": 1}}},
         ])).to_list(None)
-        return [_row(r["_id"], r["min"], r["max"], r["avg"], r["count"]) for r in sorted(rows, key=lambda r: r["_id"])]
+        return [_row(r["_id"], r["min"], r["max"], r["avg"], r["count"])
+                for r in sorted(rows, key=lambda r: r["_id"])], None
 
     async def _from_rollups(self, patient_id: str, kind: str, bucket: str, start: datetime,
                             end: datetime) -> list[dict]:

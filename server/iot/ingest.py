@@ -43,6 +43,7 @@ from server.clock import Clock
 from server.iot.registry import Devices
 from server.jobs import stop
 from server.realtime import events
+from server.storage import paging
 from server.storage.db import Database
 from server.storage.write_behind import WriteBehind
 
@@ -80,23 +81,32 @@ class Ingest:
     def subscribe_device_events(self, callback: DeviceCallback) -> None:
         self._device_subscribers.append(callback)
 
-    async def watch(self, sid: str, patient_id: str) -> dict:
+    async def watch(self, sid: str, patient_id: str, recheck: Callable[[], Awaitable[None]]) -> dict:
         """A watcher (already authorised) gets the snapshot, then every `vitals:new`: the lock keeps
-        the publisher out between the two, so there is no gap and no duplicate."""
+        the publisher out between the two, so there is no gap and no duplicate.
+
+        `recheck()` (raising when access ended) runs again once the socket is in the room: a
+        revoke whose eviction ran between the caller's check and the join is seen here, and one
+        that comes later evicts this socket, so no window is left."""
         async with self.lock:
+            await watch.watch_patient(self.sio, sid, patient_id)
+            try:
+                await recheck()
+            except BaseException:
+                await watch.unwatch_patient(self.sio, sid, patient_id)
+                raise
             snapshot = {"patient_id": patient_id, "readings": await self.latest(patient_id)}
             await self.sio.emit(events.VITALS_SNAPSHOT, snapshot, to=sid)
-            await watch.watch_patient(self.sio, sid, patient_id)
         return snapshot
 
     async def unwatch(self, sid: str, patient_id: str) -> None:
         await watch.unwatch_patient(self.sio, sid, patient_id)
 
-    async def rejections(self, device_id: str, limit: int = 100) -> list[dict]:
-        """A device's most recent rejected frames, newest first."""
-        docs = await self.db[REJECTED].find({"device_id": device_id}).to_list(None)
-        docs.sort(key=lambda d: d["received_at"], reverse=True)
-        return docs[:limit]
+    async def rejections(self, device_id: str, cursor: str | None = None,
+                         limit: int = 100) -> tuple[list[dict], str | None]:
+        """A page of a device's rejected frames, newest first along (device_id, received_at)."""
+        return await paging.page(self.db[REJECTED], {"device_id": device_id}, [("received_at", -1), ("_id", -1)],
+                                 cursor, limit)
 
     async def publish_device_event(self, event: dict) -> None:
         """Called by server.iot.registry once a heartbeat, alert or status change is stored."""

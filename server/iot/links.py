@@ -7,13 +7,20 @@ connection or has sent anything within DEVICE_HEARTBEAT_TIMEOUT. Every change is
 device record, passed to ingest's device-event subscribers, then emitted as `device:status`.
 
 Commands are stored in `device_commands` (queued → sent → acked/failed) and sent over the
-newest link; while the device has none they stay queued and go out when it next connects.
-State is per process (one process per deployment, or sticky device connections).
+newest link, each claimed (queued → sent) before it is written to the link; while the
+device has none they stay queued and go out when it next connects.
+Links are per process; the stored presence is per process too: a device's `online_on` lists
+the processes holding it, each with a lease in `presence_leases` renewed by its sweeper. A
+process that starts (or sweeps) takes offline only devices whose processes' leases ended, so
+`online` is true with any number of processes, and a crashed process's devices go offline
+DEVICE_HEARTBEAT_TIMEOUT after its last renewal.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -32,7 +39,7 @@ from server.realtime import events
 from server.storage.db import Database
 
 log = logging.getLogger(__name__)
-COMMANDS, DEVICE_ALERTS = "device_commands", "device_alerts"
+COMMANDS, DEVICE_ALERTS, LEASES = "device_commands", "device_alerts", "presence_leases"
 Sender = Callable[[dict], Awaitable[None]]
 LAST_SEEN_EVERY = timedelta(seconds=5)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -58,8 +65,11 @@ class DeviceLinks:
         self._last_seen: dict[str, datetime] = {}
         self._online: dict[str, str | None] = {}  # device_id -> patient_id, for the online ones
         self._persisted: dict[str, datetime] = {}
+        self.process = f"{socket.gethostname()}:{os.getpid()}:{new_id()[:8]}"
+        self._renewed = EPOCH
         db.declare(COMMANDS, IndexModel([("device_id", 1), ("status", 1)]), IndexModel("created_at"))
         db.declare(DEVICE_ALERTS, IndexModel([("device_id", 1), ("received_at", 1)]))
+        db.declare(LEASES, IndexModel("expires_at"))
 
 
     # -- presence -------------------------------------------------------------------
@@ -120,7 +130,7 @@ class DeviceLinks:
         else:
             self._online.pop(device_id, None)
         now = self.clock.now()
-        await self.registry.set_online(device_id, online, now)
+        await self.registry.set_online(device_id, online, now, self.process)
         await self.ingest.publish_device_event({"type": "status", "device_id": device_id, "patient_id": patient_id,
                                                 "online": online, "received_at": now})
         if self.sio is not None:
@@ -131,6 +141,7 @@ class DeviceLinks:
 
     async def sweep(self) -> None:
         """Devices not heard from within the timeout go offline (MQTT links are dropped)."""
+        await self._renew()
         deadline = self.clock.now() - self.timeout
         for device_id, patient_id in list(self._online.items()):
             links = self.links.get(device_id, {})
@@ -142,8 +153,27 @@ class DeviceLinks:
                 await self._set_online(device_id, patient_id, False, "timeout")
 
     async def reset_presence(self) -> None:
-        """A fresh process: no device is connected to it yet."""
-        await self.registry.all_offline()
+        """A fresh process: take its lease, and offline the devices of processes whose lease ended."""
+        await self._renew(force=True)
+
+    async def _renew(self, force: bool = False) -> None:
+        now = self.clock.now()
+        if not force and now - self._renewed < self.timeout / 3:
+            return
+        self._renewed = now
+        await self.db[LEASES].update_one({"_id": self.process}, {"$set": {"expires_at": now + self.timeout}},
+                                         upsert=True)
+        await self._reap(now)
+
+    async def _reap(self, now: datetime) -> None:
+        live = await self.db[LEASES].find({"expires_at": {"$gt": now}}, {"_id": 1}).to_list(None)
+        if reaped := await self.registry.reap([d["_id"] for d in live], now):
+            log.info("%d device(s) of ended processes marked offline", reaped)
+
+    async def release(self) -> None:
+        """A clean shutdown: this process holds no device any more (stored only: the app is stopping)."""
+        await self.db[LEASES].delete_one({"_id": self.process})
+        await self._reap(self.clock.now())
 
     @property
     def sweep_every(self) -> float:
@@ -186,14 +216,20 @@ class DeviceLinks:
         link = max(links.values(), key=lambda ln: ln.since)
         queued = await self.db[COMMANDS].find({"device_id": device_id, "status": "queued"}).to_list(None)
         for cmd in sorted(queued, key=lambda c: c["created_at"]):
+            # Claimed before it is sent, so two deliveries at once (a connect and a new command, or
+            # two processes) send it once: at most once, as a `reboot` must be.
             params = {"now": self.clock.now().isoformat()} if cmd["command"] == "sync_time" else cmd["params"]
+            claimed = await self.db[COMMANDS].find_one_and_update({"_id": cmd["_id"], "status": "queued"}, {
+                "$set": {"status": "sent", "sent_at": self.clock.now(), "via": link.kind, "params": params}})
+            if claimed is None:
+                continue
             try:
                 await link.send({"id": cmd["_id"], "command": cmd["command"], "params": params})
             except Exception:
-                log.warning("command %s to %s over %s failed; stays queued", cmd["_id"], device_id, link.kind)
+                log.warning("command %s to %s over %s failed; queued again", cmd["_id"], device_id, link.kind)
+                await self.db[COMMANDS].update_one({"_id": cmd["_id"], "status": "sent"}, {
+                    "$set": {"status": "queued", "sent_at": None, "via": None, "params": cmd["params"]}})
                 return
-            await self.db[COMMANDS].update_one({"_id": cmd["_id"], "status": "queued"}, {
-                "$set": {"status": "sent", "sent_at": self.clock.now(), "via": link.kind, "params": params}})
 
     async def command_ack(self, device: dict, command_id: str, ok: bool, result) -> dict:
         doc = await self.db[COMMANDS].find_one({"_id": command_id, "device_id": device["_id"]})

@@ -37,13 +37,25 @@ def new_token() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
+def taken(exc: DuplicateKeyError) -> Conflict:
+    """The 409 for a unique index the write hit: the DevEUI, the MAC or the device id."""
+    text = str(exc.details or exc)
+    field = "dev_eui" if "dev_eui" in text else "mac" if "mac" in text else "device_id"
+    message = "Another device has this DevEUI" if field == "dev_eui" else f"A device with this {field} exists"
+    return Conflict(message, code=f"{field}_taken", details=[{"field": field, "message": "already registered"}])
+
+
 class Devices:
     def __init__(self, db: Database, clock: Clock, settings: Settings) -> None:
         self.db, self.clock = db, clock
         self._pepper = hmac.new(settings.jwt_secret.encode(), b"fadjma device secret pepper", hashlib.sha256).digest()
         self._cache: TTLCache[str, dict] = TTLCache(maxsize=10_000, ttl=CACHE_SECONDS)
         db.declare(COLLECTION, IndexModel("mac", unique=True), IndexModel("secret_hash", unique=True),
-                   IndexModel("patient_id"), IndexModel("dev_eui"))
+                   IndexModel("patient_id"),
+                   # one device per DevEUI (uplinks must not reach another patient's device); many have none
+                   IndexModel("dev_eui", unique=True, name="one_device_per_dev_eui",
+                              partialFilterExpression={"dev_eui": {"$type": "string"}}))
+        db.retire(COLLECTION, "dev_eui_1")  # the earlier non-unique index on the same key
 
     def hash_secret(self, token: str) -> str:
         return hmac.new(self._pepper, token.encode(), hashlib.sha256).hexdigest()
@@ -57,14 +69,9 @@ class Devices:
             raise Invalid("patient_id is not a patient",
                           details=[{"field": "patient_id", "message": "no such patient"}])
 
-    async def _check_eui(self, dev_eui: str | None, device_id: str | None) -> None:
-        if dev_eui and await self.db[COLLECTION].find_one({"dev_eui": dev_eui, "_id": {"$ne": device_id}}):
-            raise Conflict("Another device has this DevEUI", code="dev_eui_taken")
-
     async def create(self, body: DeviceCreateIn) -> tuple[dict, str]:
         """Provision a device; returns (doc, token). The token is never stored nor shown again."""
         await self._check_patient(body.patient_id)
-        await self._check_eui(body.dev_eui, None)
         token, now = new_token(), self.clock.now()
         doc = {**body.model_dump(exclude={"device_id"}), "_id": body.device_id or new_id()[:16],
                "secret_hash": self.hash_secret(token), "secret_rotated_at": now, "revoked_at": None,
@@ -73,9 +80,7 @@ class Devices:
         try:
             await self.db[COLLECTION].insert_one(doc)
         except DuplicateKeyError as exc:
-            field = "mac" if "mac" in str(exc) else "device_id"
-            raise Conflict(f"A device with this {field} exists", code=f"{field}_taken",
-                           details=[{"field": field, "message": "already registered"}]) from None
+            raise taken(exc) from None
         return doc, token
 
     async def get(self, device_id: str) -> dict:
@@ -92,14 +97,12 @@ class Devices:
         changes = body.changes()
         if "patient_id" in changes:
             await self._check_patient(changes["patient_id"])
-        if changes.get("dev_eui"):
-            await self._check_eui(changes["dev_eui"], device_id)
         changes["updated_at"] = self.clock.now()
         try:
             doc = await self.db[COLLECTION].find_one_and_update(
                 {"_id": device_id}, {"$set": changes}, return_document=True)
-        except DuplicateKeyError:
-            raise Conflict("A device with this mac exists", code="mac_taken") from None
+        except DuplicateKeyError as exc:
+            raise taken(exc) from None
         if doc is None:
             raise NotFound("No such device")
         self._cache.clear()
@@ -179,12 +182,25 @@ class Devices:
         await self.db[COLLECTION].update_one({"_id": device_id},
                                              {"$set": {**fields, "last_seen": now, "last_heartbeat_at": now}})
 
-    async def set_online(self, device_id: str, online: bool, now: datetime) -> None:
-        await self.db[COLLECTION].update_one({"_id": device_id}, {"$set": {"online": online, "status_changed_at": now}})
+    async def set_online(self, device_id: str, online: bool, now: datetime, process: str) -> None:
+        """Presence is per process (`online_on`): online while any live process holds the device."""
+        coll = self.db[COLLECTION]
+        if online:
+            await coll.update_one({"_id": device_id}, {"$addToSet": {"online_on": process},
+                                                       "$set": {"online": True, "status_changed_at": now}})
+            return
+        await coll.update_one({"_id": device_id}, {"$pull": {"online_on": process}})
+        await coll.update_one({"_id": device_id, "online": True, "online_on": {"$size": 0}},
+                              {"$set": {"online": False, "status_changed_at": now}})
 
-    async def all_offline(self) -> None:
-        """A fresh process: no device holds a connection to it yet."""
-        await self.db[COLLECTION].update_many({"online": True}, {"$set": {"online": False}})
+    async def reap(self, live: list[str], now: datetime) -> int:
+        """Devices held only by processes without a live lease (crashed, or before leases) go offline."""
+        coll = self.db[COLLECTION]
+        await coll.update_many({"online": True}, {"$pull": {"online_on": {"$nin": live}}})
+        done = await coll.update_many(
+            {"online": True, "$or": [{"online_on": {"$size": 0}}, {"online_on": {"$exists": False}}]},
+            {"$set": {"online": False, "status_changed_at": now}})
+        return done.modified_count
 
     async def set_interval(self, device_id: str, interval_s: int) -> None:
         await self.db[COLLECTION].update_one({"_id": device_id}, {"$set": {"interval_s": interval_s}})

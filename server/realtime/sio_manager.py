@@ -25,12 +25,14 @@ from typing import Any
 
 import socketio
 
+from server.realtime.evictions import METHOD as LEAVE_WHERE
+from server.realtime.evictions import CrossProcessLeave, LocalLeave
 from server.realtime.fastpath import deliver, rooms_of
 
 log = logging.getLogger(__name__)
 
 
-class FastManager(socketio.AsyncManager):
+class FastManager(LocalLeave, socketio.AsyncManager):
     """The in-process manager with `deliver()` as its emit."""
 
     async def emit(self, event, data, namespace, room=None, skip_sid=None, callback=None, to=None, **kwargs):
@@ -44,7 +46,11 @@ def _directory_room(room: Any) -> bool:
     return isinstance(room, str) and ":" in room
 
 
-class RoomAwareRedisManager(socketio.AsyncRedisManager):
+class BroadcastRedisManager(CrossProcessLeave, socketio.AsyncRedisManager):
+    """python-socketio's stock Redis manager (every emit to every process), plus leave_everywhere."""
+
+
+class RoomAwareRedisManager(CrossProcessLeave, socketio.AsyncRedisManager):
     def __init__(self, url: str, channel: str = "fadjma-sio", **kwargs) -> None:
         super().__init__(url, channel=channel, **kwargs)
         self.host_channel = f"{channel}:host:{self.host_id}"
@@ -224,6 +230,10 @@ class RoomAwareRedisManager(socketio.AsyncRedisManager):
             try:
                 data = self.json.loads(message["data"])
             except ValueError:
+                continue
+            if isinstance(data, dict) and data.get("method") == LEAVE_WHERE:  # in order with the emits
+                if data.get("host_id") != self.host_id:
+                    await self._leave_for(data)
                 continue
             if isinstance(data, dict) and data.get("method") == "emit_batch":
                 for item in data.get("messages", []):

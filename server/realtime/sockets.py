@@ -24,7 +24,7 @@ from models.identity import Identity
 from server.clock import Clock
 from server.logs import request_id
 from server.realtime import fastpath, sio_json
-from server.realtime.sio_manager import FastManager, RoomAwareRedisManager
+from server.realtime.sio_manager import BroadcastRedisManager, FastManager, RoomAwareRedisManager
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ def create_manager(settings: Settings) -> socketio.AsyncManager:
     if not settings.redis_url:
         return FastManager()
     if settings.redis_manager == "broadcast":
-        return socketio.AsyncRedisManager(settings.redis_url)
+        return BroadcastRedisManager(settings.redis_url)
     return RoomAwareRedisManager(settings.redis_url)
 
 

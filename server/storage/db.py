@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from pymongo import AsyncMongoClient, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import OperationFailure
 
 from server.settings import Settings
 from server.storage.embedded_db import EmbeddedDB
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+NOT_A_REPLICA_SET = 20  # IllegalOperation: "Transaction numbers are only allowed on a replica set member"
 
 
 @dataclass
@@ -25,6 +29,7 @@ class Database:
     """The app's database handle plus the index declarations gathered at build time."""
 
     indexes: dict[str, list[IndexModel]] = field(default_factory=dict)
+    retired: dict[str, list[str]] = field(default_factory=dict)
     client: AsyncMongoClient | None = None
     db: AsyncDatabase | None = None
     embedded: EmbeddedDB | None = None
@@ -32,11 +37,20 @@ class Database:
     def declare(self, collection: str, *models: IndexModel) -> None:
         self.indexes.setdefault(collection, []).extend(models)
 
+    def retire(self, collection: str, name: str) -> None:
+        """An index an earlier version created and a declared one replaces: dropped at start-up."""
+        self.retired.setdefault(collection, []).append(name)
+
     def __getitem__(self, name: str):
         assert self.db is not None, "database used before start-up"
         return self.db[name]
 
     async def ensure_indexes(self) -> None:
+        for coll, names in self.retired.items():
+            existing = await (await self.db[coll].list_indexes()).to_list(None)
+            for name in set(names) & {ix["name"] for ix in existing}:
+                log.info("dropping the retired index %s.%s", coll, name)
+                await self.db[coll].drop_index(name)
         for coll, models in self.indexes.items():
             if models:
                 await self.db[coll].create_indexes(models)
@@ -47,6 +61,19 @@ class Database:
             return True
         except Exception:  # readiness only reports up or down
             return False
+
+
+async def in_transaction(db: Database, write: Callable[..., Awaitable[T]]) -> T:
+    """`write(session)` in one transaction: all of it or nothing. A standalone MongoDB has no
+    transactions (the README asks for a replica set): there `write(None)` runs as plain writes."""
+    try:
+        async with db.client.start_session() as session:
+            async with await session.start_transaction():
+                return await write(session)
+    except OperationFailure as exc:
+        if exc.code != NOT_A_REPLICA_SET:
+            raise
+    return await write(None)
 
 
 def database_ctx(holder: Database, settings: Settings):

@@ -32,6 +32,10 @@ class Fresh:
 
     async def request(self) -> str:
         _id = new_id()
+        # one pending request per doctor and patient (a unique index): the previous one is decided
+        await self.db["access_requests"].update_many(
+            {"doctor_id": self.w.ids["doc"], "patient_id": self.w.ids["pat"], "status": "pending"},
+            {"$set": {"status": "rejected"}})
         await self.db["access_requests"].insert_one({
             "_id": _id, "doctor_id": self.w.ids["doc"], "patient_id": self.w.ids["pat"], "reason": "check",
             "scopes": ["records"], "duration_days": 1, "status": "pending", "created_at": self.clock.now(),

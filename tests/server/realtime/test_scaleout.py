@@ -123,7 +123,60 @@ async def test_two_processes_are_one_system(cluster):
         assert cluster["db"]["alerts"].find_one({"_id": alert_id})["escalation_level"] == 1
         seqs = [n["seq"] for n in inbox.of(events.NOTIFICATION_NEW)]
         assert seqs == sorted(set(seqs)), f"inbox items duplicated or out of order: {seqs}"
+        # settled (3 s above): the doctor's socket on B is in `user:doc-1` and `patient:pat-1`, both of
+        # the alert's audience, and yet got each live event once across processes
+        assert [v["seq"] for v in inbox.of(events.VITALS_NEW)] == [1, 2, 3]
+        assert [a["alert"]["id"] for a in inbox.of(events.ALERT_RAISED)] == [alert_id]
     finally:
         await device.disconnect()
         await doctor.disconnect()
 
+
+
+async def test_a_revoke_on_one_process_ends_live_data_on_every_process(cluster):
+    """The doctor watches on B; the patient revokes on A; after the revoke's answer, B's socket
+    gets no reading (the device is on B, so B emits locally right after the answer)."""
+    import aiohttp
+    seed(cluster["db"], "pat-2", "doc-2")
+    device_id, device_token = await provision(cluster["a"], mint_token(cluster["secret"], "adm", "admin"), "pat-2")
+    doctor = socketio.AsyncClient(reconnection=False)
+    seen = Inbox(doctor, events.VITALS_NEW, events.ALERT_RAISED, events.ALERT_UPDATED)
+    await doctor.connect(cluster["b"], auth={"token": mint_token(cluster["secret"], "doc-2", "doctor")},
+                         transports=["websocket"], wait_timeout=5)
+    patient = socketio.AsyncClient(reconnection=False)
+    own = Inbox(patient, events.VITALS_NEW)
+    await patient.connect(cluster["a"], auth={"token": mint_token(cluster["secret"], "pat-2", "patient")},
+                          transports=["websocket"], wait_timeout=5)
+    device = socketio.AsyncClient(reconnection=False)
+    await device.connect(cluster["b"], auth={"device_id": device_id, "token": device_token},
+                         transports=["websocket"], namespaces=["/devices"], wait_timeout=5)
+    try:
+        for who in (doctor, patient):
+            ack = await who.call(events.VITALS_WATCH, {"patient_id": "pat-2"}, timeout=10)
+            assert ack["ok"], ack
+        now = datetime.now(UTC).timestamp()
+
+        async def send(seq: int, hr: int) -> None:
+            ack = await device.call(events.VITALS_SEND, {"seq": seq, "ts": now + seq, "readings": {"heart_rate": hr}},
+                                    namespace="/devices", timeout=10)
+            assert ack["ok"] and ack["data"]["status"] == "accepted", ack
+        await send(1, 80)
+        await seen.wait(lambda i: [v["seq"] for v in i.of(events.VITALS_NEW)] == [1], within=10)
+
+        async with aiohttp.ClientSession() as s, s.post(
+                cluster["a"] + "/api/grants/g1/revoke",
+                headers={"Authorization": f"Bearer {mint_token(cluster['secret'], 'pat-2', 'patient')}"}) as r:
+            assert r.status == 200, await r.text()
+        for seq in (2, 3):  # critical heart rates: an alert too (its audience no longer has the doctor)
+            await send(seq, 150)
+        # settled: the patient, watching on A, got them all
+        await own.wait(lambda i: [v["seq"] for v in i.of(events.VITALS_NEW)] == [1, 2, 3], within=10)
+        await asyncio.sleep(1.0)
+        assert [v["seq"] for v in seen.of(events.VITALS_NEW)] == [1]
+        assert seen.of(events.ALERT_RAISED) == seen.of(events.ALERT_UPDATED) == []
+        # and watching again is refused
+        ack = await doctor.call(events.VITALS_WATCH, {"patient_id": "pat-2"}, timeout=10)
+        assert not ack["ok"] and ack["error"]["code"] == "no_grant", ack
+    finally:
+        for c in (device, patient, doctor):
+            await c.disconnect()

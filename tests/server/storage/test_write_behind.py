@@ -58,7 +58,7 @@ async def test_latest_values_and_hourly_history_are_read_back_before_the_flush(a
         assert ack["status"] == "accepted"
     history = app[VITALS_HISTORY].history
     for _ in range(250):  # the rollups are folded in just after the acknowledgements
-        rows = await history(pid, "heart_rate", "1h", START - timedelta(hours=1), START + timedelta(hours=1))
+        rows, _ = await history(pid, "heart_rate", "1h", START - timedelta(hours=1), START + timedelta(hours=1))
         if rows and rows[0]["count"] == 3:
             break
         await asyncio.sleep(0.02)
