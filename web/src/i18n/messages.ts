@@ -1,3 +1,5 @@
+import { careEn, careFr } from "./care";
+
 /** Every UI string in French (default) and English. The `en` table must have every `fr` key (i18n.test.ts). */
 const fr = {
   "app.title": "Fadjma",
@@ -206,7 +208,8 @@ const fr = {
   "sessions.peer": "Adresse",
   "sessions.since": "Depuis",
   "missing.title": "Bientôt disponible",
-  "missing.body": "Rendez-vous, traitements, vérificateur de symptômes, assistant et messagerie arrivent avec leur API.",
+  "missing.body": "Rendez-vous, traitements, assistant et messagerie arrivent avec leur API.",
+  ...careFr,
 };
 
 export type MessageKey = keyof typeof fr;
@@ -419,7 +422,8 @@ const en: Record<MessageKey, string> = {
   "sessions.peer": "Address",
   "sessions.since": "Since",
   "missing.title": "Coming soon",
-  "missing.body": "Appointments, treatments, symptom checker, assistant and chat arrive with their API.",
+  "missing.body": "Appointments, treatments, assistant and chat arrive with their API.",
+  ...careEn,
 };
 
 export const messages: Record<Lang, Record<MessageKey, string>> = { fr, en };

@@ -9,6 +9,7 @@ import { AlertList, upsertAlert as upsert } from "../../components/AlertList";
 import { LiveVitals, Section } from "../../components/LiveVitals";
 import { PrescriptionList } from "../../components/Prescriptions";
 import { RecordList } from "../../components/Records";
+import { SymptomChecker } from "../../components/SymptomChecker";
 
 function MyId() {
   const { user, t } = useApp();
@@ -129,6 +130,7 @@ export default function PatientRoutes() {
       <Route path="prescriptions" element={<Section title={t("rx.title")} testId="patient-rx"><PrescriptionList /></Section>} />
       <Route path="records" element={<Section title={t("records.title")} testId="patient-records"><RecordList patientId={user.sub} /></Section>} />
       <Route path="audit" element={<Audit />} />
+      <Route path="symptoms" element={<Section title={t("sym.title")} testId="patient-symptoms"><SymptomChecker /></Section>} />
     </Routes>
   );
 }
