@@ -32,11 +32,13 @@ def server_env() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def server(mongo_uri, tmp_path_factory, server_env):
+def server(mongo_uri, tmp_path_factory, server_env, symptoms_model_dir):
     assert (DIST / "index.html").is_file(), "web app not built: run scripts/test.sh (or scripts/build-web.sh)"
     name = f"e2e_{uuid.uuid4().hex[:10]}"
     tmp = tmp_path_factory.mktemp("e2e")
-    proc = ServerProcess(mongo_uri, name, tmp / "data", tmp / "server.log", **server_env)
+    # The session's small symptom model: no server trains the full one (13 s of CPU) at start.
+    env = {"SYMPTOMS_MODEL_DIR": str(symptoms_model_dir), **server_env}
+    proc = ServerProcess(mongo_uri, name, tmp / "data", tmp / "server.log", **env)
     proc.start()
     yield proc
     proc.stop()

@@ -82,13 +82,15 @@ export function SymptomChecker({ patientId }: { patientId?: string }) {
     <Box>
       <Box component="form" onSubmit={submit} noValidate data-testid="symptom-form" sx={{ mb: 2 }}>
         <Typography variant="body2" sx={{ mb: 1 }}>{t("sym.intro")}</Typography>
-        <FormLabel component="legend">{t("sym.symptoms")}</FormLabel>
-        <FormGroup row sx={{ mb: 1 }}>
-          {SYMPTOMS.map((s) => (
-            <FormControlLabel key={s} label={t(`sym.${s}` as MessageKey)}
-              control={<Checkbox name={s} checked={form[s]} onChange={(e) => setForm({ ...form, [s]: e.target.checked })} />} />
-          ))}
-        </FormGroup>
+        <Box component="fieldset" sx={{ border: 0, p: 0, m: 0 }}>
+          <FormLabel component="legend">{t("sym.symptoms")}</FormLabel>
+          <FormGroup row sx={{ mb: 1 }}>
+            {SYMPTOMS.map((s) => (
+              <FormControlLabel key={s} label={t(`sym.${s}` as MessageKey)}
+                control={<Checkbox name={s} checked={form[s]} onChange={(e) => setForm({ ...form, [s]: e.target.checked })} />} />
+            ))}
+          </FormGroup>
+        </Box>
         <Box sx={{ display: "flex", gap: 1.5, flexWrap: "wrap", alignItems: "flex-start", mb: 1.5 }}>
           <TextField name="age" label={t("sym.age")} value={form.age} placeholder={t("sym.fromProfile")} sx={{ width: 150 }}
             onChange={(e) => setForm({ ...form, age: e.target.value })} error={!!errors.age} helperText={msg(errors.age)}
