@@ -20,7 +20,9 @@ from handlers import (
     notifications,
     prescriptions,
     records,
+    scheduling,
     symptoms,
+    treatments,
     users,
     vitals,
     web,
@@ -28,7 +30,7 @@ from handlers import (
 
 MODULES = (health, auth, users, notifications, access, prescriptions, records, devices, device_socket, device_ws,
            device_http, lorawan, vitals, fhir, alerts, care_units,
-           symptoms, doctors,
+           symptoms, doctors, scheduling, treatments,
            web)  # last: its catch-all must come after every API route
 
 

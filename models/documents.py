@@ -30,3 +30,8 @@ def public(doc: Mapping[str, Any] | None, *, fields: Iterable[str] | None = None
         dropped = {"_id", *omit}
         body = {key: value for key, value in doc.items() if key not in dropped}
     return {id_as: doc["_id"], **body}
+
+
+# -- scheduling and treatments (server/scheduling, server/treatments) --
+SLOTS, APPOINTMENTS = "slots", "appointments"
+TREATMENTS, INTAKES = "treatments", "treatment_intakes"

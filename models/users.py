@@ -31,6 +31,19 @@ class PatientProfile(_Lowercase):
     gender: Gender
     blood_pressure: Level = "normal"
     cholesterol_level: Level = "normal"
+    timezone: str | None = Field(default=None, min_length=1, max_length=64,
+                                 description="IANA zone; unset: DEFAULT_TIMEZONE")
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str | None) -> str | None:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+        try:
+            if v is not None:
+                ZoneInfo(v)
+            return v
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("not an IANA time zone (e.g. Africa/Dakar, Europe/Paris)") from None
 
     @field_validator("birth_date")
     @classmethod

@@ -38,6 +38,7 @@ from server.keys import (
     ACCESS,
     ALERT_ENGINE,
     ALERTS,
+    APPOINTMENTS,
     AUDIT,
     AUTH,
     CARE_UNITS,
@@ -46,6 +47,7 @@ from server.keys import (
     DEVICE_LINKS,
     DEVICES,
     INGEST,
+    INTAKES,
     INVENTORY,
     MQTT_BRIDGE,
     NOTIFIER,
@@ -54,18 +56,24 @@ from server.keys import (
     RIGHTS,
     SETTINGS,
     SIO,
+    SLOTS,
     SOCKET_AUTH,
     SYMPTOMS,
+    TREATMENTS,
     USERS,
     VITALS_HISTORY,
     WRITE_BEHIND,
 )
 from server.realtime.socket_auth import SocketAuth
 from server.realtime.sockets import close_all, create_sio
+from server.scheduling.appointments import Appointments
+from server.scheduling.slots import Slots
 from server.settings import Settings
 from server.storage.db import Database, database_ctx
 from server.storage.write_behind import WriteBehind
 from server.symptoms.service import SymptomChecker
+from server.treatments.intakes import Intakes
+from server.treatments.service import Treatments
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +110,15 @@ def devices_ctx(history: VitalsHistory, links: DeviceLinks, bridge: MqttBridge |
         await jobs.stop(sweeper)
 
     return ctx
+
+
+def _care_services(app: web.Application, settings: Settings, db: Database, clock: Clock) -> None:
+    """Slots, appointments, treatments and intakes (their reminder passes: the cleanup list below)."""
+    app[SLOTS] = Slots(db, clock, settings.default_timezone)
+    app[APPOINTMENTS] = Appointments(db, clock, app[NOTIFIER], app[SLOTS], settings.appointment_reminder_s)
+    app[TREATMENTS] = Treatments(db, clock, app[NOTIFIER], app[USERS], settings.default_timezone)
+    app[INTAKES] = Intakes(db, clock, app[NOTIFIER], app[TREATMENTS])
+    app[PRESCRIPTIONS].on_delivered.append(app[TREATMENTS].from_prescription)
 
 
 def _cors(app: web.Application, settings: Settings) -> None:
@@ -167,6 +184,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     symptoms = app[SYMPTOMS] = SymptomChecker(settings.symptoms_model_dir or settings.data_dir / "symptoms",
                                               app[USERS], app[RIGHTS].may, clock)
 
+    _care_services(app, settings, db, clock)
     handlers.register_all(app)
     _cors(app, settings)
     app.on_shutdown.append(lambda _app: close_all(sio))  # a restart must not wait for open tabs
@@ -184,5 +202,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
         jobs.periodic_ctx("grant-sweeper", SWEEP_EVERY, grants.sweep, first_now=True),
         # Loads the symptom model, or trains it when missing, in a thread: the server answers meanwhile.
         jobs.task_ctx("symptom-model", symptoms.run),
+        # Appointment and intake reminders, claimed once across processes.
+        jobs.periodic_ctx("reminders", settings.reminder_tick_s, app[APPOINTMENTS].remind_due,
+                          app[INTAKES].remind_due),
     ])
     return app

@@ -37,3 +37,8 @@ INVENTORY = web.AppKey("inventory", "Inventory")
 RECORDS = web.AppKey("records", "Records")
 AUDIT = web.AppKey("audit", "Audit")
 SYMPTOMS = web.AppKey("symptoms", "SymptomChecker")
+# -- scheduling and treatments --
+SLOTS = web.AppKey("slots", "Slots")
+APPOINTMENTS = web.AppKey("appointments", "Appointments")
+TREATMENTS = web.AppKey("treatments", "Treatments")
+INTAKES = web.AppKey("intakes", "Intakes")

@@ -1,7 +1,7 @@
 """Settings read once from the environment into one frozen object.
 
-Every value is validated at start (pydantic-settings: `Environment`, one field per
-variable); a bad value stops the server with a message that names the variable, what was
+Every value is validated at start (pydantic-settings: `server.environment.Environment`,
+one field per variable); a bad value stops the server with a message that names the variable, what was
 wrong and what is expected. The app gets `Settings`, a frozen dataclass of typed values.
 """
 
@@ -9,27 +9,17 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import secrets
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from server.environment import DEFAULT_CORS, SettingsError, cors_origins, read_environment
 
 log = logging.getLogger(__name__)
 
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-DEFAULT_CORS = ("http://localhost:5173", "http://127.0.0.1:5173")
 MIN_SECRET_BYTES = 32  # RFC 7518 §3.2: an HS256 key must be at least 256 bits
-
-
-class SettingsError(ValueError):
-    """A configuration value is missing or malformed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,54 +55,15 @@ class Settings:
     unit_summary_s: int = 60
     sio_fast_path: bool = True                 # server/realtime/fastpath: direct WebSocket writes (0: stock emits)
     symptoms_model_dir: Path | None = None     # server/symptoms: None = DATA_DIR/symptoms
+    # Scheduling and treatments (server/scheduling, server/treatments).
+    appointment_reminder_s: int = 86400        # reminder this long before an appointment (0: none)
+    reminder_tick_s: float = 30.0              # how often appointment and intake reminders are claimed
+    default_timezone: str = "Africa/Dakar"     # a profile without `timezone`
 
     @property
     def embedded_db(self) -> bool:
         """True when the server starts its own SecantusDB child process."""
         return not self.mongodb_uri
-
-
-def _origins(raw: str | None) -> tuple[str, ...]:
-    if raw is None or not raw.strip():
-        return DEFAULT_CORS
-    if raw.strip() == "*":
-        return ("*",)
-    origins = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
-    for origin in origins:
-        if not origin.startswith(("http://", "https://")):
-            raise SettingsError(
-                f"CORS_ORIGINS entry {origin!r} must start with http:// or https:// "
-                "(comma-separated list, or * for any origin)"
-            )
-    return origins
-
-
-def _mqtt_url(raw: str | None) -> str | None:
-    raw = (raw or "").strip()
-    if not raw:
-        return None
-    parsed = urlsplit(raw)
-    try:
-        parsed.port  # noqa: B018 - validates the port
-    except ValueError:
-        raise SettingsError("MQTT_URL has an invalid port") from None
-    if parsed.scheme not in ("mqtt", "mqtts") or not parsed.hostname:
-        raise SettingsError("MQTT_URL must look like mqtt://user:password@host:1883 (or mqtts://)")
-    return raw
-
-
-def _mqtt_client_id(raw: str | None) -> str | None:
-    raw = (raw or "").strip()
-    if raw and not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", raw):
-        raise SettingsError("MQTT_CLIENT_ID must be 1-64 letters, digits, '.', '_' or '-'")
-    return raw or None
-
-
-def _webhook_secret(raw: str | None) -> str | None:
-    raw = (raw or "").strip()
-    if raw and len(raw) < 16:
-        raise SettingsError("LORAWAN_WEBHOOK_SECRET must be at least 16 characters")
-    return raw or None
 
 
 def resolve_jwt_secret(raw: str | None, data_dir: Path) -> str:
@@ -140,146 +91,9 @@ def resolve_jwt_secret(raw: str | None, data_dir: Path) -> str:
     return secret
 
 
-def _int_field(name: str, lo: int, hi: int):
-    def check(raw: Any) -> Any:
-        if raw is None or (isinstance(raw, str) and raw.strip() == ""):
-            return None  # the default
-        try:
-            value = int(raw)
-        except (TypeError, ValueError):
-            raise ValueError(f"{name}={raw!r} is not a whole number (expected {lo}..{hi})") from None
-        if not lo <= value <= hi:
-            raise ValueError(f"{name}={value} is out of range (expected {lo}..{hi})")
-        return value
-    return field_validator(name, mode="before")(staticmethod(check))
-
-
-def _choice(name: str, choices: tuple[str, ...], default: str, upper: bool):
-    def check(raw: Any) -> str:
-        value = (raw or "").strip()
-        value = (value.upper() if upper else value.lower()) or default
-        if value not in choices:
-            raise ValueError(f"{name}={value!r} is not one of {', '.join(choices)}")
-        return value
-    return field_validator(name, mode="before")(staticmethod(check))
-
-
-def _checked(name: str, check):
-    return field_validator(name, mode="before")(staticmethod(lambda raw: check(raw if isinstance(raw, str) else None)))
-
-
-def _mongodb_uri(raw: str | None) -> str | None:
-    uri = (raw or "").strip() or None
-    if uri and not uri.startswith(("mongodb://", "mongodb+srv://")):
-        raise ValueError(f"MONGODB_URI must start with mongodb:// or mongodb+srv:// (got {uri[:20]!r})")
-    return uri
-
-
-def _mongodb_db(raw: str | None) -> str:
-    name = (raw or "").strip() or "fadjma"
-    if any(c in name for c in '/\\. "$') or len(name) > 63:
-        raise ValueError(f"MONGODB_DB={name!r} is not a valid database name")
-    return name
-
-
-def _redis_url(raw: str | None) -> str | None:
-    url = (raw or "").strip() or None
-    if url and not url.startswith(("redis://", "rediss://", "unix://")):
-        raise ValueError("REDIS_URL must start with redis://, rediss:// or unix://")
-    return url
-
-
-class Environment(BaseSettings):
-    """The process environment, read and validated by pydantic-settings: one field per variable
-    (the names are the variables'), each failure a message that names the variable."""
-
-    model_config = SettingsConfigDict(case_sensitive=True, extra="ignore", frozen=True)
-
-    HOST: str | None = None
-    PORT: int | None = None
-    MONGODB_URI: str | None = None
-    MONGODB_DB: str | None = None
-    DATA_DIR: str | None = None
-    JWT_SECRET: str | None = Field(default=None, repr=False)
-    ACCESS_TOKEN_TTL: int | None = None
-    REFRESH_TOKEN_TTL: int | None = None
-    SOCKET_AUTH_GRACE: int | None = None
-    CORS_ORIGINS: str | None = None
-    LOG_LEVEL: str | None = None
-    REDIS_URL: str | None = None
-    REDIS_MANAGER: str | None = None
-    MQTT_URL: str | None = Field(default=None, repr=False)
-    MQTT_CLIENT_ID: str | None = None
-    LORAWAN_WEBHOOK_SECRET: str | None = Field(default=None, repr=False)
-    VITALS_RETENTION_DAYS: int | None = None
-    DERIVED_FLUSH_MS: int | None = None
-    DEVICE_HEARTBEAT_TIMEOUT: int | None = None
-    ALERT_ESCALATION_WARNING_S: int | None = None
-    ALERT_ESCALATION_CRITICAL_S: int | None = None
-    ALERT_ESCALATION_EMERGENCY_S: int | None = None
-    ALERT_ESCALATION_MIN_REPEAT_S: int | None = None
-    ALERT_TICK_S: int | None = None
-    NEWS2_WINDOW_S: int | None = None
-    DEVICE_OFFLINE_MIN_S: int | None = None
-    UNIT_SUMMARY_S: int | None = None
-    SIO_FAST_PATH: int | None = None
-    SYMPTOMS_MODEL_DIR: str | None = None
-
-    _port = _int_field("PORT", 0, 65535)
-    _access = _int_field("ACCESS_TOKEN_TTL", 5, 86400)
-    _refresh = _int_field("REFRESH_TOKEN_TTL", 60, 90 * 86400)
-    _grace = _int_field("SOCKET_AUTH_GRACE", 1, 3600)
-    _retention = _int_field("VITALS_RETENTION_DAYS", 1, 36500)
-    _flush = _int_field("DERIVED_FLUSH_MS", 20, 10_000)
-    _heartbeat = _int_field("DEVICE_HEARTBEAT_TIMEOUT", 5, 86400)
-    _warning = _int_field("ALERT_ESCALATION_WARNING_S", 0, 86400)
-    _critical = _int_field("ALERT_ESCALATION_CRITICAL_S", 0, 86400)
-    _emergency = _int_field("ALERT_ESCALATION_EMERGENCY_S", 0, 86400)
-    _repeat = _int_field("ALERT_ESCALATION_MIN_REPEAT_S", 10, 86400)
-    _tick = _int_field("ALERT_TICK_S", 1, 300)
-    _news2 = _int_field("NEWS2_WINDOW_S", 60, 86400)
-    _offline = _int_field("DEVICE_OFFLINE_MIN_S", 30, 86400)
-    _summary = _int_field("UNIT_SUMMARY_S", 5, 3600)
-    _fast = _int_field("SIO_FAST_PATH", 0, 1)
-    _level = _choice("LOG_LEVEL", LOG_LEVELS, "INFO", upper=True)
-    _manager = _choice("REDIS_MANAGER", ("rooms", "broadcast"), "rooms", upper=False)
-    _uri = _checked("MONGODB_URI", _mongodb_uri)
-    _db = _checked("MONGODB_DB", _mongodb_db)
-    _redis = _checked("REDIS_URL", _redis_url)
-    _mqtt = _checked("MQTT_URL", _mqtt_url)
-    _mqtt_id = _checked("MQTT_CLIENT_ID", _mqtt_client_id)
-    _lorawan = _checked("LORAWAN_WEBHOOK_SECRET", _webhook_secret)
-
-    @model_validator(mode="after")
-    def _ttls(self) -> Environment:
-        if (self.REFRESH_TOKEN_TTL or 86400) <= (self.ACCESS_TOKEN_TTL or 300):
-            raise ValueError("REFRESH_TOKEN_TTL must be longer than ACCESS_TOKEN_TTL")
-        return self
-
-
-class _Given(Environment):
-    """The same variables from a mapping given by the caller (tests), not from os.environ."""
-
-    @classmethod
-    def settings_customise_sources(cls, settings_cls, init_settings, **_others):
-        return (init_settings,)
-
-
-def _read(env: Mapping[str, str] | None) -> Environment:
-    try:
-        if env is None:
-            return Environment()
-        return _Given(**{k: v for k, v in env.items() if k in Environment.model_fields})
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        error = (first.get("ctx") or {}).get("error")
-        where = ".".join(str(x) for x in first.get("loc", ())) or "settings"
-        raise SettingsError(str(error) if error is not None else f"{where}: {first['msg']}") from None
-
-
 def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -> Settings:
     """Build Settings from the environment (pydantic-settings), raising SettingsError on a bad value."""
-    e = _read(env)
+    e = read_environment(env)
     data_dir = Path((e.DATA_DIR or "").strip() or "./data")
 
     def pick(value, default):
@@ -295,7 +109,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         access_token_ttl=pick(e.ACCESS_TOKEN_TTL, 300),
         refresh_token_ttl=pick(e.REFRESH_TOKEN_TTL, 86400),
         socket_auth_grace=float(pick(e.SOCKET_AUTH_GRACE, 30)),
-        cors_origins=_origins(e.CORS_ORIGINS),
+        cors_origins=cors_origins(e.CORS_ORIGINS),
         log_level=pick(e.LOG_LEVEL, "INFO"),
         redis_url=e.REDIS_URL,
         redis_manager=pick(e.REDIS_MANAGER, "rooms"),
@@ -316,4 +130,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         unit_summary_s=pick(e.UNIT_SUMMARY_S, 60),
         sio_fast_path=pick(e.SIO_FAST_PATH, 1) == 1,
         symptoms_model_dir=Path(e.SYMPTOMS_MODEL_DIR.strip()) if (e.SYMPTOMS_MODEL_DIR or "").strip() else None,
+        appointment_reminder_s=pick(e.APPOINTMENT_REMINDER_S, 86400),
+        reminder_tick_s=float(pick(e.REMINDER_TICK_S, 30)),
+        default_timezone=pick(e.DEFAULT_TIMEZONE, "Africa/Dakar"),
     )

@@ -52,6 +52,11 @@ OWNERS = {
     "alert_config_audit": "server.alerting.config",
     "news2_latest": "server.alerting.news2_service",
     "news2_observations": "server.alerting.news2_service",
+    # scheduling and treatments
+    "slots": "server.scheduling.slots",
+    "appointments": "server.scheduling.appointments",
+    "treatments": "server.treatments.service",
+    "treatment_intakes": "server.treatments.intakes",
 }
 
 # rule -> {module: why it is still an exception}

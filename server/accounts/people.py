@@ -24,3 +24,26 @@ async def display_name(db: Database, user_id: str) -> str:
 async def active_ids(db: Database, role: str) -> list[str]:
     docs = await db["users"].find({"role": role, "is_active": True}, {"_id": 1}).to_list(None)
     return [d["_id"] for d in docs]
+
+
+# -- scheduling and treatments: names, specialities and time zones ---------------------
+async def people(db: Database, ids: list[str]) -> dict[str, dict]:
+    """{id: {id, name, speciality}} for the given users (one query, for listings)."""
+    docs = await db["users"].find({"_id": {"$in": list(dict.fromkeys(ids))}},
+                                  {"first_name": 1, "last_name": 1, "username": 1, "profile": 1}).to_list(None)
+    return {d["_id"]: {"id": d["_id"], "name": f"{d.get('first_name', '')} {d.get('last_name', '')}".strip()
+                       or d["username"], "speciality": (d.get("profile") or {}).get("speciality")} for d in docs}
+
+
+async def doctor_ids(db: Database, speciality: str | None = None) -> list[str]:
+    """Active doctors, optionally of one speciality (whole, case-insensitive)."""
+    docs = await db["users"].find({"role": "doctor", "is_active": True}, {"profile": 1}).to_list(None)
+    want = speciality.casefold() if speciality else None
+    return [d["_id"] for d in docs
+            if want is None or str((d.get("profile") or {}).get("speciality", "")).casefold() == want]
+
+
+async def timezone_of(db: Database, user_id: str, default: str) -> str:
+    """The user's time zone (profile `timezone`, IANA name), else `default` (DEFAULT_TIMEZONE)."""
+    doc = await db["users"].find_one({"_id": user_id}, {"profile.timezone": 1})
+    return ((doc or {}).get("profile") or {}).get("timezone") or default

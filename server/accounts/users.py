@@ -63,6 +63,13 @@ class Users:
             wanted = speciality.strip().casefold()
             docs = [d for d in docs if str((d.get("profile") or {}).get("speciality", "")).casefold() == wanted]
         return sorted(docs, key=lambda d: (full_name(d).casefold(), d["_id"]))
+    async def set_timezone(self, user_id: str, zone: str) -> dict:
+        """The profile's IANA time zone (treatment reminders and slot dates are local to it)."""
+        doc = await self.db[COLLECTION].find_one_and_update(
+            {"_id": user_id}, {"$set": {"profile.timezone": zone}}, return_document=True)
+        if doc is None:
+            raise NotFound("No such user")
+        return doc
 
     async def check_login(self, username: str, password: str) -> dict:
         doc = await self.db[COLLECTION].find_one({"username_lower": username.lower()})

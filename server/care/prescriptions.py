@@ -11,6 +11,7 @@ back. Cancelling a prepared or ready prescription returns its stock.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pymongo import IndexModel, ReturnDocument
@@ -46,6 +47,8 @@ class Prescriptions:
     def __init__(self, db: Database, clock: Clock, notifier: Notifier, inventory: Inventory) -> None:
         self.db, self.clock, self.notifier, self.inventory = db, clock, notifier, inventory
         db.declare(PRESCRIPTIONS, IndexModel("patient_id"), IndexModel("doctor_id"), IndexModel("status"))
+        # Called with the prescription once delivered (wired in create_app: treatments follow from it).
+        self.on_delivered: list[Callable[[dict], Awaitable[Any]]] = []
 
     async def create(self, doctor: Identity, body: PrescriptionIn) -> dict:
         await require_patient(self.db, body.patient_id)
@@ -126,6 +129,8 @@ class Prescriptions:
         if status == "cancelled" and current in ("prepared", "ready"):
             await self.inventory.give_back(dict(wanted(doc["medications"])))
         await self._announce(updated, identity, status, reason)
+        for hook in self.on_delivered if status == "delivered" else ():
+            await hook(updated)
         return public(updated)
 
     async def _announce(self, doc: dict, actor: Identity, status: str, reason: str | None) -> None:

@@ -76,6 +76,24 @@ CATALOGUE: dict[str, dict[str, Text]] = {
         "title": {"fr": "{severity} : {label} ({action})", "en": "{severity}: {label} ({action})"},
         "body": {"fr": "Dernière valeur {value}, vue {count} fois{stale}.",
                  "en": "Last value {value}, seen {count} time(s){stale}."}},
+    # -- appointments and treatments (server/scheduling, server/treatments); {when} in the reader's zone --
+    "appointment:booked": {
+        "title": {"fr": "Nouveau rendez-vous", "en": "New appointment"},
+        "body": {"fr": "{name} a réservé le créneau du {when}.", "en": "{name} booked your slot of {when}."}},
+    "appointment:cancelled": {
+        "title": {"fr": "Rendez-vous annulé", "en": "Appointment cancelled"},
+        "body": {"fr": "{name} a annulé le rendez-vous du {when}.{reason}",
+                 "en": "{name} cancelled the appointment of {when}.{reason}"}},
+    "appointment:reminder": {
+        "title": {"fr": "Rappel de rendez-vous", "en": "Appointment reminder"},
+        "body": {"fr": "Rendez-vous avec {name} le {when}.", "en": "Appointment with {name} on {when}."}},
+    "treatment:created": {
+        "title": {"fr": "Nouveau traitement", "en": "New treatment"},
+        "body": {"fr": "{name} a ajouté {medication}, {frequency} fois par jour pendant {days} jours.",
+                 "en": "{name} added {medication}, {frequency} times a day for {days} days."}},
+    "treatment:intake_due": {
+        "title": {"fr": "Prise de médicament", "en": "Medication due"},
+        "body": {"fr": "Il est {time} : prenez {medication}.", "en": "It is {time}: take {medication}."}},
 }
 
 SCOPES: dict[str, Text] = {

@@ -189,6 +189,39 @@ DEVICE_STATUS = event(
     "A device came online or went offline (connection state, or no message within "
     "DEVICE_HEARTBEAT_TIMEOUT on the server clock).")
 
+# -- appointments and treatments (server/scheduling, server/treatments) -----------
+_APPT = ("the appointment `{id, slot_id, doctor_id, patient_id, start_time, end_time, status, created_at, "
+         "cancelled_at, cancelled_by, cancel_reason, reminded_at}`")
+APPOINTMENT_BOOKED = event(
+    "appointment:booked", OUT, "`user:<doctor>`, `user:<patient>`", _APPT,
+    "A patient reserved a slot (inbox item for the doctor; the patient's other devices update).")
+APPOINTMENT_CANCELLED = event(
+    "appointment:cancelled", OUT, "`user:<doctor>`, `user:<patient>`", _APPT,
+    "The patient or the doctor cancelled, with a reason (inbox item for the other party).")
+APPOINTMENT_REMINDER = event(
+    "appointment:reminder", OUT, "`user:<doctor>`, `user:<patient>`", _APPT,
+    "APPOINTMENT_REMINDER_S before the start (inbox item for both; once, whatever the number of processes).")
+_TREATMENT = ("the treatment `{id, patient_id, medocs_name, frequency, duration_days, started_at, end, "
+              "jours_restants, timezone, intakes_total, next_intake_at, created_by, prescription_id, created_at}`")
+TREATMENT_CREATED = event(
+    "treatment:created", OUT, "`user:<patient>`", _TREATMENT,
+    "A treatment was added (inbox item for the patient when a doctor added it, or a delivered prescription "
+    "did).")
+TREATMENT_UPDATED = event(
+    "treatment:updated", OUT, "`user:<patient>`", _TREATMENT,
+    "A treatment was changed (or rescheduled after a time zone change).")
+TREATMENT_DELETED = event(
+    "treatment:deleted", OUT, "`user:<patient>`", "`{id, patient_id}`", "A treatment was deleted.")
+TREATMENT_INTAKE_DUE = event(
+    "treatment:intake_due", OUT, "`user:<patient>`",
+    "`{treatment_id, medocs_name, due_at, local_time, timezone}`",
+    "Time to take a medication (inbox item too), at the treatment's local times of day in the patient's "
+    "time zone; once per intake across processes. Answer with POST /api/treatments/{id}/intakes/.")
+TREATMENT_INTAKE_RECORDED = event(
+    "treatment:intake_recorded", OUT, "`user:<patient>`",
+    "`{id, treatment_id, patient_id, due_at, status: taken|skipped, answered_at, note}`",
+    "The patient confirmed or skipped an intake (their other devices update).")
+
 
 def markdown() -> str:
     lines = ["| Event | Direction | Room | Payload | Meaning |", "|---|---|---|---|---|"]

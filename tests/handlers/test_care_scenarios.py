@@ -139,7 +139,11 @@ async def test_prescription_through_every_status_with_stock(w, app):
     for name in ("pat", "doc"):
         changed = [n for n in devices[name].new if n["type"] == "prescription:status_changed"]
         assert [n["data"]["status"] for n in changed] == expected, name
-    assert [n["data"]["by"] for n in devices["pat"].new[1:]][-1] == w.ids["ph1"]
+    assert [n["data"]["by"] for n in devices["pat"].new[1:] if n["type"] == "prescription:status_changed"][-1] \
+        == w.ids["ph1"]
+    # delivered: "3/day" for "7 days" became a treatment; "if pain" did not (server/treatments/prescribed.py)
+    last = devices["pat"].new[-1]
+    assert last["type"] == "treatment:created" and "amoxicilline" in last["body"]["en"]
     for name in ("ph1", "ph2"):  # queue screens follow every change; their inbox only has the new one
         assert [p["status"] for p in devices[name].of("prescription:status_changed")] == expected
         assert inbox(devices[name]) == ["prescription:new"]

@@ -1,0 +1,1 @@
+"""Scheduling: doctors' slots, patients' appointments, reminders before them."""

@@ -1,0 +1,1 @@
+"""Treatments: a patient's medication courses, intake reminders in their time zone, adherence."""
