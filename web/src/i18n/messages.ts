@@ -208,7 +208,7 @@ const fr = {
   "sessions.peer": "Adresse",
   "sessions.since": "Depuis",
   "missing.title": "Bientôt disponible",
-  "missing.body": "Rendez-vous, traitements, assistant et messagerie arrivent avec leur API.",
+  "missing.body": "L'assistant et la messagerie arrivent avec leur API.",
   ...careFr,
 };
 
@@ -422,7 +422,7 @@ const en: Record<MessageKey, string> = {
   "sessions.peer": "Address",
   "sessions.since": "Since",
   "missing.title": "Coming soon",
-  "missing.body": "Appointments, treatments, assistant and chat arrive with their API.",
+  "missing.body": "The assistant and chat arrive with their API.",
   ...careEn,
 };
 

@@ -3,6 +3,7 @@ import { Route, Routes } from "react-router";
 import { Patients } from "./Patients";
 import { PatientView } from "./PatientView";
 import { Wall } from "./Wall";
+import { DoctorAppointments } from "./Appointments";
 
 export default function DoctorRoutes() {
   return (
@@ -10,6 +11,7 @@ export default function DoctorRoutes() {
       <Route index element={<Wall />} />
       <Route path="patients" element={<Patients />} />
       <Route path="patients/:id" element={<PatientView />} />
+      <Route path="appointments" element={<DoctorAppointments />} />
     </Routes>
   );
 }

@@ -10,6 +10,8 @@ import { LiveVitals, Section } from "../../components/LiveVitals";
 import { PrescriptionList } from "../../components/Prescriptions";
 import { RecordList } from "../../components/Records";
 import { SymptomChecker } from "../../components/SymptomChecker";
+import PatientAppointments from "./Appointments";
+import PatientTreatments from "./Treatments";
 
 function MyId() {
   const { user, t } = useApp();
@@ -130,6 +132,8 @@ export default function PatientRoutes() {
       <Route path="prescriptions" element={<Section title={t("rx.title")} testId="patient-rx"><PrescriptionList /></Section>} />
       <Route path="records" element={<Section title={t("records.title")} testId="patient-records"><RecordList patientId={user.sub} /></Section>} />
       <Route path="audit" element={<Audit />} />
+      <Route path="appointments" element={<PatientAppointments />} />
+      <Route path="treatments" element={<PatientTreatments />} />
       <Route path="symptoms" element={<Section title={t("sym.title")} testId="patient-symptoms"><SymptomChecker /></Section>} />
     </Routes>
   );
