@@ -36,6 +36,7 @@ function TreatmentCard({ tr, onChange }: { tr: any; onChange: () => void }) {
   const list = intakes.data ?? [];
   const open = new Set(answerable(list, now));
   const next = nextIntake(list, now);
+  const shown = orderIntakes(list, now).slice(0, 8);
   const a = adh.data;
   const counted = a ? a.taken + a.skipped + a.missed : 0;
   const left = tr.jours_restants ?? 0;
@@ -51,9 +52,9 @@ function TreatmentCard({ tr, onChange }: { tr: any; onChange: () => void }) {
           : t("tr.adherence", { value: percent(lang, a.adherence), taken: a.taken, counted })}
       </Typography>
       {next && <Typography variant="body2">{t("tr.next", { when: dt(next.due_at) })}</Typography>}
-      <Typography variant="body2" component="h4" sx={{ mt: 1, fontWeight: 600 }}>{t("tr.intakes")}</Typography>
+      {shown.length > 0 && <Typography variant="body2" component="h4" sx={{ mt: 1, fontWeight: 600 }}>{t("tr.intakes")}</Typography>}
       <List dense disablePadding>
-        {orderIntakes(list, now).slice(0, 8).map((i) => (
+        {shown.map((i) => (
           <ListItem key={i.due_at} divider data-testid="intake" data-status={i.status} sx={{ flexWrap: "wrap", gap: 1 }}>
             <ListItemText sx={{ minWidth: 160 }} primary={dt(i.due_at)} />
             <Chip size="small" color={statusColor[i.status] ?? "default"} label={t(`tr.status.${i.status}` as MessageKey)} />
