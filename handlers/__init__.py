@@ -9,6 +9,8 @@ from handlers import (
     alerts,
     auth,
     care_units,
+    chat,
+    chatbot,
     device_http,
     device_socket,
     device_ws,
@@ -30,7 +32,7 @@ from handlers import (
 
 MODULES = (health, auth, users, notifications, access, prescriptions, records, devices, device_socket, device_ws,
            device_http, lorawan, vitals, fhir, alerts, care_units,
-           symptoms, doctors, scheduling, treatments,
+           symptoms, doctors, scheduling, treatments, chatbot, chat,
            web)  # last: its catch-all must come after every API route
 
 

@@ -14,6 +14,12 @@ GRANTS = "grants"
 CARE_UNITS = "care_units"
 DEVICES = "devices"
 ALERTS = "alerts"
+# Chatbot and chat between people (server/chatbot/, server/chat/); prescriptions read for care relations.
+PRESCRIPTIONS = "prescriptions"
+CHATBOT_HISTORY = "chatbot_history"
+CONVERSATIONS = "chat_conversations"
+CHAT_MESSAGES = "chat_messages"
+CHAT_PRESENCE = "chat_presence"
 
 
 def public(doc: Mapping[str, Any] | None, *, fields: Iterable[str] | None = None, omit: Iterable[str] = (),

@@ -18,7 +18,7 @@ from typing import Literal
 from pymongo import IndexModel
 
 from models.documents import CARE_UNITS as UNITS
-from models.documents import GRANTS
+from models.documents import GRANTS, PRESCRIPTIONS
 from models.errors import Forbidden
 from models.identity import Identity
 from server.clock import Clock
@@ -98,3 +98,45 @@ class Rights:
 
     async def visible(self, identity: Identity, scope: str) -> list[str]:
         return await visible_patients(self.db, self.clock, identity, scope)
+
+
+# -- chat between people (server/chat/): who may talk to whom, now ------------------------
+FINAL_PRESCRIPTION = ("delivered", "rejected", "cancelled")
+
+
+async def has_appointment(db: Database, clock: Clock, doctor_id: str, patient_id: str) -> bool:
+    """HOOK for appointments (server/scheduling, another branch): True while this doctor and this patient
+    have a booked, not cancelled appointment that has not ended long ago. False until appointments exist."""
+    return False
+
+
+async def care_relation(db: Database, clock: Clock, doctor_id: str, patient_id: str) -> str | None:
+    """Why this doctor and this patient may talk now: an active grant (any scope), a shared care unit, an
+    open prescription, or an appointment; None when there is no care relation (any more)."""
+    if await db[GRANTS].find_one(active_grant_query(clock, doctor_id=doctor_id, patient_id=patient_id), {"_id": 1}):
+        return "grant"
+    if await unit_covers(db, doctor_id, patient_id):
+        return "care_unit"
+    if await db[PRESCRIPTIONS].find_one({"doctor_id": doctor_id, "patient_id": patient_id,
+                                         "status": {"$nin": list(FINAL_PRESCRIPTION)}}, {"_id": 1}):
+        return "prescription"
+    if await has_appointment(db, clock, doctor_id, patient_id):
+        return "appointment"
+    return None
+
+
+async def may_chat(db: Database, clock: Clock, roles: dict[str, str], prescription_id: str | None) -> str | None:
+    """The relation that lets two people ({user_id: role}) talk, or None. Doctor–patient: a care relation;
+    doctor–pharmacist: about one prescription of that doctor, until it is delivered, rejected or cancelled."""
+    by_role = {role: user_id for user_id, role in roles.items()}
+    if len(roles) != 2 or len(by_role) != 2:
+        return None
+    if prescription_id is not None:
+        if set(by_role) != {"doctor", "pharmacist"}:
+            return None
+        rx = await db[PRESCRIPTIONS].find_one({"_id": prescription_id, "doctor_id": by_role["doctor"],
+                                               "status": {"$nin": list(FINAL_PRESCRIPTION)}}, {"_id": 1})
+        return "prescription" if rx else None
+    if set(by_role) == {"doctor", "patient"}:
+        return await care_relation(db, clock, by_role["doctor"], by_role["patient"])
+    return None

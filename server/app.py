@@ -121,6 +121,32 @@ def _care_services(app: web.Application, settings: Settings, db: Database, clock
     app[PRESCRIPTIONS].on_delivered.append(app[TREATMENTS].from_prescription)
 
 
+def _chat(app: web.Application, settings: Settings, db: Database, clock: Clock, notifier: Notifier,
+          socket_auth: SocketAuth, latest_vitals):
+    """The chatbot (Gemini or offline, grounded in the caller's own data) and chat between people;
+    returns the chat's presence context."""
+    from server.chat.presence import Presence
+    from server.chat.service import Chat, presence_ctx
+    from server.chatbot.gemini import Gemini
+    from server.chatbot.grounding import Grounding
+    from server.chatbot.history import ChatbotHistory
+    from server.chatbot.ratelimit import PerUserLimit
+    from server.chatbot.service import Chatbot
+    from server.keys import CHAT, CHATBOT
+
+    gemini = (Gemini(settings.google_api_key, settings.gemini_model, settings.gemini_base_url,
+                     settings.chatbot_timeout_s) if settings.google_api_key else None)
+    # Hooks for treatments and the next appointment: the scheduling/treatments services once they exist.
+    grounding = Grounding(db, clock, latest_vitals, treatments_hook=None, appointment_hook=None)
+    app[CHATBOT] = Chatbot(ChatbotHistory(db, clock), grounding, gemini,
+                           PerUserLimit(settings.chatbot_rate_limit, settings.redis_url), notifier, clock,
+                           settings.chatbot_history_turns)
+    chat = app[CHAT] = Chat(db, clock, notifier, Presence(db, clock, settings.chat_presence_ttl_s))
+    socket_auth.connect_hooks.append(chat.on_connect)
+    socket_auth.disconnect_hooks.append(chat.on_disconnect)
+    return presence_ctx(chat, settings.chat_presence_ttl_s / 3)
+
+
 def _cors(app: web.Application, settings: Settings) -> None:
     options = aiohttp_cors.ResourceOptions(allow_credentials=True, expose_headers="*",
                                            allow_headers="*", allow_methods="*")
@@ -185,6 +211,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
                                               app[USERS], app[RIGHTS].may, clock)
 
     _care_services(app, settings, db, clock)
+    chat_presence_ctx = _chat(app, settings, db, clock, notifier, socket_auth, ingest.latest)
     handlers.register_all(app)
     _cors(app, settings)
     app.on_shutdown.append(lambda _app: close_all(sio))  # a restart must not wait for open tabs
@@ -205,5 +232,6 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
         # Appointment and intake reminders, claimed once across processes.
         jobs.periodic_ctx("reminders", settings.reminder_tick_s, app[APPOINTMENTS].remind_due,
                           app[INTAKES].remind_due),
+        chat_presence_ctx,  # refreshes this process's chat presence; leaves it at exit
     ])
     return app

@@ -163,6 +163,14 @@ class Environment(BaseSettings):
     APPOINTMENT_REMINDER_S: int | None = None
     REMINDER_TICK_S: int | None = None
     DEFAULT_TIMEZONE: str | None = None
+    # chatbot and chat between people
+    GOOGLE_API_KEY: str | None = Field(default=None, repr=False)
+    GEMINI_MODEL: str | None = None
+    GEMINI_BASE_URL: str | None = None
+    CHATBOT_TIMEOUT_S: int | None = None
+    CHATBOT_RATE_LIMIT: str | None = None
+    CHATBOT_HISTORY_TURNS: int | None = None
+    CHAT_PRESENCE_TTL_S: int | None = None
 
     _port = _int_field("PORT", 0, 65535)
     _access = _int_field("ACCESS_TOKEN_TTL", 5, 86400)
@@ -183,6 +191,11 @@ class Environment(BaseSettings):
     _reminder = _int_field("APPOINTMENT_REMINDER_S", 0, 30 * 86400)
     _reminder_tick = _int_field("REMINDER_TICK_S", 1, 3600)
     _zone = _checked("DEFAULT_TIMEZONE", _timezone)
+    _chatbot_timeout = _int_field("CHATBOT_TIMEOUT_S", 1, 300)
+    _chatbot_turns = _int_field("CHATBOT_HISTORY_TURNS", 0, 100)
+    _presence_ttl = _int_field("CHAT_PRESENCE_TTL_S", 5, 3600)
+    _chatbot_rate = _checked("CHATBOT_RATE_LIMIT", lambda raw: _rate_limit(raw))
+    _gemini_url = _checked("GEMINI_BASE_URL", lambda raw: _gemini_base_url(raw))
     _level = _choice("LOG_LEVEL", LOG_LEVELS, "INFO", upper=True)
     _manager = _choice("REDIS_MANAGER", ("rooms", "broadcast"), "rooms", upper=False)
     _uri = _checked("MONGODB_URI", _mongodb_uri)
@@ -217,3 +230,23 @@ def read_environment(env: Mapping[str, str] | None) -> Environment:
         error = (first.get("ctx") or {}).get("error")
         where = ".".join(str(x) for x in first.get("loc", ())) or "settings"
         raise SettingsError(str(error) if error is not None else f"{where}: {first['msg']}") from None
+
+
+def _rate_limit(raw: str | None) -> str | None:
+    """CHATBOT_RATE_LIMIT in the `limits` notation (server/chatbot/ratelimit.py)."""
+    from limits import parse as parse_limit
+
+    rate = (raw or "").strip() or None
+    if rate is not None:
+        try:
+            parse_limit(rate)
+        except ValueError:
+            raise ValueError(f"CHATBOT_RATE_LIMIT={rate!r} is not a rate like 10/minute or 100/day") from None
+    return rate
+
+
+def _gemini_base_url(raw: str | None) -> str | None:
+    url = (raw or "").strip() or None
+    if url and not url.startswith(("http://", "https://")):
+        raise ValueError("GEMINI_BASE_URL must start with http:// or https://")
+    return url

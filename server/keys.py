@@ -42,3 +42,6 @@ SLOTS = web.AppKey("slots", "Slots")
 APPOINTMENTS = web.AppKey("appointments", "Appointments")
 TREATMENTS = web.AppKey("treatments", "Treatments")
 INTAKES = web.AppKey("intakes", "Intakes")
+# Chatbot and chat between people (server/chatbot/, server/chat/).
+CHATBOT = web.AppKey("chatbot", "Chatbot")
+CHAT = web.AppKey("chat", "Chat")

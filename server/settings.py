@@ -59,6 +59,14 @@ class Settings:
     appointment_reminder_s: int = 86400        # reminder this long before an appointment (0: none)
     reminder_tick_s: float = 30.0              # how often appointment and intake reminders are claimed
     default_timezone: str = "Africa/Dakar"     # a profile without `timezone`
+    # Chatbot and chat between people (server/chatbot/, server/chat/).
+    google_api_key: str | None = field(default=None, repr=False)  # unset: the offline assistant answers
+    gemini_model: str = "gemini-2.5-flash"
+    gemini_base_url: str | None = None         # another endpoint (a proxy; the tests' stub server)
+    chatbot_timeout_s: float = 20.0            # Gemini's whole answer within this, else the offline assistant
+    chatbot_rate_limit: str = "10/minute"      # per user, `limits` notation ("10/minute", "100/day")
+    chatbot_history_turns: int = 10            # past exchanges sent to Gemini as context
+    chat_presence_ttl_s: int = 60              # a process that stops refreshing its sockets' presence: offline
 
     @property
     def embedded_db(self) -> bool:
@@ -133,4 +141,12 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         appointment_reminder_s=pick(e.APPOINTMENT_REMINDER_S, 86400),
         reminder_tick_s=float(pick(e.REMINDER_TICK_S, 30)),
         default_timezone=pick(e.DEFAULT_TIMEZONE, "Africa/Dakar"),
+        google_api_key=(e.GOOGLE_API_KEY or "").strip() or None,
+        gemini_model=(e.GEMINI_MODEL or "").strip() or "gemini-2.5-flash",
+        gemini_base_url=e.GEMINI_BASE_URL,
+        chatbot_timeout_s=float(pick(e.CHATBOT_TIMEOUT_S, 20)),
+        chatbot_rate_limit=pick(e.CHATBOT_RATE_LIMIT, "10/minute"),
+        chatbot_history_turns=pick(e.CHATBOT_HISTORY_TURNS, 10),
+        chat_presence_ttl_s=pick(e.CHAT_PRESENCE_TTL_S, 60),
     )
+

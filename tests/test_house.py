@@ -57,6 +57,11 @@ OWNERS = {
     "appointments": "server.scheduling.appointments",
     "treatments": "server.treatments.service",
     "treatment_intakes": "server.treatments.intakes",
+    # chatbot and chat between people
+    "chatbot_history": "server.chatbot.history",
+    "chat_conversations": "server.chat.service",
+    "chat_messages": "server.chat.service",
+    "chat_presence": "server.chat.presence",
 }
 
 # rule -> {module: why it is still an exception}

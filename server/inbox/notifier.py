@@ -99,6 +99,10 @@ class Notifier:
         for room in dict.fromkeys(rooms):
             await self.sio.emit(event, data, room=room)
 
+    async def send_to(self, sid: str, event: str, payload: dict, namespace: str = "/") -> None:
+        """A live event to one socket (a reply to what it asked, a replay on connect)."""
+        await self.sio.emit(event, public(payload) if "_id" in payload else payload, to=sid, namespace=namespace)
+
     async def _bump(self, user_id: str, **inc: int) -> dict:
         return await self.db[COUNTERS].find_one_and_update(
             {"_id": f"inbox:{user_id}"}, {"$inc": {"seq": 0, "unread": 0, **inc}},

@@ -94,6 +94,10 @@ CATALOGUE: dict[str, dict[str, Text]] = {
     "treatment:intake_due": {
         "title": {"fr": "Prise de médicament", "en": "Medication due"},
         "body": {"fr": "Il est {time} : prenez {medication}.", "en": "It is {time}: take {medication}."}},
+    # chat between people (server/chat/): a message to someone who had no live socket
+    "chat:message": {
+        "title": {"fr": "Message de {name}", "en": "Message from {name}"},
+        "body": {"fr": "{text}", "en": "{text}"}},
 }
 
 SCOPES: dict[str, Text] = {

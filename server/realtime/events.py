@@ -223,6 +223,56 @@ TREATMENT_INTAKE_RECORDED = event(
     "The patient confirmed or skipped an intake (their other devices update).")
 
 
+# -- chatbot (server/chatbot/) and chat between people (server/chat/) --------------
+CHATBOT_NAMESPACE = "/chatbot"
+CHATBOT_MESSAGE = event(
+    "chatbot:message", IN, "namespace `/chatbot` (ack)", "`{message, include_my_data?}`",
+    "A question to the medical assistant; the answer streams as `chatbot:chunk`, ends with `chatbot:reply` "
+    "(also the ack's data). 429 `rate_limited` beyond CHATBOT_RATE_LIMIT.")
+CHATBOT_CHUNK = event(
+    "chatbot:chunk", OUT, "the asking socket (`/chatbot`)", "`{reply_id, index, text}`",
+    "A piece of the answer as it is produced (the red-flag warning, when there is one, is always index 0).")
+CHATBOT_REPLY = event(
+    "chatbot:reply", OUT, "the asking socket (`/chatbot`)",
+    "`{reply_id, text, mode: gemini|offline, red_flags, grounded, lang, at}`",
+    "The whole answer, the one to keep (after a Gemini failure it replaces the chunks sent before).")
+CHATBOT_ERROR = event(
+    "chatbot:error", OUT, "the asking socket (`/chatbot`)", "`{reply_id?, code, message}`",
+    "`gemini_unavailable` (Gemini failed or timed out: the offline answer follows), `rate_limited`, `invalid`.")
+CHATBOT_CLEAR = event(
+    "chatbot:clear", IN, "namespace `/chatbot` (ack)", "`{}`",
+    "Forget the caller's chatbot history (same as DELETE /api/chatbot/history/); ack `{ok, data: {deleted}}`.")
+CHAT_SEND = event(
+    "chat:send", IN, "(ack)", "`{conversation_id, text, client_id?}`",
+    "Send a message in an open conversation; ack `{ok, data: message}` once stored. A repeated `client_id` "
+    "returns the stored message (no duplicate); 403 `conversation_closed` when the care relation ended.")
+CHAT_MESSAGE = event(
+    "chat:message", OUT, "`user:<each participant>`",
+    "`{id, conversation_id, seq, sender_id, text, client_id, created_at}`",
+    "A stored message; `seq` is per conversation and strictly increasing. On connect with "
+    "`auth: {token, chat: {<conversation_id>: last_seq}}` the missed ones are sent first to that socket, then "
+    "`chat:synced`. Delivery is at least once: drop a `(conversation_id, seq)` already shown. Also an inbox item "
+    "when the recipient is offline.")
+CHAT_SYNCED = event(
+    "chat:synced", OUT, "the connecting socket only", "`{conversations: {<id>: last_seq}, replayed}`",
+    "End of the chat replay asked for in `auth.chat`.")
+CHAT_TYPING = event(
+    "chat:typing", IN, "(ack)", "`{conversation_id, typing}`", "The caller is typing (or stopped).")
+CHAT_TYPING_CHANGED = event(
+    "chat:typing_changed", OUT, "`user:<other participant>`", "`{conversation_id, user_id, typing, at}`",
+    "The other party started or stopped typing (live only, not stored).")
+CHAT_MARK_READ = event(
+    "chat:mark_read", IN, "(ack)", "`{conversation_id, seq}`",
+    "Read receipt: everything up to `seq` was read (same as POST /api/chat/conversations/{id}/read/).")
+CHAT_READ = event(
+    "chat:read", OUT, "`user:<each participant>`", "`{conversation_id, user_id, seq, at}`",
+    "A participant read up to `seq` (the other party's receipt; the reader's other devices update too).")
+CHAT_PRESENCE = event(
+    "chat:presence", OUT, "`user:<each person with a conversation with them>`", "`{user_id, online, at}`",
+    "Someone came online (first socket, on any server process) or went offline (last socket closed, or its "
+    "process stopped refreshing presence for CHAT_PRESENCE_TTL_S).")
+
+
 def markdown() -> str:
     lines = ["| Event | Direction | Room | Payload | Meaning |", "|---|---|---|---|---|"]
     for e in CATALOGUE:

@@ -43,6 +43,7 @@ class SocketAuth:
         self.sio, self.auth, self.clock = sio, auth, clock
         self.grace = settings.socket_auth_grace
         self.connect_hooks: list[ConnectHook] = []
+        self.disconnect_hooks: list[Callable[[str], Awaitable[None]]] = []
         # Replaced by Notifier.join_user: replay missed notifications, then enter user:<id>.
         self.join_user: ConnectHook = self._join_user_room
         self._deadlines: dict[str, float] = {}
@@ -81,6 +82,11 @@ class SocketAuth:
 
     async def disconnect(self, sid: str, *args: Any) -> None:
         self._deadlines.pop(sid, None)
+        for hook in self.disconnect_hooks:
+            try:
+                await hook(sid)
+            except Exception:  # one failing hook must not keep the others from running
+                log.exception("disconnect hook %s failed", getattr(hook, "__qualname__", hook))
 
     async def refresh(self, sid: str, identity: Identity, payload: RefreshIn) -> dict:
         new = await self.auth.authenticate(payload.token)

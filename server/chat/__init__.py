@@ -1,0 +1,1 @@
+"""Chat between people with a care relation (README "Chat between people")."""

@@ -1,0 +1,1 @@
+"""The medical assistant: Gemini when configured, an offline assistant otherwise (README "Chatbot")."""
