@@ -207,8 +207,6 @@ const fr = {
   "sessions.link": "Liaison",
   "sessions.peer": "Adresse",
   "sessions.since": "Depuis",
-  "missing.title": "Bientôt disponible",
-  "missing.body": "L'assistant et la messagerie arrivent avec leur API.",
   ...careFr,
 };
 
@@ -421,8 +419,6 @@ const en: Record<MessageKey, string> = {
   "sessions.link": "Link",
   "sessions.peer": "Address",
   "sessions.since": "Since",
-  "missing.title": "Coming soon",
-  "missing.body": "The assistant and chat arrive with their API.",
   ...careEn,
 };
 
