@@ -5,7 +5,7 @@
  * typing, read receipts, a closed conversation refusing new messages.
  */
 import { FormEvent, useEffect, useRef, useState } from "react";
-import { Alert, Badge, Box, Button, Chip, List, ListItemButton, ListItemText, MenuItem, Paper, TextField, Typography } from "@mui/material";
+import { Alert, Badge, Box, Button, Chip, List, ListItem, ListItemButton, ListItemText, MenuItem, Paper, TextField, Typography } from "@mui/material";
 import { api, qs } from "../api/http";
 import { useApp, useEvent, useFetch } from "../state";
 import { MessageKey } from "../i18n/messages";
@@ -71,7 +71,7 @@ function Conversation({ conv, onRead }: { conv: any; onRead: () => void }) {
           label={t(online ? "chat.online" : "chat.offline")} />
       </Box>
       {older !== null && <Button size="small" onClick={() => loadPage(older)}>{t("notif.more")}</Button>}
-      <Box data-testid="messages" sx={{ maxHeight: 420, overflowY: "auto", mb: 1 }}>
+      <Box data-testid="messages" role="log" aria-label={t("chat.title")} tabIndex={0} sx={{ maxHeight: 420, overflowY: "auto", mb: 1 }}>
         {list.length === 0 && <Typography>{t("chat.empty")}</Typography>}
         {list.map((m) => {
           const mine = m.sender_id === user.sub;
@@ -135,10 +135,12 @@ export function Chat({ contacts }: { contacts: Contact[] }) {
             {items.map((c) => {
               const online = chat.online[c.other.id] ?? c.other.online;
               return (
-                <ListItemButton key={c.id} selected={c.id === openId} onClick={() => setOpenId(c.id)} data-testid="conversation-item" data-id={c.id}>
+                <ListItem key={c.id} disablePadding>
+                <ListItemButton selected={c.id === openId} onClick={() => setOpenId(c.id)} data-testid="conversation-item" data-id={c.id}>
                   <ListItemText primary={c.other.name} secondary={`${t(`role.${c.other.role}` as MessageKey)} · ${t(online ? "chat.online" : "chat.offline")}`} />
                   {c.id !== openId && c.unread > 0 && <Badge color="primary" badgeContent={c.unread} data-testid="unread" sx={{ mr: 1 }} />}
                 </ListItemButton>
+                </ListItem>
               );
             })}
           </List>

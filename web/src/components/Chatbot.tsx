@@ -52,6 +52,8 @@ export function Chatbot() {
       // A refused (expired) token: refresh and connect again.
       if (String(err?.message ?? "").startsWith("token_")) session.refresh().then(() => s.connect(), () => undefined);
     });
+    // It shares the app's connection (same manager), created with autoConnect off: connect explicitly.
+    s.connect();
     sock.current = s;
     return () => { live = false; s.disconnect(); sock.current = null; };
   }, []);
