@@ -20,7 +20,10 @@ function Conversation({ conv, onRead }: { conv: any; onRead: () => void }) {
   const [text, setText] = useState("");
   const [older, setOlder] = useState<number | null>(null);
   const typingSent = useRef<number | null>(null);
+  const log = useRef<HTMLDivElement | null>(null);
   const list = chat.messages[conv.id] ?? [];
+  // Keep the newest message in view as messages arrive.
+  useEffect(() => { if (log.current) log.current.scrollTop = log.current.scrollHeight; }, [list.length]);
   const other = conv.other;
   const online = chat.online[other.id] ?? other.online;
   const theirRead = chat.read[conv.id]?.[other.id] ?? 0;
@@ -71,7 +74,7 @@ function Conversation({ conv, onRead }: { conv: any; onRead: () => void }) {
           label={t(online ? "chat.online" : "chat.offline")} />
       </Box>
       {older !== null && <Button size="small" onClick={() => loadPage(older)}>{t("notif.more")}</Button>}
-      <Box data-testid="messages" role="log" aria-label={t("chat.title")} tabIndex={0} sx={{ maxHeight: 420, overflowY: "auto", mb: 1 }}>
+      <Box ref={log} data-testid="messages" role="log" aria-label={t("chat.title")} tabIndex={0} sx={{ maxHeight: 420, overflowY: "auto", mb: 1 }}>
         {list.length === 0 && <Typography>{t("chat.empty")}</Typography>}
         {list.map((m) => {
           const mine = m.sender_id === user.sub;
