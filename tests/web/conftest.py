@@ -36,9 +36,9 @@ def server(mongo_uri, tmp_path_factory, server_env, symptoms_model_dir):
     assert (DIST / "index.html").is_file(), "web app not built: run scripts/test.sh (or scripts/build-web.sh)"
     name = f"e2e_{uuid.uuid4().hex[:10]}"
     tmp = tmp_path_factory.mktemp("e2e")
-    # The session's small symptom model: no server trains the full one (13 s of CPU) at start.
-    env = {"SYMPTOMS_MODEL_DIR": str(symptoms_model_dir), **server_env}
-    proc = ServerProcess(mongo_uri, name, tmp / "data", tmp / "server.log", **env)
+    # The session's small symptom model: a fresh DATA_DIR would otherwise train the full one (25 s of CPU).
+    proc = ServerProcess(mongo_uri, name, tmp / "data", tmp / "server.log",
+                         **{"SYMPTOMS_MODEL_DIR": str(symptoms_model_dir), **server_env})
     proc.start()
     yield proc
     proc.stop()
