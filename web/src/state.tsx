@@ -9,6 +9,7 @@ import { Claims } from "./api/session";
 import { Connection } from "./socket/connection";
 import { ConnState, initial } from "./socket/state";
 import * as N from "./notifications/store";
+import * as C from "./chat/store";
 import { formatDateTime, formatNumber, formatRelative, pickLang, translate } from "./i18n/format";
 import { Lang, MessageKey } from "./i18n/messages";
 
@@ -25,6 +26,8 @@ interface AppCtx {
   conn: Connection;
   connState: ConnState;
   notif: N.NotifState;
+  chat: C.ChatState;
+  setChat: (fn: (s: C.ChatState) => C.ChatState) => void;
   markRead: (id: string) => Promise<void>;
   markAll: () => Promise<void>;
   loadMore: () => Promise<void>;
@@ -55,6 +58,12 @@ export function AppProvider({ user, lang, setLang, children }: { user: Claims; l
     notifRef.current = fn(notifRef.current);
     setNotifState(notifRef.current);
   }, []);
+  const chatRef = useRef<C.ChatState>(C.emptyChat);
+  const [chat, setChatState] = useState<C.ChatState>(C.emptyChat);
+  const setChat = useCallback((fn: (s: C.ChatState) => C.ChatState) => {
+    chatRef.current = fn(chatRef.current);
+    setChatState(chatRef.current);
+  }, []);
   const [toasts, setToasts] = useState<Toast[]>([]);
   const toastId = useRef(0);
   const toast = useCallback((text: string, severity: Toast["severity"] = "info") => {
@@ -66,7 +75,9 @@ export function AppProvider({ user, lang, setLang, children }: { user: Claims; l
   const langRef = useRef(lang);
   langRef.current = lang;
 
-  const conn = useMemo(() => new Connection(session, () => notifRef.current.lastSeq), []);
+  // The chat's last seq per loaded conversation rides on every handshake: the server replays the rest.
+  const conn = useMemo(() => new Connection(session, () => notifRef.current.lastSeq, "/",
+    () => ({ chat: C.lastSeqs(chatRef.current) })), []);
   const [connState, setConnState] = useState<ConnState>(initial);
 
   useEffect(() => {
@@ -81,6 +92,11 @@ export function AppProvider({ user, lang, setLang, children }: { user: Claims; l
       conn.on("notification:read", (p) => setNotif((s) => N.markedRead(s, p))),
       conn.on("notification:synced", (p) => setNotif((s) => N.synced(s, p))),
       conn.on("auth:expired", () => undefined), // the disconnect that follows triggers a refresh + reconnect
+      // Chat events are kept whatever screen is open (listeners before connect: the replay comes first).
+      conn.on("chat:message", (m: C.Msg) => setChat((s) => C.received(s, m)[0])),
+      conn.on("chat:read", (r) => setChat((s) => C.readReceipt(s, r))),
+      conn.on("chat:typing_changed", (p) => setChat((s) => C.typing(s, p))),
+      conn.on("chat:presence", (p) => setChat((s) => C.presence(s, p))),
     ];
     let cancelled = false;
     // The first page sets last_seq, so the socket's handshake replays only what came after it.
@@ -89,7 +105,7 @@ export function AppProvider({ user, lang, setLang, children }: { user: Claims; l
       () => { if (!cancelled) conn.start(); },
     );
     return () => { cancelled = true; offs.forEach((off) => off()); conn.stop(); };
-  }, [conn, setNotif, toast]);
+  }, [conn, setNotif, setChat, toast]);
 
   const value = useMemo<AppCtx>(() => ({
     user, lang, setLang,
@@ -97,7 +113,7 @@ export function AppProvider({ user, lang, setLang, children }: { user: Claims; l
     num: (v, d) => formatNumber(lang, v, d),
     dt: (iso) => formatDateTime(lang, iso),
     ago: (iso, now) => formatRelative(lang, typeof iso === "number" ? iso : Date.parse(iso), now),
-    conn, connState, notif, toasts, toast, dismiss,
+    conn, connState, notif, chat, setChat, toasts, toast, dismiss,
     markRead: async (id) => {
       const n = await api.post(`/api/notifications/${id}/read`);
       setNotif((s) => N.markedRead(s, { ids: [id], all: false, read_at: n.read_at }));
@@ -113,7 +129,7 @@ export function AppProvider({ user, lang, setLang, children }: { user: Claims; l
       setNotif((s) => N.loadedPage(s, page, false));
     },
     logout: async () => { conn.stop(); await session.logout(); },
-  }), [user, lang, setLang, conn, connState, notif, toasts, toast, dismiss, setNotif]);
+  }), [user, lang, setLang, conn, connState, notif, chat, setChat, toasts, toast, dismiss, setNotif]);
 
   return <Ctx.Provider value={value}>{children}</Ctx.Provider>;
 }

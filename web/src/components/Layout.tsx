@@ -10,8 +10,11 @@ import { Toaster } from "./Toaster";
 
 const NAV: Record<string, [string, MessageKey][]> = {
   patient: [["/patient", "nav.dashboard"], ["/patient/access", "nav.access"], ["/patient/prescriptions", "nav.prescriptions"],
-    ["/patient/records", "nav.records"], ["/patient/audit", "nav.audit"]],
-  doctor: [["/doctor", "nav.wall"], ["/doctor/patients", "nav.patients"]],
+    ["/patient/records", "nav.records"], ["/patient/appointments", "nav.appointments"],
+    ["/patient/treatments", "nav.treatments"], ["/patient/symptoms", "nav.symptoms"], ["/patient/assistant", "nav.assistant"],
+    ["/patient/chat", "nav.chat"], ["/patient/audit", "nav.audit"]],
+  doctor: [["/doctor", "nav.wall"], ["/doctor/patients", "nav.patients"], ["/doctor/appointments", "nav.appointments"],
+    ["/doctor/chat", "nav.chat"]],
   pharmacist: [["/pharmacist", "nav.queue"], ["/pharmacist/stock", "nav.stock"]],
   admin: [["/admin", "nav.devices"], ["/admin/users", "nav.users"], ["/admin/units", "nav.units"], ["/admin/sessions", "nav.sessions"]],
 };

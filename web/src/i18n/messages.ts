@@ -1,3 +1,5 @@
+import { careEn, careFr } from "./care";
+
 /** Every UI string in French (default) and English. The `en` table must have every `fr` key (i18n.test.ts). */
 const fr = {
   "app.title": "Fadjma",
@@ -205,8 +207,7 @@ const fr = {
   "sessions.link": "Liaison",
   "sessions.peer": "Adresse",
   "sessions.since": "Depuis",
-  "missing.title": "Bientôt disponible",
-  "missing.body": "Rendez-vous, traitements, vérificateur de symptômes, assistant et messagerie arrivent avec leur API.",
+  ...careFr,
 };
 
 export type MessageKey = keyof typeof fr;
@@ -418,8 +419,7 @@ const en: Record<MessageKey, string> = {
   "sessions.link": "Link",
   "sessions.peer": "Address",
   "sessions.since": "Since",
-  "missing.title": "Coming soon",
-  "missing.body": "Appointments, treatments, symptom checker, assistant and chat arrive with their API.",
+  ...careEn,
 };
 
 export const messages: Record<Lang, Record<MessageKey, string>> = { fr, en };

@@ -70,6 +70,14 @@ describe("Connection", () => {
     expect(await FakeSocket.last.auth()).toEqual({ token: "tok1", last_seq: 17 });
   });
 
+  it("auth also carries the chat's last seq per conversation, read at each (re)connect", async () => {
+    let chat: Record<string, number> = {};
+    new Connection(fakeSession() as any, () => 3, "/", () => ({ chat }));
+    expect(await FakeSocket.last.auth()).toEqual({ token: "tok0", last_seq: 3, chat: {} });
+    chat = { "care:d:p": 12 };
+    expect(await FakeSocket.last.auth()).toEqual({ token: "tok0", last_seq: 3, chat: { "care:d:p": 12 } });
+  });
+
   it("after a refused token (socket.active false) it refreshes and connects by itself", async () => {
     const session = fakeSession();
     const c = new Connection(session as any, () => null);

@@ -9,6 +9,7 @@
  * - A refused token (`connect_error` while `socket.active === false`) or a server-side
  *   disconnect (`auth:expired`) stops socket.io's own retries: refresh, then `connect()`.
  * - Watches (`vitals:watch`, `unit:watch`) are re-sent after each reconnect.
+ * - `extraAuth()` adds to `auth` on every (re)connect (the chat's last seq per conversation).
  */
 import { io, Socket } from "socket.io-client";
 import { Session } from "../api/session";
@@ -28,7 +29,8 @@ export class Connection {
   private watches = new Map<string, { event: string; payload: any; count: number }>();
   private stopped = false;
 
-  constructor(private session: Session, private lastSeq: () => number | null, url = "/") {
+  constructor(private session: Session, private lastSeq: () => number | null, url = "/",
+    private extraAuth: () => Record<string, unknown> = () => ({})) {
     this.socket = io(url, {
       autoConnect: false,
       transports: ["websocket", "polling"],
@@ -37,7 +39,7 @@ export class Connection {
         this.session.token().then(
           (token) => {
             const seq = this.lastSeq();
-            cb(seq === null ? { token } : { token, last_seq: seq });
+            cb({ ...this.extraAuth(), token, ...(seq === null ? {} : { last_seq: seq }) });
           },
           () => cb({}), // signed out: the server refuses with token_missing
         );

@@ -1,4 +1,4 @@
-/** One patient for a doctor: live vitals, NEWS2 breakdown, alerts (ack/clear), observations, rules, prescriptions, records. */
+/** One patient for a doctor: live vitals, NEWS2 breakdown, alerts (ack/clear), observations, rules, symptom checker, prescriptions, records. */
 import { FormEvent, useEffect, useState } from "react";
 import { useParams } from "react-router";
 import { Box, Button, Checkbox, FormControlLabel, MenuItem, Table, TableBody, TableCell, TableHead, TableRow, TextField, Typography } from "@mui/material";
@@ -6,11 +6,21 @@ import { api } from "../../api/http";
 import { Scroll } from "../../components/Scroll";
 import { useApp, useEvent, useFetch } from "../../state";
 import { MessageKey } from "../../i18n/messages";
-import { AlertList } from "../../components/AlertList";
+import { AlertList, alertLabel } from "../../components/AlertList";
 import { LiveVitals, Section } from "../../components/LiveVitals";
 import { PrescriptionList } from "../../components/Prescriptions";
 import { RecordList } from "../../components/Records";
+import { SymptomChecker } from "../../components/SymptomChecker";
 import { usePatientNames } from "./names";
+import { isKind } from "../../components/vitals";
+
+/** A NEWS2 parameter in the user's language (vitals by their name, ACVPU and oxygen by the form's labels). */
+function paramLabel(t: (k: MessageKey) => string, name: string): string {
+  if (isKind(name)) return t(`vital.${name}` as MessageKey);
+  if (name === "supplemental_oxygen") return t("obs.oxygen");
+  if (name === "consciousness") return t("obs.consciousness");
+  return name;
+}
 
 function News2({ patientId }: { patientId: string }) {
   const { t, num } = useApp();
@@ -22,14 +32,14 @@ function News2({ patientId }: { patientId: string }) {
     <Box data-testid="news2" data-score={data.score ?? ""}>
       <Typography variant="h4" component="p">{data.score ?? "–"}
         <Typography component="span" sx={{ ml: 1 }}>{data.risk ? t(`news2.risk.${data.risk}` as MessageKey) : ""}
-          {data.partial ? " · " + t("news2.partial", { missing: (data.missing ?? []).join(", ") }) : ""}</Typography>
+          {data.partial ? " · " + t("news2.partial", { missing: (data.missing ?? []).map((m: string) => paramLabel(t, m)).join(", ") }) : ""}</Typography>
       </Typography>
       <Table size="small" aria-label={t("news2.title")}>
-        <TableHead><TableRow><TableCell>{t("common.name")}</TableCell><TableCell>{t("common.value")}</TableCell><TableCell>NEWS2</TableCell></TableRow></TableHead>
+        <TableHead><TableRow><TableCell>{t("news2.param")}</TableCell><TableCell>{t("common.value")}</TableCell><TableCell>{t("news2.score")}</TableCell></TableRow></TableHead>
         <TableBody>
           {Object.entries<any>(data.parameters ?? {}).map(([name, p]) => (
-            <TableRow key={name}><TableCell>{name}</TableCell>
-              <TableCell>{typeof p.value === "number" ? num(p.value) : String(p.value)}</TableCell><TableCell>{p.score}</TableCell></TableRow>
+            <TableRow key={name} data-testid="news2-param" data-param={name}><TableCell>{paramLabel(t, name)}</TableCell>
+              <TableCell>{typeof p.value === "number" ? num(p.value) : typeof p.value === "boolean" ? t(p.value ? "common.yes" : "common.no") : String(p.value)}</TableCell><TableCell>{p.score}</TableCell></TableRow>
           ))}
         </TableBody>
       </Table>
@@ -84,15 +94,15 @@ function Rules({ patientId }: { patientId: string }) {
       <Scroll label={t("rules.title")}>
         <Table size="small" aria-label={t("rules.title")}>
           <TableHead><TableRow><TableCell>{t("common.name")}</TableCell><TableCell>{t("rules.enabled")}</TableCell>
-            <TableCell>{t("rules.duration")}</TableCell><TableCell>Bands</TableCell></TableRow></TableHead>
+            <TableCell>{t("rules.duration")}</TableCell><TableCell>{t("rules.bands")}</TableCell></TableRow></TableHead>
           <TableBody>
             {data.rules.map((r: any) => (
-              <TableRow key={r.key}>
-                <TableCell>{r.key}</TableCell>
-                <TableCell><Checkbox checked={r.enabled !== false} slotProps={{ input: { "aria-label": `${t("rules.enabled")} ${r.key}` } as any }}
+              <TableRow key={r.key} data-testid="rule" data-key={r.key}>
+                <TableCell>{alertLabel(t, r.key)}</TableCell>
+                <TableCell><Checkbox checked={r.enabled !== false} slotProps={{ input: { "aria-label": `${t("rules.enabled")} ${alertLabel(t, r.key)}` } as any }}
                   onChange={(e) => save({ [r.key]: { ...(data.overrides[r.key] ?? {}), enabled: e.target.checked } })} /></TableCell>
                 <TableCell><TextField size="small" type="number" defaultValue={r.duration_s} sx={{ width: 100 }}
-                  slotProps={{ htmlInput: { "aria-label": `${t("rules.duration")} ${r.key}`, min: 0, max: 3600 } as any }}
+                  slotProps={{ htmlInput: { "aria-label": `${t("rules.duration")} ${alertLabel(t, r.key)}`, min: 0, max: 3600 } as any }}
                   onBlur={(e) => Number(e.target.value) !== r.duration_s && save({ [r.key]: { ...(data.overrides[r.key] ?? {}), duration_s: Number(e.target.value) } })} /></TableCell>
                 <TableCell>{r.bands.map((b: any) => `${t(`severity.${b.severity}` as MessageKey)} ${r.direction === "low" ? "≤" : "≥"} ${b.threshold}`).join(" · ")}</TableCell>
               </TableRow>
@@ -160,6 +170,7 @@ export function PatientView() {
       <Section title={t("alerts.history")} testId="doctor-patient-alerts"><AlertList patientId={id} canAct /></Section>
       <Section title={t("obs.title")}><Observations patientId={id} /></Section>
       <Section title={t("rules.title")}><Rules patientId={id} /></Section>
+      <Section title={t("sym.title")} testId="doctor-symptoms"><SymptomChecker patientId={id} /></Section>
       <Section title={t("rx.title")}><NewPrescription patientId={id} /><PrescriptionList patientId={id} /></Section>
       <Section title={t("records.title")}><NewRecord patientId={id} /><RecordList patientId={id} /></Section>
     </>

@@ -1,6 +1,6 @@
 /** The patient's screens (one lazy chunk). */
 import { Route, Routes } from "react-router";
-import { Alert, Box, Button, Chip, List, ListItem, ListItemText, Table, TableBody, TableCell, TableHead, TableRow, Typography } from "@mui/material";
+import { Box, Button, Chip, List, ListItem, ListItemText, Table, TableBody, TableCell, TableHead, TableRow, Typography } from "@mui/material";
 import { api } from "../../api/http";
 import { Scroll } from "../../components/Scroll";
 import { useApp, useEvent, useFetch } from "../../state";
@@ -9,6 +9,11 @@ import { AlertList, upsertAlert as upsert } from "../../components/AlertList";
 import { LiveVitals, Section } from "../../components/LiveVitals";
 import { PrescriptionList } from "../../components/Prescriptions";
 import { RecordList } from "../../components/Records";
+import { SymptomChecker } from "../../components/SymptomChecker";
+import PatientAppointments from "./Appointments";
+import PatientTreatments from "./Treatments";
+import { Chatbot } from "../../components/Chatbot";
+import { Chat } from "../../components/Chat";
 
 function MyId() {
   const { user, t } = useApp();
@@ -26,7 +31,6 @@ function Dashboard() {
       <MyId />
       <Section title={t("nav.dashboard")} testId="patient-vitals"><LiveVitals patientId={user.sub} /></Section>
       <Section title={t("alerts.title")} testId="patient-alerts"><AlertList patientId={user.sub} canAct={false} /></Section>
-      <Alert severity="info" sx={{ mb: 2 }}><strong>{t("missing.title")}</strong> — {t("missing.body")}</Alert>
     </>
   );
 }
@@ -120,6 +124,16 @@ function Audit() {
   );
 }
 
+/** My doctors (those I granted access to, by name from the doctors' list) as chat contacts. */
+function PatientChat() {
+  const { t } = useApp();
+  const grants = useFetch<any[]>("/api/grants");
+  const doctors = useFetch<any[]>("/api/doctors/");
+  const names = Object.fromEntries((doctors.data ?? []).map((d) => [d.id, d.name]));
+  const ids = [...new Set((grants.data ?? []).map((g) => g.doctor_id))];
+  return <Chat contacts={ids.map((id) => ({ id, label: `${t("common.doctor")} ${names[id] ?? id.slice(0, 8)}` }))} />;
+}
+
 export default function PatientRoutes() {
   const { user, t } = useApp();
   return (
@@ -129,6 +143,11 @@ export default function PatientRoutes() {
       <Route path="prescriptions" element={<Section title={t("rx.title")} testId="patient-rx"><PrescriptionList /></Section>} />
       <Route path="records" element={<Section title={t("records.title")} testId="patient-records"><RecordList patientId={user.sub} /></Section>} />
       <Route path="audit" element={<Audit />} />
+      <Route path="appointments" element={<PatientAppointments />} />
+      <Route path="treatments" element={<PatientTreatments />} />
+      <Route path="assistant" element={<Section title={t("bot.title")} testId="patient-assistant"><Chatbot /></Section>} />
+      <Route path="chat" element={<Section title={t("chat.title")} testId="patient-chat"><PatientChat /></Section>} />
+      <Route path="symptoms" element={<Section title={t("sym.title")} testId="patient-symptoms"><SymptomChecker /></Section>} />
     </Routes>
   );
 }
