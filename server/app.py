@@ -56,10 +56,12 @@ from server.keys import (
     SIO,
     SOCKET_AUTH,
     SYMPTOMS,
+    THROTTLE,
     USERS,
     VITALS_HISTORY,
     WRITE_BEHIND,
 )
+from server.ops.throttle import LoginGuard, Throttle
 from server.realtime.socket_auth import SocketAuth
 from server.realtime.sockets import close_all, create_sio
 from server.settings import Settings
@@ -128,7 +130,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
 
     # Platform: accounts, sockets, the inbox.
     auth = app[AUTH] = AuthService(settings, db, clock)
-    app[USERS] = Users(db, clock)
+    throttle = app[THROTTLE] = Throttle(settings, clock)
+    app[USERS] = Users(db, clock, LoginGuard(throttle))
     sio = app[SIO] = create_sio(settings)
     sio.attach(app)
     socket_auth = app[SOCKET_AUTH] = SocketAuth(sio, auth, settings, clock)

@@ -37,3 +37,4 @@ INVENTORY = web.AppKey("inventory", "Inventory")
 RECORDS = web.AppKey("records", "Records")
 AUDIT = web.AppKey("audit", "Audit")
 SYMPTOMS = web.AppKey("symptoms", "SymptomChecker")
+THROTTLE = web.AppKey("throttle", "Throttle")  # server/ops/throttle.py: rate limits and lockouts

@@ -25,7 +25,16 @@ log = logging.getLogger(__name__)
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_CORS = ("http://localhost:5173", "http://127.0.0.1:5173")
-MIN_SECRET_BYTES = 32  # RFC 7518 §3.2: an HS256 key must be at least 256 bits
+MIN_SECRET_BYTES = 32
+# server/ops/throttle.py: variable -> default, in `limits` notation ("N/period", several joined by ";"; "off").
+RATE_LIMITS = {
+    "LOGIN_FAILURES_PER_ACCOUNT": "10/15minutes",   # then the account is locked until the window frees a slot
+    "LOGIN_FAILURES_PER_ADDRESS": "100/15minutes",
+    "RATE_LIMIT_REST_WRITES": "20/second;300/minute",     # per user (per address without a token)
+    "RATE_LIMIT_SOCKET_EVENTS": "30/second;600/minute",   # per user
+    "RATE_LIMIT_DEVICE_DATA": "50/second;1800/minute",    # per device, every transport
+    "RATE_LIMIT_CONNECTIONS": "30/minute",                # socket connections per token family / device
+}  # RFC 7518 §3.2: an HS256 key must be at least 256 bits
 
 
 class SettingsError(ValueError):
@@ -65,6 +74,7 @@ class Settings:
     unit_summary_s: int = 60
     sio_fast_path: bool = True                 # server/realtime/fastpath: direct WebSocket writes (0: stock emits)
     symptoms_model_dir: Path | None = None     # server/symptoms: None = DATA_DIR/symptoms
+    rate_limits: dict[str, str] = field(default_factory=lambda: dict(RATE_LIMITS))  # "" = no limit
 
     @property
     def embedded_db(self) -> bool:
@@ -138,6 +148,22 @@ def resolve_jwt_secret(raw: str | None, data_dir: Path) -> str:
         fh.write(secret)
     log.warning("JWT_SECRET is not set: generated one and stored it in %s (owner-only)", path)
     return secret
+
+
+def _rate_limit(name: str):
+    def check(raw: Any) -> str | None:
+        if raw is None or not str(raw).strip():
+            return None  # the default
+        spec = str(raw).strip()
+        if spec.lower() in ("off", "0"):
+            return ""
+        from limits import parse_many
+        try:
+            parse_many(spec)
+        except ValueError:
+            raise ValueError(f"{name}={spec!r} is not a rate limit (e.g. '20/second;300/minute', or 'off')") from None
+        return spec
+    return field_validator(name, mode="before")(staticmethod(check))
 
 
 def _int_field(name: str, lo: int, hi: int):
@@ -224,6 +250,12 @@ class Environment(BaseSettings):
     UNIT_SUMMARY_S: int | None = None
     SIO_FAST_PATH: int | None = None
     SYMPTOMS_MODEL_DIR: str | None = None
+    LOGIN_FAILURES_PER_ACCOUNT: str | None = None
+    LOGIN_FAILURES_PER_ADDRESS: str | None = None
+    RATE_LIMIT_REST_WRITES: str | None = None
+    RATE_LIMIT_SOCKET_EVENTS: str | None = None
+    RATE_LIMIT_DEVICE_DATA: str | None = None
+    RATE_LIMIT_CONNECTIONS: str | None = None
 
     _port = _int_field("PORT", 0, 65535)
     _access = _int_field("ACCESS_TOKEN_TTL", 5, 86400)
@@ -241,6 +273,12 @@ class Environment(BaseSettings):
     _offline = _int_field("DEVICE_OFFLINE_MIN_S", 30, 86400)
     _summary = _int_field("UNIT_SUMMARY_S", 5, 3600)
     _fast = _int_field("SIO_FAST_PATH", 0, 1)
+    _lim_account = _rate_limit("LOGIN_FAILURES_PER_ACCOUNT")
+    _lim_address = _rate_limit("LOGIN_FAILURES_PER_ADDRESS")
+    _lim_writes = _rate_limit("RATE_LIMIT_REST_WRITES")
+    _lim_events = _rate_limit("RATE_LIMIT_SOCKET_EVENTS")
+    _lim_device = _rate_limit("RATE_LIMIT_DEVICE_DATA")
+    _lim_connections = _rate_limit("RATE_LIMIT_CONNECTIONS")
     _level = _choice("LOG_LEVEL", LOG_LEVELS, "INFO", upper=True)
     _manager = _choice("REDIS_MANAGER", ("rooms", "broadcast"), "rooms", upper=False)
     _uri = _checked("MONGODB_URI", _mongodb_uri)
@@ -315,5 +353,6 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         device_offline_min_s=pick(e.DEVICE_OFFLINE_MIN_S, 300),
         unit_summary_s=pick(e.UNIT_SUMMARY_S, 60),
         sio_fast_path=pick(e.SIO_FAST_PATH, 1) == 1,
+        rate_limits={name: pick(getattr(e, name), default) for name, default in RATE_LIMITS.items()},
         symptoms_model_dir=Path(e.SYMPTOMS_MODEL_DIR.strip()) if (e.SYMPTOMS_MODEL_DIR or "").strip() else None,
     )

@@ -21,9 +21,11 @@ def full_name(doc: dict) -> str:
 class Users:
     """The `users` collection's owner: accounts, passwords, listing."""
 
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, login_guard=None) -> None:
         self.db = db
         self.clock = clock
+        # server.ops.throttle.LoginGuard (before/failed/succeeded); None: sign-ins are not throttled.
+        self.login_guard = login_guard
         # The unique index on the lowercased name is what makes "Alice" and "alice" one user,
         # even when two registrations race.
         db.declare(COLLECTION, IndexModel("username_lower", unique=True), IndexModel("role"))
@@ -64,11 +66,19 @@ class Users:
             docs = [d for d in docs if str((d.get("profile") or {}).get("speciality", "")).casefold() == wanted]
         return sorted(docs, key=lambda d: (full_name(d).casefold(), d["_id"]))
 
-    async def check_login(self, username: str, password: str) -> dict:
-        doc = await self.db[COLLECTION].find_one({"username_lower": username.lower()})
+    async def check_login(self, username: str, password: str, address: str | None = None) -> dict:
+        """The account for these credentials, or 401 `invalid_credentials` (429 when throttled)."""
+        account = username.lower()
+        if self.login_guard is not None:
+            await self.login_guard.before(account, address)
+        doc = await self.db[COLLECTION].find_one({"username_lower": account})
         ok = await verify_password(doc["password_hash"] if doc else None, password)
         if not ok or not doc.get("is_active", True):
+            if self.login_guard is not None:
+                await self.login_guard.failed(address)
             raise Unauthorized("Wrong username or password", code="invalid_credentials")
+        if self.login_guard is not None:
+            await self.login_guard.succeeded(account)
         return doc
 
     async def list(self, role: str | None = None, limit: int = 1000) -> list[dict]:
