@@ -115,7 +115,7 @@ def main() -> int:
     port = free_port()
     data_dir = tempfile.mkdtemp(prefix="fadjma-bench-")
     env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "DATA_DIR": data_dir, "LOG_LEVEL": "WARNING",
-           "JWT_SECRET": secrets.token_urlsafe(48)}
+           "JWT_SECRET": secrets.token_urlsafe(48), "RATE_LIMIT_DEVICE_DATA": "off", "RATE_LIMIT_SOCKET_EVENTS": "off"}
     proc = subprocess.Popen([sys.executable, "-m", "server", "--demo"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
     try:
         try:

@@ -61,7 +61,8 @@ from server.keys import (
     VITALS_HISTORY,
     WRITE_BEHIND,
 )
-from server.ops.throttle import LoginGuard, Throttle
+from server.ops.throttle import CONNECTIONS, DEVICE_DATA, SOCKET_EVENTS, LoginGuard, Throttle, writes_middleware
+from server.realtime import events
 from server.realtime.socket_auth import SocketAuth
 from server.realtime.sockets import close_all, create_sio
 from server.settings import Settings
@@ -131,10 +132,19 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     # Platform: accounts, sockets, the inbox.
     auth = app[AUTH] = AuthService(settings, db, clock)
     throttle = app[THROTTLE] = Throttle(settings, clock)
+    app.middlewares.append(writes_middleware(throttle, auth.subject))
     app[USERS] = Users(db, clock, LoginGuard(throttle))
-    sio = app[SIO] = create_sio(settings)
+
+    async def event_limit(namespace: str, caller: str) -> None:
+        device = namespace == events.DEVICES_NAMESPACE
+        await throttle.take(DEVICE_DATA if device else SOCKET_EVENTS, caller, "events")
+
+    async def connect_limit(family: str) -> None:
+        await throttle.take(CONNECTIONS, family, "connections with this token")
+
+    sio = app[SIO] = create_sio(settings, event_limit=event_limit)
     sio.attach(app)
-    socket_auth = app[SOCKET_AUTH] = SocketAuth(sio, auth, settings, clock)
+    socket_auth = app[SOCKET_AUTH] = SocketAuth(sio, auth, settings, clock, connect_limit)
     notifier = app[NOTIFIER] = Notifier(db, sio, clock)
     socket_auth.join_user = notifier.join_user
 

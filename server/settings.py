@@ -30,9 +30,9 @@ MIN_SECRET_BYTES = 32
 RATE_LIMITS = {
     "LOGIN_FAILURES_PER_ACCOUNT": "10/15minutes",   # then the account is locked until the window frees a slot
     "LOGIN_FAILURES_PER_ADDRESS": "100/15minutes",
-    "RATE_LIMIT_REST_WRITES": "20/second;300/minute",     # per user (per address without a token)
-    "RATE_LIMIT_SOCKET_EVENTS": "30/second;600/minute",   # per user
-    "RATE_LIMIT_DEVICE_DATA": "50/second;1800/minute",    # per device, every transport
+    "RATE_LIMIT_REST_WRITES": "30/second;600/minute",     # per user (per address without a token)
+    "RATE_LIMIT_SOCKET_EVENTS": "100/second;1200/minute",  # per user (a wall watches 50 patients at once)
+    "RATE_LIMIT_DEVICE_DATA": "100/second;3000/minute",   # per device (a replayed buffer comes fast)
     "RATE_LIMIT_CONNECTIONS": "30/minute",                # socket connections per token family / device
 }  # RFC 7518 §3.2: an HS256 key must be at least 256 bits
 

@@ -92,6 +92,13 @@ class AuthService:
             raise Unauthorized(f"A {kind} token is required here", code="token_invalid")
         return claims
 
+    def subject(self, token: str) -> str | None:
+        """The user a valid-looking access token names (signature and expiry only, no revocation check)."""
+        try:
+            return self.decode(token, "access")["sub"]
+        except Unauthorized:
+            return None
+
     async def is_revoked(self, claims: dict) -> bool:
         keys = [claims["jti"]] + ([claims["fam"]] if claims.get("fam") else [])
         return await self.db["revocations"].find_one({"_id": {"$in": keys}}, {"_id": 1}) is not None

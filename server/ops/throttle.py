@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from aiohttp import web
 from limits import RateLimitItem, parse_many
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
@@ -132,3 +134,27 @@ class LoginGuard:
 
     async def succeeded(self, account: str) -> None:
         await self.throttle.clear(self.ACCOUNT, account)
+
+
+REST_WRITES, SOCKET_EVENTS = "RATE_LIMIT_REST_WRITES", "RATE_LIMIT_SOCKET_EVENTS"
+DEVICE_DATA, CONNECTIONS = "RATE_LIMIT_DEVICE_DATA", "RATE_LIMIT_CONNECTIONS"
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Routes with a limit of their own: sign-in (LoginGuard), device data (per device), LoRaWAN network servers.
+OWN_LIMITS = ("/api/iot/data", "/api/iot/batch", "/api/iot/heartbeat", "/api/iot/lorawan/")
+
+
+def writes_middleware(throttle: Throttle, user_of: Callable[[str], str | None]):
+    """REST writes under /api per user (the access token's subject, checked by signature only: the
+    handler still authenticates) or, without a valid token, per client address."""
+
+    @web.middleware
+    async def limit_writes(request: web.Request, handler):
+        path = request.path
+        if request.method in WRITES and path.startswith("/api/") and path != "/api/token/" \
+                and not path.startswith(OWN_LIMITS):
+            scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+            user = user_of(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+            await throttle.take(REST_WRITES, f"user:{user}" if user else f"addr:{request.remote}", "requests")
+        return await handler(request)
+
+    return limit_writes

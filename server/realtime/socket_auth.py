@@ -39,8 +39,11 @@ class RefreshIn(Input):
 
 
 class SocketAuth:
-    def __init__(self, sio: socketio.AsyncServer, auth: AuthService, settings: Settings, clock: Clock) -> None:
+    def __init__(self, sio: socketio.AsyncServer, auth: AuthService, settings: Settings, clock: Clock,
+                 connect_limit: Callable[[str], Awaitable[None]] | None = None) -> None:
         self.sio, self.auth, self.clock = sio, auth, clock
+        # Connections per token family (server/ops/throttle.py): raises RateLimited.
+        self.connect_limit = connect_limit
         self.grace = settings.socket_auth_grace
         self.connect_hooks: list[ConnectHook] = []
         # Replaced by Notifier.join_user: replay missed notifications, then enter user:<id>.
@@ -56,10 +59,12 @@ class SocketAuth:
         token = auth.get("token") if isinstance(auth, dict) else None
         try:
             identity = await self.auth.authenticate(token)
+            if self.connect_limit is not None:
+                await self.connect_limit(identity.fam or identity.jti)
         except DomainError as exc:
             log.info("socket refused: %s", exc.code)
             raise socketio.exceptions.ConnectionRefusedError(
-                exc.code, {"code": exc.code, "message": exc.message}) from None
+                exc.code, {"code": exc.code, "message": exc.message, "details": exc.details}) from None
         await self.sio.save_session(sid, {"identity": identity})
         try:
             await watch.join_role(self.sio, sid, identity.role)

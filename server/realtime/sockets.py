@@ -30,6 +30,8 @@ from server.settings import Settings
 log = logging.getLogger(__name__)
 
 EventHandler = Callable[[str, Identity, Any], Awaitable[Any]]
+# (namespace, caller key) -> raises RateLimited when the caller sent too much (server/ops/throttle.py).
+EventLimit = Callable[[str, str], Awaitable[None]]
 
 
 def create_manager(settings: Settings) -> socketio.AsyncManager:
@@ -59,8 +61,8 @@ def same_origin_or(listed: tuple[str, ...]) -> Callable[[str, dict], bool]:
     return check
 
 
-def create_sio(settings: Settings, *, json_module: Any = sio_json,
-               manager: socketio.AsyncManager | None = None, fast_path: bool | None = None) -> socketio.AsyncServer:
+def create_sio(settings: Settings, *, json_module: Any = sio_json, manager: socketio.AsyncManager | None = None,
+               fast_path: bool | None = None, event_limit: EventLimit | None = None) -> socketio.AsyncServer:
     """The Socket.IO server; `json_module`/`manager`/`fast_path` are overridable so bench can measure each
     lever. The fast path (server/realtime/fastpath) is on unless SIO_FAST_PATH=0."""
     origins: Any = "*" if settings.cors_origins == ("*",) else same_origin_or(settings.cors_origins)
@@ -70,6 +72,7 @@ def create_sio(settings: Settings, *, json_module: Any = sio_json,
     )
     if settings.sio_fast_path if fast_path is None else fast_path:
         fastpath.install(sio)
+    sio.event_limit = event_limit  # read by every `on` handler, per caller
     return sio
 
 
@@ -146,6 +149,8 @@ def on(sio: socketio.AsyncServer, name: str, model: type[BaseModel] | None, cloc
 
             async def run() -> Any:
                 caller, role = await callers.resolve(sid, await sio.get_session(sid, namespace=ns))
+                if (limit := getattr(sio, "event_limit", None)) is not None:
+                    await limit(ns, caller.user_id if isinstance(caller, Identity) else str(caller.get("_id")))
                 payload = parse(model, data) if model is not None else data  # a bad payload is `invalid` for all
                 if roles and role not in roles:
                     raise Forbidden(f"This action is for: {', '.join(roles)}", code="role_forbidden")
