@@ -7,6 +7,7 @@ from pymongo.errors import DuplicateKeyError
 
 from models.common import new_id
 from models.errors import Conflict, NotFound, Unauthorized
+from server.accounts.passwords import check_new_password
 from server.auth.tokens import hash_password, verify_password
 from server.clock import Clock
 from server.storage.db import Database
@@ -32,6 +33,7 @@ class Users:
 
     async def create(self, *, username: str, password: str, role: str, profile: dict,
                      email: str | None = None, first_name: str = "", last_name: str = "") -> dict:
+        check_new_password(password, username=username, first_name=first_name, last_name=last_name, email=email)
         doc = {
             "_id": new_id(), "username": username, "username_lower": username.lower(),
             "password_hash": await hash_password(password), "role": role, "email": email,
