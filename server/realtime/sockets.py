@@ -19,11 +19,11 @@ import socketio
 from pydantic import BaseModel
 
 from models.common import parse
-from models.errors import DomainError, Forbidden, Unauthorized
+from models.errors import DomainError, Forbidden, Invalid, NotFound, Unauthorized
 from models.identity import Identity
 from server.clock import Clock
 from server.logs import request_id
-from server.realtime import fastpath, sio_json
+from server.realtime import events, fastpath, sio_json
 from server.realtime.sio_manager import FastManager, RoomAwareRedisManager
 from server.settings import Settings
 
@@ -73,7 +73,21 @@ def create_sio(settings: Settings, *, json_module: Any = sio_json, manager: sock
     if settings.sio_fast_path if fast_path is None else fast_path:
         fastpath.install(sio)
     sio.event_limit = event_limit  # read by every `on` handler, per caller
+    if json_module is sio_json:
+        sio.packet_class.json = sio_json.packets  # bad JSON becomes an answerable event (sio_json.MALFORMED)
+    for namespace in ("/", events.DEVICES_NAMESPACE):
+        sio.on("*", _unknown_or_malformed, namespace=namespace)
     return sio
+
+
+async def _unknown_or_malformed(event: Any, sid: str, *args: Any) -> dict:
+    """Every event without a handler is answered: unreadable JSON, or a name nobody listens to."""
+    if event == sio_json.MALFORMED:
+        reason = args[0] if args and isinstance(args[0], str) else "The packet could not be read"
+        log.info("malformed packet from %s: %s", sid[:8], reason)
+        return fail(Invalid(reason, code="invalid_json"))
+    log.info("unknown event from %s", sid[:8])
+    return fail(NotFound("No such event", code="unknown_event", details={"event": str(event)[:64]}))
 
 
 def ok(data: Any = None) -> dict:
@@ -144,10 +158,13 @@ def on(sio: socketio.AsyncServer, name: str, model: type[BaseModel] | None, cloc
 
     def wrap(fn: EventHandler) -> EventHandler:
         @functools.wraps(fn)
-        async def handler(sid: str, data: Any = None) -> dict:
+        async def handler(sid: str, *args: Any) -> dict:
             request_id.set(f"{tag}:{sid[:8]}")
+            data = args[0] if args else None
 
             async def run() -> Any:
+                if len(args) > 1:  # emit(name, a, b, c): python-socketio would raise a TypeError, unanswered
+                    raise Invalid(f"An event takes one payload argument, not {len(args)}", code="invalid_packet")
                 caller, role = await callers.resolve(sid, await sio.get_session(sid, namespace=ns))
                 if (limit := getattr(sio, "event_limit", None)) is not None:
                     await limit(ns, caller.user_id if isinstance(caller, Identity) else str(caller.get("_id")))
