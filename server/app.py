@@ -145,6 +145,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     sio = app[SIO] = create_sio(settings, event_limit=event_limit)
     sio.attach(app)
     socket_auth = app[SOCKET_AUTH] = SocketAuth(sio, auth, settings, clock, connect_limit)
+    auth.on_revoke.append(socket_auth.revoked)  # a revoked session keeps no socket, on any process
     notifier = app[NOTIFIER] = Notifier(db, sio, clock)
     socket_auth.join_user = notifier.join_user
 

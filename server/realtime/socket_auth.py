@@ -23,6 +23,7 @@ from models.common import Input
 from models.errors import DomainError, Unauthorized
 from models.identity import Identity
 from rooms import watch
+from rooms.names import session_room
 from server.auth.tokens import AuthService
 from server.clock import Clock
 from server.realtime import events
@@ -68,6 +69,8 @@ class SocketAuth:
         await self.sio.save_session(sid, {"identity": identity})
         try:
             await watch.join_role(self.sio, sid, identity.role)
+            if identity.fam:
+                await watch.join_session(self.sio, sid, identity.fam)
             # The user room is joined by `join_user` (the inbox replay when the notifier is
             # installed), which decides when: after the missed notifications were sent.
             await self.join_user(sid, identity, auth)
@@ -80,6 +83,13 @@ class SocketAuth:
             raise socketio.exceptions.ConnectionRefusedError(
                 exc.code, {"code": exc.code, "message": exc.message}) from None
         self._watch(sid, identity.exp)
+
+    async def revoked(self, family: str) -> None:
+        """The session was revoked: its sockets are told and disconnected, on every process (the manager
+        does the disconnecting where the sockets are: server/realtime/sio_manager.py RevokedSessions)."""
+        await self.sio.emit(events.AUTH_REVOKED, {
+            "code": "token_revoked", "message": "Your session was ended; sign in again."},
+            room=session_room(family))
 
     async def _join_user_room(self, sid: str, identity: Identity, auth: Any) -> None:
         await watch.join_user(self.sio, sid, identity.user_id)

@@ -24,7 +24,7 @@ from models.identity import Identity
 from server.clock import Clock
 from server.logs import request_id
 from server.realtime import events, fastpath, sio_json
-from server.realtime.sio_manager import FastManager, RoomAwareRedisManager
+from server.realtime.sio_manager import SessionFastManager, SessionRedisManager, SessionRoomAwareRedisManager
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -36,12 +36,13 @@ EventLimit = Callable[[str, str], Awaitable[None]]
 
 def create_manager(settings: Settings) -> socketio.AsyncManager:
     """One process: FastManager. With REDIS_URL: rooms crossing processes only when they must
-    (REDIS_MANAGER=rooms, default), or python-socketio's stock broadcast-everything manager."""
+    (REDIS_MANAGER=rooms, default), or python-socketio's stock broadcast-everything manager. Each with
+    RevokedSessions (sio_manager.py): a revoked session's sockets are disconnected on every process."""
     if not settings.redis_url:
-        return FastManager()
+        return SessionFastManager()
     if settings.redis_manager == "broadcast":
-        return socketio.AsyncRedisManager(settings.redis_url)
-    return RoomAwareRedisManager(settings.redis_url)
+        return SessionRedisManager(settings.redis_url)
+    return SessionRoomAwareRedisManager(settings.redis_url)
 
 
 def same_origin_or(listed: tuple[str, ...]) -> Callable[[str, dict], bool]:
