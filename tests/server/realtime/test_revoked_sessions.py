@@ -15,9 +15,8 @@ from tests.support.throttle import redis_server
 
 
 async def disconnected(sio: socketio.AsyncClient, within: float = 10.0) -> None:
-    async with asyncio.timeout(within):
-        while sio.connected:
-            await asyncio.sleep(0.02)
+    await asyncio.wait_for(sio.wait(), within)  # returns once the server closed the connection
+    assert not sio.connected
 
 
 def told(sio: socketio.AsyncClient) -> list[dict]:
