@@ -27,6 +27,7 @@ from server.care.prescriptions import Prescriptions
 from server.care.records import Records
 from server.care.units import CareUnits
 from server.clock import Clock
+from server.http import headers
 from server.http.middleware import error_middleware
 from server.inbox.notifier import Notifier
 from server.iot.history import VitalsHistory
@@ -123,6 +124,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
 
     The only place that writes `app[KEY]`; services never read the app (tests/test_house.py)."""
     app = web.Application(middlewares=[error_middleware], client_max_size=4 * 1024 * 1024)
+    app.on_response_prepare.append(headers.on_prepare)  # security headers, no-store on API data
     clock = clock or Clock()
     db = Database()
     app[SETTINGS], app[CLOCK], app[DB] = settings, clock, db

@@ -125,6 +125,15 @@ def _webhook_secret(raw: str | None) -> str | None:
     return raw or None
 
 
+def secure_data_dir(data_dir: Path) -> None:
+    """Create DATA_DIR owner-only (0700), and make an existing one so: a copy left world-readable by an
+    earlier version (database files at 0644) is closed to other users by its directory."""
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if stat.S_IMODE(data_dir.stat().st_mode) != 0o700:
+        data_dir.chmod(0o700)
+        log.warning("%s was readable by other users: made owner-only (0700)", data_dir)
+
+
 def resolve_jwt_secret(raw: str | None, data_dir: Path) -> str:
     """Use JWT_SECRET if given; otherwise create one under DATA_DIR once and reuse it."""
     if raw:
@@ -140,7 +149,7 @@ def resolve_jwt_secret(raw: str | None, data_dir: Path) -> str:
         if len(secret.encode()) >= MIN_SECRET_BYTES:
             return secret
         raise SettingsError(f"{path} holds a secret shorter than {MIN_SECRET_BYTES} bytes")
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     secret = secrets.token_urlsafe(48)
     # O_EXCL + 0600: the file is never readable by others, not even for an instant.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
