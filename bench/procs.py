@@ -67,12 +67,18 @@ def symptoms_model() -> Path:
     return directory
 
 
+# A benchmark is a deliberate flood: the server's per-user and per-device limits would measure themselves.
+NO_RATE_LIMITS = {name: "off" for name in ("RATE_LIMIT_REST_WRITES", "RATE_LIMIT_SOCKET_EVENTS",
+                                           "RATE_LIMIT_DEVICE_DATA", "RATE_LIMIT_CONNECTIONS")}
+
+
 def fadjma_server(wd: Workdir, name: str = "server", *, env: dict | None = None, port: int | None = None) -> Proc:
     """`python -m server` with the embedded database (unless env has MONGODB_URI)."""
     port = port or free_port()
     data = wd.path / f"{name}-data"
     base = {"HOST": "127.0.0.1", "PORT": str(port), "DATA_DIR": str(data), "JWT_SECRET": wd.secret,
-            "LOG_LEVEL": "WARNING", "CORS_ORIGINS": "*", "SYMPTOMS_MODEL_DIR": str(symptoms_model())}
+            "LOG_LEVEL": "WARNING", "CORS_ORIGINS": "*", "SYMPTOMS_MODEL_DIR": str(symptoms_model()),
+            **NO_RATE_LIMITS}
     return wd.add(Proc(name, [sys.executable, "-m", "server"], env={**base, **(env or {})}, port=port,
                        workdir=wd.path))
 

@@ -117,7 +117,8 @@ def main() -> int:
     port = free_port()
     data_dir = tempfile.mkdtemp(prefix="fadjma-bench-")
     env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "DATA_DIR": data_dir, "LOG_LEVEL": "WARNING",
-           "JWT_SECRET": secrets.token_urlsafe(48), "SYMPTOMS_MODEL_DIR": str(symptoms_model())}
+           "JWT_SECRET": secrets.token_urlsafe(48), "SYMPTOMS_MODEL_DIR": str(symptoms_model()),
+           "RATE_LIMIT_DEVICE_DATA": "off", "RATE_LIMIT_SOCKET_EVENTS": "off"}
     proc = subprocess.Popen([sys.executable, "-m", "server", "--demo"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
     try:
         try:

@@ -18,7 +18,7 @@ from server.keys import AUTH, USERS
 
 async def obtain_token(request: web.Request) -> web.Response:
     body = await read_body(request, LoginIn)
-    user = await request.app[USERS].check_login(body.username, body.password)
+    user = await request.app[USERS].check_login(body.username, body.password, request.remote)
     return json_response(await request.app[AUTH].issue_pair(user["_id"], user["role"]))
 
 

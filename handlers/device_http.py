@@ -19,7 +19,8 @@ from models.errors import Forbidden, Invalid
 from models.vitals import Rejected
 from server.http.middleware import bearer, json_response, read_json
 from server.iot.frames import battery_of, submit_frame
-from server.keys import DEVICE_LINKS, DEVICES, INGEST
+from server.keys import DEVICE_LINKS, DEVICES, INGEST, THROTTLE
+from server.ops.throttle import DEVICE_DATA
 
 MAX_BATCH = 1000
 
@@ -29,6 +30,7 @@ async def _device(request: web.Request) -> dict:
     claimed = request.headers.get("X-Device-ID")
     if claimed and claimed != device["_id"]:
         raise Forbidden("X-Device-ID is not the device of this token", code="device_mismatch")
+    await request.app[THROTTLE].take(DEVICE_DATA, device["_id"], "messages from this device")
     return device
 
 

@@ -18,7 +18,8 @@ from models.devices import CommandAckIn, DeviceAlertIn, HeartbeatIn
 from models.errors import DomainError, Unauthorized
 from models.vitals import Rejected
 from server.iot.frames import submit_frame
-from server.keys import DEVICE_LINKS, DEVICES, INGEST, SIO
+from server.keys import DEVICE_LINKS, DEVICES, INGEST, SIO, THROTTLE
+from server.ops.throttle import CONNECTIONS
 from server.realtime import events
 from server.realtime.sockets import Callers, on
 
@@ -44,10 +45,11 @@ def register(app: web.Application) -> None:
         auth = auth if isinstance(auth, dict) else {}
         try:
             device = await app[DEVICES].authenticate(auth.get("token"), auth.get("device_id") or "")
+            await app[THROTTLE].take(CONNECTIONS, f"device:{device['_id']}", "connections of this device")
         except DomainError as exc:
             log.info("device socket refused: %s", exc.code)
             raise socketio.exceptions.ConnectionRefusedError(
-                exc.code, {"code": exc.code, "message": exc.message}) from None
+                exc.code, {"code": exc.code, "message": exc.message, "details": exc.details}) from None
         await sio.save_session(sid, {"device_id": device["_id"], "patient_id": device.get("patient_id")},
                                namespace=NS)
         request = environ.get("aiohttp.request")

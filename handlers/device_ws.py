@@ -17,10 +17,11 @@ from aiohttp import WSMsgType, web
 
 from models.common import new_id, parse
 from models.devices import CommandAckIn, HeartbeatIn
-from models.errors import DomainError
+from models.errors import DomainError, RateLimited
 from server.http.middleware import bearer
 from server.iot.frames import battery_of, submit_frame
-from server.keys import DEVICE_LINKS, DEVICES, INGEST
+from server.keys import DEVICE_LINKS, DEVICES, INGEST, THROTTLE
+from server.ops.throttle import CONNECTIONS, DEVICE_DATA
 
 log = logging.getLogger(__name__)
 VITALS_FRAMES = ("sensor_data", "realtime_data", "vitals", "iot_data")
@@ -35,6 +36,7 @@ async def handle_frame(app: web.Application, device_id: str, text: str) -> dict:
         return {"type": "error", "code": "invalid", "message": "A frame must be a JSON object"}
     kind = frame.get("type")
     try:
+        await app[THROTTLE].take(DEVICE_DATA, device_id, "messages from this device")
         device = await app[DEVICES].current(device_id)
         if kind in VITALS_FRAMES:
             result = await submit_frame(app[INGEST], device, frame, "websocket")
@@ -52,7 +54,8 @@ async def handle_frame(app: web.Application, device_id: str, text: str) -> dict:
             doc = await app[DEVICE_LINKS].command_ack(device, body.command_id, body.ok, body.result)
             return {"type": "ack", "status": doc["status"], "command_id": doc["_id"]}
     except DomainError as exc:
-        return {"type": "error", "code": exc.code, "message": exc.message}
+        retry = {"retry_after": exc.retry_after} if isinstance(exc, RateLimited) else {}
+        return {"type": "error", "code": exc.code, "message": exc.message, **retry}
     return {"type": "error", "code": "unknown_type", "message": f"Unknown frame type {kind!r}"}
 
 
@@ -60,6 +63,7 @@ async def device_ws(request: web.Request) -> web.StreamResponse:
     device_id = request.match_info["device_id"]
     token = bearer(request) or request.query.get("token")
     device = await request.app[DEVICES].authenticate(token, device_id)  # raises → 401/403 JSON
+    await request.app[THROTTLE].take(CONNECTIONS, f"device:{device_id}", "connections of this device")  # 429
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=64 * 1024)
     await ws.prepare(request)
     links, key = request.app[DEVICE_LINKS], f"ws:{new_id()[:12]}"

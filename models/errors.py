@@ -51,6 +51,17 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class RateLimited(DomainError):
+    """Too many requests: HTTP 429 with `Retry-After`; `details.retry_after` in seconds for sockets."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(message, code=code, details={"retry_after": retry_after})
+        self.retry_after = retry_after
+
+
 def field_errors(exc: ValidationError) -> list[dict[str, str]]:
     """Pydantic errors as a flat list of {field, message, type} a client can show."""
     out = []

@@ -18,3 +18,8 @@ def patient_room(patient_id: str) -> str:
 def unit_room(unit_id: str) -> str:
     return f"unit:{unit_id}"
 
+
+def session_room(family: str) -> str:
+    """Every socket connected with a token of one login session (token family)."""
+    return f"session:{family}"
+

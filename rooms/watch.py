@@ -15,13 +15,18 @@ import logging
 
 import socketio
 
-from rooms.names import patient_room, role_room, unit_room, user_room
+from rooms.names import patient_room, role_room, session_room, unit_room, user_room
 
 log = logging.getLogger(__name__)
 
 
 async def join_role(sio: socketio.AsyncServer, sid: str, role: str) -> None:
     await sio.enter_room(sid, role_room(role))
+
+
+async def join_session(sio: socketio.AsyncServer, sid: str, family: str) -> None:
+    """Revoking the session (logout, refresh-token reuse) disconnects this room's sockets on every process."""
+    await sio.enter_room(sid, session_room(family))
 
 
 async def join_user(sio: socketio.AsyncServer, sid: str, user_id: str) -> None:

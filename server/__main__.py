@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import resource
 import sys
 
@@ -12,7 +13,7 @@ from aiohttp import web
 from server.app import create_app
 from server.keys import CLOCK, DB, DEVICE_LINKS, DEVICES, INGEST, USERS
 from server.logs import configure_logging
-from server.settings import SettingsError, load_settings
+from server.settings import SettingsError, load_settings, secure_data_dir
 
 log = logging.getLogger("server")
 
@@ -43,11 +44,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="with --demo: no in-process device feed (external devices, e.g. firmware/sim, feed it)")
     args = parser.parse_args(argv)
     configure_logging("INFO")
+    # Owner-only, whatever the umask the server was started with: DATA_DIR holds the database files
+    # (health data), the JWT secret and the symptom model; the embedded database inherits the umask.
+    os.umask(0o077)
     try:
         settings = load_settings(demo=args.demo)
     except SettingsError as exc:
         log.error("configuration error: %s", exc)
         return 2
+    secure_data_dir(settings.data_dir)
     configure_logging(settings.log_level)
     raise_open_files_limit()
     loop = install_event_loop()

@@ -27,6 +27,7 @@ from server.care.prescriptions import Prescriptions
 from server.care.records import Records
 from server.care.units import CareUnits
 from server.clock import Clock
+from server.http import headers
 from server.http.middleware import error_middleware
 from server.http.remotes import TrustedProxies
 from server.inbox.notifier import Notifier
@@ -60,11 +61,14 @@ from server.keys import (
     SLOTS,
     SOCKET_AUTH,
     SYMPTOMS,
+    THROTTLE,
     TREATMENTS,
     USERS,
     VITALS_HISTORY,
     WRITE_BEHIND,
 )
+from server.ops.throttle import CONNECTIONS, DEVICE_DATA, SOCKET_EVENTS, LoginGuard, Throttle, writes_middleware
+from server.realtime import events
 from server.realtime.socket_auth import SocketAuth
 from server.realtime.sockets import close_all, create_sio
 from server.scheduling.appointments import Appointments
@@ -168,6 +172,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     # The client's address first (behind TRUSTED_PROXIES), so every later reader of request.remote sees it.
     app = web.Application(middlewares=[TrustedProxies(settings.trusted_proxies).middleware, error_middleware],
                           client_max_size=4 * 1024 * 1024)
+    app.on_response_prepare.append(headers.on_prepare)  # security headers, no-store on API data
     clock = clock or Clock()
     db = Database()
     app[SETTINGS], app[CLOCK], app[DB] = settings, clock, db
@@ -176,10 +181,21 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
 
     # Platform: accounts, sockets, the inbox.
     auth = app[AUTH] = AuthService(settings, db, clock)
-    app[USERS] = Users(db, clock)
-    sio = app[SIO] = create_sio(settings)
+    throttle = app[THROTTLE] = Throttle(settings, clock)
+    app.middlewares.append(writes_middleware(throttle, auth.subject))
+    app[USERS] = Users(db, clock, LoginGuard(throttle))
+
+    async def event_limit(namespace: str, caller: str) -> None:
+        device = namespace == events.DEVICES_NAMESPACE
+        await throttle.take(DEVICE_DATA if device else SOCKET_EVENTS, caller, "events")
+
+    async def connect_limit(family: str) -> None:
+        await throttle.take(CONNECTIONS, family, "connections with this token")
+
+    sio = app[SIO] = create_sio(settings, event_limit=event_limit)
     sio.attach(app)
-    socket_auth = app[SOCKET_AUTH] = SocketAuth(sio, auth, settings, clock)
+    socket_auth = app[SOCKET_AUTH] = SocketAuth(sio, auth, settings, clock, connect_limit)
+    auth.on_revoke.append(socket_auth.revoked)  # a revoked session keeps no socket, on any process
     notifier = app[NOTIFIER] = Notifier(db, sio, clock)
     socket_auth.join_user = notifier.join_user
 

@@ -67,6 +67,22 @@ def _webhook_secret(raw: str | None) -> str | None:
     return raw or None
 
 
+def _rate_limit(name: str):
+    def check(raw: Any) -> str | None:
+        if raw is None or not str(raw).strip():
+            return None  # the default
+        spec = str(raw).strip()
+        if spec.lower() in ("off", "0"):
+            return ""
+        from limits import parse_many
+        try:
+            parse_many(spec)
+        except ValueError:
+            raise ValueError(f"{name}={spec!r} is not a rate limit (e.g. '20/second;300/minute', or 'off')") from None
+        return spec
+    return field_validator(name, mode="before")(staticmethod(check))
+
+
 def _int_field(name: str, lo: int, hi: int):
     def check(raw: Any) -> Any:
         if raw is None or (isinstance(raw, str) and raw.strip() == ""):
@@ -169,6 +185,13 @@ class Environment(BaseSettings):
     CHAT_PRESENCE_TTL_S: int | None = None
     SYMPTOMS_MODEL_DIR: str | None = None
     TRUSTED_PROXIES: str | None = None
+    # rate limits and lockouts (server/ops/throttle.py), `limits` notation or "off"
+    LOGIN_FAILURES_PER_ACCOUNT: str | None = None
+    LOGIN_FAILURES_PER_ADDRESS: str | None = None
+    RATE_LIMIT_REST_WRITES: str | None = None
+    RATE_LIMIT_SOCKET_EVENTS: str | None = None
+    RATE_LIMIT_DEVICE_DATA: str | None = None
+    RATE_LIMIT_CONNECTIONS: str | None = None
     # scheduling and treatments
     APPOINTMENT_REMINDER_S: int | None = None
     REMINDER_TICK_S: int | None = None
@@ -190,6 +213,12 @@ class Environment(BaseSettings):
     _offline = _int_field("DEVICE_OFFLINE_MIN_S", 30, 86400)
     _summary = _int_field("UNIT_SUMMARY_S", 5, 3600)
     _fast = _int_field("SIO_FAST_PATH", 0, 1)
+    _lim_account = _rate_limit("LOGIN_FAILURES_PER_ACCOUNT")
+    _lim_address = _rate_limit("LOGIN_FAILURES_PER_ADDRESS")
+    _lim_writes = _rate_limit("RATE_LIMIT_REST_WRITES")
+    _lim_events = _rate_limit("RATE_LIMIT_SOCKET_EVENTS")
+    _lim_device = _rate_limit("RATE_LIMIT_DEVICE_DATA")
+    _lim_connections = _rate_limit("RATE_LIMIT_CONNECTIONS")
     _proxies = _checked("TRUSTED_PROXIES", lambda raw: raw if raw is None else ",".join(parse_trusted(raw)))
     _chatbot_timeout = _int_field("CHATBOT_TIMEOUT_S", 1, 300)
     _chatbot_turns = _int_field("CHATBOT_HISTORY_TURNS", 0, 100)

@@ -45,3 +45,4 @@ SLOTS = web.AppKey("slots", "Slots")
 APPOINTMENTS = web.AppKey("appointments", "Appointments")
 TREATMENTS = web.AppKey("treatments", "Treatments")
 INTAKES = web.AppKey("intakes", "Intakes")
+THROTTLE = web.AppKey("throttle", "Throttle")  # server/ops/throttle.py: rate limits and lockouts

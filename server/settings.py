@@ -20,6 +20,15 @@ from server.environment import DEFAULT_CORS, SettingsError, cors_origins, parse_
 log = logging.getLogger(__name__)
 
 MIN_SECRET_BYTES = 32  # RFC 7518 §3.2: an HS256 key must be at least 256 bits
+# server/ops/throttle.py: variable -> default, in `limits` notation ("N/period", several joined by ";"; "off").
+RATE_LIMITS = {
+    "LOGIN_FAILURES_PER_ACCOUNT": "10/15minutes",   # then the account is locked until the window frees a slot
+    "LOGIN_FAILURES_PER_ADDRESS": "100/15minutes",
+    "RATE_LIMIT_REST_WRITES": "30/second;600/minute",     # per user (per address without a token)
+    "RATE_LIMIT_SOCKET_EVENTS": "100/second;1200/minute",  # per user (a wall watches 50 patients at once)
+    "RATE_LIMIT_DEVICE_DATA": "100/second;3000/minute",   # per device (a replayed buffer comes fast)
+    "RATE_LIMIT_CONNECTIONS": "30/minute",                # socket connections per token family / device
+}
 
 
 LOOPBACK = ("127.0.0.1/32", "::1/128")  # TRUSTED_PROXIES default: a proxy on this machine (deploy/nginx.conf)
@@ -71,11 +80,21 @@ class Settings:
     reminder_tick_s: float = 30.0              # how often appointment and intake reminders are claimed
     default_timezone: str = "Africa/Dakar"     # a profile without `timezone`
     trusted_proxies: tuple[str, ...] = LOOPBACK  # server/http/remotes.py
+    rate_limits: dict[str, str] = field(default_factory=lambda: dict(RATE_LIMITS))  # "" = no limit
 
     @property
     def embedded_db(self) -> bool:
         """True when the server starts its own SecantusDB child process."""
         return not self.mongodb_uri
+
+
+def secure_data_dir(data_dir: Path) -> None:
+    """Create DATA_DIR owner-only (0700), and make an existing one so: a copy left world-readable by an
+    earlier version (database files at 0644) is closed to other users by its directory."""
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if stat.S_IMODE(data_dir.stat().st_mode) != 0o700:
+        data_dir.chmod(0o700)
+        log.warning("%s was readable by other users: made owner-only (0700)", data_dir)
 
 
 def resolve_jwt_secret(raw: str | None, data_dir: Path) -> str:
@@ -93,7 +112,7 @@ def resolve_jwt_secret(raw: str | None, data_dir: Path) -> str:
         if len(secret.encode()) >= MIN_SECRET_BYTES:
             return secret
         raise SettingsError(f"{path} holds a secret shorter than {MIN_SECRET_BYTES} bytes")
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     secret = secrets.token_urlsafe(48)
     # O_EXCL + 0600: the file is never readable by others, not even for an instant.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
@@ -141,6 +160,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         device_offline_min_s=pick(e.DEVICE_OFFLINE_MIN_S, 300),
         unit_summary_s=pick(e.UNIT_SUMMARY_S, 60),
         sio_fast_path=pick(e.SIO_FAST_PATH, 1) == 1,
+        rate_limits={name: pick(getattr(e, name), default) for name, default in RATE_LIMITS.items()},
         symptoms_model_dir=Path(e.SYMPTOMS_MODEL_DIR.strip()) if (e.SYMPTOMS_MODEL_DIR or "").strip() else None,
         google_api_key=(e.GOOGLE_API_KEY or "").strip() or None,
         gemini_model=(e.GEMINI_MODEL or "").strip() or "gemini-2.5-flash",

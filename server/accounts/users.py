@@ -7,6 +7,7 @@ from pymongo.errors import DuplicateKeyError
 
 from models.common import new_id
 from models.errors import Conflict, NotFound, Unauthorized
+from server.accounts.passwords import check_new_password
 from server.auth.tokens import hash_password, verify_password
 from server.clock import Clock
 from server.storage import paging
@@ -22,15 +23,18 @@ def full_name(doc: dict) -> str:
 class Users:
     """The `users` collection's owner: accounts, passwords, listing."""
 
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, login_guard=None) -> None:
         self.db = db
         self.clock = clock
+        # server.ops.throttle.LoginGuard (before/failed/succeeded); None: sign-ins are not throttled.
+        self.login_guard = login_guard
         # The unique index on the lowercased name is what makes "Alice" and "alice" one user,
         # even when two registrations race.
         db.declare(COLLECTION, IndexModel("username_lower", unique=True), IndexModel("role"))
 
     async def create(self, *, username: str, password: str, role: str, profile: dict,
                      email: str | None = None, first_name: str = "", last_name: str = "") -> dict:
+        check_new_password(password, username=username, first_name=first_name, last_name=last_name, email=email)
         doc = {
             "_id": new_id(), "username": username, "username_lower": username.lower(),
             "password_hash": await hash_password(password), "role": role, "email": email,
@@ -72,11 +76,19 @@ class Users:
             raise NotFound("No such user")
         return doc
 
-    async def check_login(self, username: str, password: str) -> dict:
-        doc = await self.db[COLLECTION].find_one({"username_lower": username.lower()})
+    async def check_login(self, username: str, password: str, address: str | None = None) -> dict:
+        """The account for these credentials, or 401 `invalid_credentials` (429 when throttled)."""
+        account = username.lower()
+        if self.login_guard is not None:
+            await self.login_guard.before(account, address)
+        doc = await self.db[COLLECTION].find_one({"username_lower": account})
         ok = await verify_password(doc["password_hash"] if doc else None, password)
         if not ok or not doc.get("is_active", True):
+            if self.login_guard is not None:
+                await self.login_guard.failed(address)
             raise Unauthorized("Wrong username or password", code="invalid_credentials")
+        if self.login_guard is not None:
+            await self.login_guard.succeeded(account)
         return doc
 
     async def list(self, role: str | None = None, *, cursor: str | None = None,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import jwt
@@ -52,6 +53,8 @@ class AuthService:
         self.clock = clock
         db.declare("refresh_tokens", IndexModel("exp", expireAfterSeconds=0), IndexModel("fam"))
         db.declare("revocations", IndexModel("exp", expireAfterSeconds=0))
+        # Called with the family id after a revocation (server/realtime/socket_auth.py: drop its sockets).
+        self.on_revoke: list[Callable[[str], Awaitable[None]]] = []
 
     # -- issuing -------------------------------------------------------------
     def _encode(self, user_id: str, role: str, kind: str, fam: str, ttl: int) -> tuple[str, dict]:
@@ -92,6 +95,13 @@ class AuthService:
             raise Unauthorized(f"A {kind} token is required here", code="token_invalid")
         return claims
 
+    def subject(self, token: str) -> str | None:
+        """The user a valid-looking access token names (signature and expiry only, no revocation check)."""
+        try:
+            return self.decode(token, "access")["sub"]
+        except Unauthorized:
+            return None
+
     async def is_revoked(self, claims: dict) -> bool:
         keys = [claims["jti"]] + ([claims["fam"]] if claims.get("fam") else [])
         return await self.db["revocations"].find_one({"_id": {"$in": keys}}, {"_id": 1}) is not None
@@ -127,3 +137,5 @@ class AuthService:
         exp = self.clock.now() + timedelta(seconds=self.settings.refresh_token_ttl + self.settings.access_token_ttl)
         await self.db["revocations"].update_one(
             {"_id": fam}, {"$set": {"kind": "family", "exp": exp}}, upsert=True)
+        for callback in self.on_revoke:
+            await callback(fam)

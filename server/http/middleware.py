@@ -17,7 +17,7 @@ import orjson
 from aiohttp import web
 
 from models.common import M, parse
-from models.errors import DomainError, Forbidden, Invalid
+from models.errors import DomainError, Forbidden, Invalid, RateLimited
 from models.identity import Identity
 from server.keys import AUTH
 from server.logs import request_id
@@ -48,6 +48,8 @@ def _default(obj):
 
 def error_response(exc: DomainError) -> web.Response:
     headers = {"WWW-Authenticate": f'Bearer error="{exc.code}"'} if exc.status == 401 else None
+    if isinstance(exc, RateLimited):
+        headers = {"Retry-After": str(exc.retry_after)}
     return json_response({"error": exc.to_body()}, status=exc.status, headers=headers)
 
 

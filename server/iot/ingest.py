@@ -50,6 +50,9 @@ from server.storage.write_behind import WriteBehind
 log = logging.getLogger(__name__)
 
 VITALS, LATEST, REJECTED = "vitals", "vitals_latest", "vitals_rejected"
+# Rejected frames are kept this long (TTL index on received_at) for GET /api/iot/devices/{id}/rejected;
+# the device's rejected_count stays. Their log line is written at most once per device per REJECTED_LOG_S.
+REJECTED_TTL_S, REJECTED_LOG_S = 7 * 86400, 60.0
 # Latest values cached longer than this are re-read: another process may write them meanwhile.
 LATEST_CACHE_S = 30.0
 MessagesCallback = Callable[[list[dict]], Awaitable[None]]
@@ -72,7 +75,9 @@ class Ingest:
         # patient → kind → latest reading, as this process wrote it (staged or flushed).
         self._latest: TTLCache[str, dict[str, dict]] = TTLCache(maxsize=100_000, ttl=LATEST_CACHE_S)
         db.declare(VITALS, IndexModel([("patient_id", 1), ("ts", 1)]))
-        db.declare(REJECTED, IndexModel([("device_id", 1), ("received_at", 1)]))
+        db.declare(REJECTED, IndexModel([("device_id", 1), ("received_at", 1)]),
+                   IndexModel("received_at", expireAfterSeconds=REJECTED_TTL_S))
+        self._rejection_logged: TTLCache[str, list] = TTLCache(maxsize=100_000, ttl=REJECTED_LOG_S * 10)
 
     # -- the contract (interfaces.md) ---------------------------------------------------
     def subscribe(self, callback: MessagesCallback) -> None:
@@ -116,6 +121,19 @@ class Ingest:
             except Exception:
                 log.exception("device event subscriber failed")
 
+    def _log_rejection(self, device_id: str, exc: Rejected) -> None:
+        """One line per device per REJECTED_LOG_S, counting what it did not log: a device sending junk
+        in a loop must not fill the log (every rejection is stored and counted anyway)."""
+        now = self.clock.timestamp()
+        seen = self._rejection_logged.get(device_id)  # [last logged at, not logged since]
+        if seen is not None and now - seen[0] < REJECTED_LOG_S:
+            seen[1] += 1
+            return
+        skipped = seen[1] if seen is not None else 0
+        self._rejection_logged[device_id] = [now, 0]
+        log.info("reading from %s rejected: %s%s", device_id, exc.message,
+                 f" ({skipped} more rejections not logged)" if skipped else "")
+
     # -- submitting ---------------------------------------------------------------------
     async def submit(self, device: dict, raw: Any, source: str) -> dict:
         """Store one reading set for `device`; returns {status: accepted|duplicate|rejected, ...}."""
@@ -141,7 +159,7 @@ class Ingest:
         if hasattr(raw, "model_dump"):
             raw = raw.model_dump(mode="json")
         payload = orjson.dumps(raw, default=str).decode()[:2000]
-        log.info("reading from %s rejected: %s", device.get("_id"), exc.message)
+        self._log_rejection(str(device.get("_id")), exc)
         await self.db[REJECTED].insert_one({
             "_id": new_id(), "device_id": device.get("_id"), "patient_id": device.get("patient_id"),
             "source": source, "code": exc.code, "reason": exc.message, "payload": payload,

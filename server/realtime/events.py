@@ -40,6 +40,11 @@ AUTH_EXPIRED = event(
     "auth:expired", OUT, "the socket only", "`{code: \"token_expired\", message}`",
     "Sent just before the server drops a socket whose token expired and was not refreshed "
     "within the grace period (SOCKET_AUTH_GRACE).")
+AUTH_REVOKED = event(
+    "auth:revoked", OUT, "`session:<token family>` (every socket of the session)",
+    "`{code: \"token_revoked\", message}`",
+    "The session was revoked (logout, or a refresh token used twice): sent to each of its sockets, on every "
+    "process, just before the server disconnects them.")
 
 # -- clinical alerts and care units (branch alerts: server/alerting/store.py, server/care/units.py) --
 _ALERT = ("`{alert: {id, patient_id, type, source, category, kind, severity, state, first_at, last_at, "

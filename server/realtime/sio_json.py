@@ -28,3 +28,24 @@ def dumps(obj: Any, **_ignored: Any) -> str:
 
 def loads(text: str | bytes, **_ignored: Any) -> Any:
     return orjson.loads(text)
+
+
+# The event name a Socket.IO packet whose JSON cannot be read is delivered as: server/realtime/sockets.py
+# answers it (and any unknown event) with an error envelope instead of a traceback and no ack.
+MALFORMED = "\x00malformed"
+
+
+class packets:
+    """What Socket.IO packets are read with (Engine.IO keeps the strict `loads`: it relies on the
+    ValueError to tell text from JSON). Bad JSON (NaN and Infinity included, which orjson refuses)
+    and an empty event list become the MALFORMED event, so the packet's id still gets its ack."""
+
+    dumps = staticmethod(dumps)
+
+    @staticmethod
+    def loads(text: str | bytes, **_ignored: Any) -> Any:
+        try:
+            data = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            return [MALFORMED, "The packet is not valid JSON (NaN and Infinity are not JSON either)"]
+        return data if data != [] else [MALFORMED, "An event packet needs an event name"]

@@ -25,11 +25,34 @@ from typing import Any
 
 import socketio
 
+from server.realtime import events
 from server.realtime.evictions import METHOD as LEAVE_WHERE
 from server.realtime.evictions import CrossProcessLeave, LocalLeave
 from server.realtime.fastpath import deliver, rooms_of
 
 log = logging.getLogger(__name__)
+
+
+class RevokedSessions:
+    """Mixin: an `auth:revoked` emit to a `session:<family>` room also disconnects that room's sockets on
+    each process it reaches (locally after the emit; elsewhere when the pub/sub message arrives), so a
+    revoked session keeps no live socket anywhere. Above the manager in the MRO: it sees every path."""
+
+    async def emit(self, event, data, namespace=None, room=None, skip_sid=None, callback=None, to=None, **kwargs):
+        await super().emit(event, data, namespace=namespace, room=to or room, skip_sid=skip_sid, callback=callback,
+                           **kwargs)
+        await self._drop_revoked(event, namespace, to or room)
+
+    async def _handle_emit(self, message: dict) -> None:  # pub/sub managers only
+        await super()._handle_emit(message)
+        await self._drop_revoked(message.get("event"), message.get("namespace"), message.get("room"))
+
+    async def _drop_revoked(self, event: Any, namespace: str | None, room: Any) -> None:
+        if event != events.AUTH_REVOKED or not isinstance(room, str) or not room.startswith("session:"):
+            return
+        namespace = namespace or "/"
+        for sid, _eio_sid in list(self.get_participants(namespace, room)):
+            await self.server.disconnect(sid, namespace=namespace)
 
 
 class FastManager(LocalLeave, socketio.AsyncManager):
@@ -246,3 +269,15 @@ class RoomAwareRedisManager(CrossProcessLeave, socketio.AsyncRedisManager):
                         self._hosts.pop((ns, r), None)
                 continue
             yield data
+
+
+class SessionFastManager(RevokedSessions, FastManager):
+    """One process (the default)."""
+
+
+class SessionRoomAwareRedisManager(RevokedSessions, RoomAwareRedisManager):
+    """REDIS_URL with REDIS_MANAGER=rooms."""
+
+
+class SessionRedisManager(RevokedSessions, BroadcastRedisManager):
+    """REDIS_URL with REDIS_MANAGER=broadcast (python-socketio's own manager)."""

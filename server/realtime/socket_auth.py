@@ -23,6 +23,7 @@ from models.common import Input
 from models.errors import DomainError, Unauthorized
 from models.identity import Identity
 from rooms import watch
+from rooms.names import session_room
 from server.auth.tokens import AuthService
 from server.clock import Clock
 from server.realtime import events
@@ -39,8 +40,11 @@ class RefreshIn(Input):
 
 
 class SocketAuth:
-    def __init__(self, sio: socketio.AsyncServer, auth: AuthService, settings: Settings, clock: Clock) -> None:
+    def __init__(self, sio: socketio.AsyncServer, auth: AuthService, settings: Settings, clock: Clock,
+                 connect_limit: Callable[[str], Awaitable[None]] | None = None) -> None:
         self.sio, self.auth, self.clock = sio, auth, clock
+        # Connections per token family (server/ops/throttle.py): raises RateLimited.
+        self.connect_limit = connect_limit
         self.grace = settings.socket_auth_grace
         self.connect_hooks: list[ConnectHook] = []
         self.disconnect_hooks: list[Callable[[str], Awaitable[None]]] = []
@@ -57,13 +61,17 @@ class SocketAuth:
         token = auth.get("token") if isinstance(auth, dict) else None
         try:
             identity = await self.auth.authenticate(token)
+            if self.connect_limit is not None:
+                await self.connect_limit(identity.fam or identity.jti)
         except DomainError as exc:
             log.info("socket refused: %s", exc.code)
             raise socketio.exceptions.ConnectionRefusedError(
-                exc.code, {"code": exc.code, "message": exc.message}) from None
+                exc.code, {"code": exc.code, "message": exc.message, "details": exc.details}) from None
         await self.sio.save_session(sid, {"identity": identity})
         try:
             await watch.join_role(self.sio, sid, identity.role)
+            if identity.fam:
+                await watch.join_session(self.sio, sid, identity.fam)
             # The user room is joined by `join_user` (the inbox replay when the notifier is
             # installed), which decides when: after the missed notifications were sent.
             await self.join_user(sid, identity, auth)
@@ -76,6 +84,13 @@ class SocketAuth:
             raise socketio.exceptions.ConnectionRefusedError(
                 exc.code, {"code": exc.code, "message": exc.message}) from None
         self._watch(sid, identity.exp)
+
+    async def revoked(self, family: str) -> None:
+        """The session was revoked: its sockets are told and disconnected, on every process (the manager
+        does the disconnecting where the sockets are: server/realtime/sio_manager.py RevokedSessions)."""
+        await self.sio.emit(events.AUTH_REVOKED, {
+            "code": "token_revoked", "message": "Your session was ended; sign in again."},
+            room=session_room(family))
 
     async def _join_user_room(self, sid: str, identity: Identity, auth: Any) -> None:
         await watch.join_user(self.sio, sid, identity.user_id)

@@ -19,27 +19,30 @@ import socketio
 from pydantic import BaseModel
 
 from models.common import parse
-from models.errors import DomainError, Forbidden, Unauthorized
+from models.errors import DomainError, Forbidden, Invalid, NotFound, Unauthorized
 from models.identity import Identity
 from server.clock import Clock
 from server.logs import request_id
-from server.realtime import fastpath, sio_json
-from server.realtime.sio_manager import BroadcastRedisManager, FastManager, RoomAwareRedisManager
+from server.realtime import events, fastpath, sio_json
+from server.realtime.sio_manager import SessionFastManager, SessionRedisManager, SessionRoomAwareRedisManager
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
 
 EventHandler = Callable[[str, Identity, Any], Awaitable[Any]]
+# (namespace, caller key) -> raises RateLimited when the caller sent too much (server/ops/throttle.py).
+EventLimit = Callable[[str, str], Awaitable[None]]
 
 
 def create_manager(settings: Settings) -> socketio.AsyncManager:
     """One process: FastManager. With REDIS_URL: rooms crossing processes only when they must
-    (REDIS_MANAGER=rooms, default), or python-socketio's stock broadcast-everything manager."""
+    (REDIS_MANAGER=rooms, default), or python-socketio's stock broadcast-everything manager. Each with
+    RevokedSessions (sio_manager.py): a revoked session's sockets are disconnected on every process."""
     if not settings.redis_url:
-        return FastManager()
+        return SessionFastManager()
     if settings.redis_manager == "broadcast":
-        return BroadcastRedisManager(settings.redis_url)
-    return RoomAwareRedisManager(settings.redis_url)
+        return SessionRedisManager(settings.redis_url)
+    return SessionRoomAwareRedisManager(settings.redis_url)
 
 
 def same_origin_or(listed: tuple[str, ...]) -> Callable[[str, dict], bool]:
@@ -59,8 +62,8 @@ def same_origin_or(listed: tuple[str, ...]) -> Callable[[str, dict], bool]:
     return check
 
 
-def create_sio(settings: Settings, *, json_module: Any = sio_json,
-               manager: socketio.AsyncManager | None = None, fast_path: bool | None = None) -> socketio.AsyncServer:
+def create_sio(settings: Settings, *, json_module: Any = sio_json, manager: socketio.AsyncManager | None = None,
+               fast_path: bool | None = None, event_limit: EventLimit | None = None) -> socketio.AsyncServer:
     """The Socket.IO server; `json_module`/`manager`/`fast_path` are overridable so bench can measure each
     lever. The fast path (server/realtime/fastpath) is on unless SIO_FAST_PATH=0."""
     origins: Any = "*" if settings.cors_origins == ("*",) else same_origin_or(settings.cors_origins)
@@ -70,7 +73,22 @@ def create_sio(settings: Settings, *, json_module: Any = sio_json,
     )
     if settings.sio_fast_path if fast_path is None else fast_path:
         fastpath.install(sio)
+    sio.event_limit = event_limit  # read by every `on` handler, per caller
+    if json_module is sio_json:
+        sio.packet_class.json = sio_json.packets  # bad JSON becomes an answerable event (sio_json.MALFORMED)
+    for namespace in ("/", events.DEVICES_NAMESPACE):
+        sio.on("*", _unknown_or_malformed, namespace=namespace)
     return sio
+
+
+async def _unknown_or_malformed(event: Any, sid: str, *args: Any) -> dict:
+    """Every event without a handler is answered: unreadable JSON, or a name nobody listens to."""
+    if event == sio_json.MALFORMED:
+        reason = args[0] if args and isinstance(args[0], str) else "The packet could not be read"
+        log.info("malformed packet from %s: %s", sid[:8], reason)
+        return fail(Invalid(reason, code="invalid_json"))
+    log.info("unknown event from %s", sid[:8])
+    return fail(NotFound("No such event", code="unknown_event", details={"event": str(event)[:64]}))
 
 
 def ok(data: Any = None) -> dict:
@@ -141,11 +159,16 @@ def on(sio: socketio.AsyncServer, name: str, model: type[BaseModel] | None, cloc
 
     def wrap(fn: EventHandler) -> EventHandler:
         @functools.wraps(fn)
-        async def handler(sid: str, data: Any = None) -> dict:
+        async def handler(sid: str, *args: Any) -> dict:
             request_id.set(f"{tag}:{sid[:8]}")
+            data = args[0] if args else None
 
             async def run() -> Any:
+                if len(args) > 1:  # emit(name, a, b, c): python-socketio would raise a TypeError, unanswered
+                    raise Invalid(f"An event takes one payload argument, not {len(args)}", code="invalid_packet")
                 caller, role = await callers.resolve(sid, await sio.get_session(sid, namespace=ns))
+                if (limit := getattr(sio, "event_limit", None)) is not None:
+                    await limit(ns, caller.user_id if isinstance(caller, Identity) else str(caller.get("_id")))
                 payload = parse(model, data) if model is not None else data  # a bad payload is `invalid` for all
                 if roles and role not in roles:
                     raise Forbidden(f"This action is for: {', '.join(roles)}", code="role_forbidden")

@@ -1,0 +1,1 @@
+"""Operations: rate limits and lockouts (throttle); metrics later."""
