@@ -5,4 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+# The web app, to watch it as dr.fall (a no-op when the build is up to date).
+scripts/build-web.sh || echo "warning: the web app could not be built; the API and the terminal view still run" >&2
 exec .venv/bin/python -m firmware.sim.demo "$@"
