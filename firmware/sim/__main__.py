@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import secrets
 import sys
 
 from firmware.sim.device import RateLimit
@@ -77,7 +78,8 @@ async def main_async(args: argparse.Namespace) -> int:
             if wanted:
                 patient_id = known[wanted[n % len(wanted)]]
             else:
-                patient_id = await admin.register_patient(f"{args.prefix}-patient-{n}", "simulated-patient-2026")
+                # Registered for an id only: nobody signs in as it, so a random password.
+                patient_id = await admin.register_patient(f"{args.prefix}-patient-{n}", secrets.token_urlsafe(18))
             spec = Spec(f"{args.prefix}-{n}", patient_id, transports[n % len(transports)],
                         scenarios[n % len(scenarios)], args.interval, not args.no_http_fallback,
                         None if args.seed is None else args.seed + n, args.onset)
