@@ -5,17 +5,22 @@ Shared with bench/ (bench imports from here; no test imports bench).
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import jwt
+from pymongo import MongoClient
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -139,3 +144,26 @@ def mqtt_login(passwd: Path, user: str, password: str, broker_pid: int | None = 
     env = {**os.environ, "MOSQUITTO_PID": str(broker_pid or "")}
     subprocess.run([str(ROOT / "mqtt" / "add-device.sh"), user, password, str(passwd)], check=True, env=env,
                    capture_output=True)
+
+
+@contextlib.contextmanager
+def two_servers(tmp_path: Path, mongo_uri: str, db_name: str, redis_port: int, symptoms_model_dir: Path,
+                **env: str) -> Iterator[dict]:
+    """Two `python -m server` processes on one database and one Redis: {"a", "b"} URLs, the JWT secret
+    and a pymongo handle. They load the session's symptom model instead of each training one."""
+    secret = secrets.token_urlsafe(48)
+    base = {"MONGODB_URI": mongo_uri, "MONGODB_DB": db_name, "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+            "JWT_SECRET": secret, "HOST": "127.0.0.1", "LOG_LEVEL": "WARNING", "CORS_ORIGINS": "*",
+            "SYMPTOMS_MODEL_DIR": str(symptoms_model_dir), **env}
+    procs = []
+    try:
+        for name in ("a", "b"):
+            port = free_port()
+            p = Proc(f"server-{name}", [sys.executable, "-m", "server"], port=port, workdir=tmp_path,
+                     env={**base, "PORT": str(port), "DATA_DIR": str(tmp_path / name)})
+            procs.append(p.start())
+        with MongoClient(mongo_uri) as client:
+            yield {"a": procs[0].url, "b": procs[1].url, "secret": secret, "db": client[db_name]}
+    finally:
+        for p in procs:
+            p.stop()

@@ -6,37 +6,20 @@ chatbot's per-user rate limit counts questions asked on both processes together.
 
 from __future__ import annotations
 
-import secrets
-import sys
-
 import aiohttp
 import pytest
 import socketio
-from pymongo import MongoClient
 
 from server.realtime import events
 from tests.server.realtime.test_scaleout import redis_port, seed  # noqa: F401 - redis_port is a fixture
 from tests.support.iot import Inbox
-from tests.support.processes import Proc, free_port, mint_token
+from tests.support.processes import mint_token, two_servers
 
 
 @pytest.fixture
-def pair(mongo_uri, db_name, redis_port, tmp_path):  # noqa: F811 - the imported fixture
-    secret = secrets.token_urlsafe(48)
-    env = {"MONGODB_URI": mongo_uri, "MONGODB_DB": db_name, "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
-           "JWT_SECRET": secret, "HOST": "127.0.0.1", "LOG_LEVEL": "WARNING", "CORS_ORIGINS": "*",
-           "CHATBOT_RATE_LIMIT": "3/minute"}
-    procs = []
-    try:
-        for name in ("a", "b"):
-            port = free_port()
-            p = Proc(f"server-{name}", [sys.executable, "-m", "server"], port=port, workdir=tmp_path,
-                     env={**env, "PORT": str(port), "DATA_DIR": str(tmp_path / name)})
-            procs.append(p.start())
-        yield {"a": procs[0].url, "b": procs[1].url, "secret": secret, "db": MongoClient(mongo_uri)[db_name]}
-    finally:
-        for p in procs:
-            p.stop()
+def pair(mongo_uri, db_name, redis_port, tmp_path, symptoms_model_dir):  # noqa: F811 - the imported fixture
+    with two_servers(tmp_path, mongo_uri, db_name, redis_port, symptoms_model_dir, CHATBOT_RATE_LIMIT="3/minute") as c:
+        yield c
 
 
 async def connect(url: str, token: str, *names: str, namespace: str = "/") -> tuple[socketio.AsyncClient, Inbox]:

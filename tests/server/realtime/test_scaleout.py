@@ -9,18 +9,15 @@ Redis manager (the default) and with python-socketio's stock one.
 from __future__ import annotations
 
 import asyncio
-import secrets
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import socketio
-from pymongo import MongoClient
 
 from server.realtime import events
 from tests.support.iot import Inbox
-from tests.support.processes import Proc, free_port, mint_token
+from tests.support.processes import free_port, mint_token, two_servers
 
 
 @pytest.fixture
@@ -42,22 +39,9 @@ def redis_port(tmp_path):
 
 @pytest.fixture(params=["rooms", "broadcast"])
 def cluster(request, mongo_uri, db_name, redis_port, tmp_path, symptoms_model_dir):
-    secret = secrets.token_urlsafe(48)
-    env = {"MONGODB_URI": mongo_uri, "MONGODB_DB": db_name, "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
-           "REDIS_MANAGER": request.param, "JWT_SECRET": secret, "HOST": "127.0.0.1", "LOG_LEVEL": "WARNING",
-           "CORS_ORIGINS": "*", "ALERT_TICK_S": "1", "ALERT_ESCALATION_CRITICAL_S": "2",
-           "ALERT_ESCALATION_MIN_REPEAT_S": "600", "SYMPTOMS_MODEL_DIR": str(symptoms_model_dir)}
-    procs = []
-    try:
-        for name in ("a", "b"):
-            port = free_port()
-            p = Proc(f"server-{name}", [sys.executable, "-m", "server"], port=port, workdir=tmp_path,
-                     env={**env, "PORT": str(port), "DATA_DIR": str(tmp_path / name)})
-            procs.append(p.start())
-        yield {"a": procs[0].url, "b": procs[1].url, "secret": secret, "db": MongoClient(mongo_uri)[db_name]}
-    finally:
-        for p in procs:
-            p.stop()
+    with two_servers(tmp_path, mongo_uri, db_name, redis_port, symptoms_model_dir, REDIS_MANAGER=request.param,
+                     ALERT_TICK_S="1", ALERT_ESCALATION_CRITICAL_S="2", ALERT_ESCALATION_MIN_REPEAT_S="600") as c:
+        yield c
 
 
 def seed(db, patient: str, doctor: str) -> None:
