@@ -1,121 +1,155 @@
-"""FHIR R4 export of vital signs: `GET /fhir/Observation?patient=&code=&date=&_count=`.
+"""FHIR R4 REST routes under /fhir (read-only): metadata, Patient, Observation.
 
-Returns a `searchset` Bundle of Observations in the vital-signs profile shape: category
-vital-signs, LOINC code, UCUM valueQuantity, subject Patient/<id>, effectiveDateTime (device
-time), issued (server receive time), device Device/<id>. Systolic and diastolic from one reading
-set become one blood-pressure panel (85354-9) with two components. `date` takes the FHIR
-prefixes ge, gt, le, lt (repeatable); `code` is a comma-separated list of LOINC codes, with or
-without `http://loinc.org|`. The caller must be the patient or a doctor with a `vitals` grant.
+`application/fhir+json` both ways: `_format` (json, application/json, application/fhir+json) or
+`Accept` choose the answer's format, anything else is a 406; a `_search` POST must be
+form-encoded (415 otherwise). Every error, including 401, unknown paths (404) and methods
+(405), is an OperationOutcome with the HTTP status. Mapping, search semantics and visibility
+are in server/fhir/.
 """
 
 from __future__ import annotations
 
-import hashlib
-from datetime import UTC, datetime, timedelta
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from urllib.parse import urlencode
 
 import orjson
 from aiohttp import web
 
-from models.errors import Invalid
+from models.errors import DomainError
 from models.identity import Identity
-from models.vitals import BP_PANEL, KINDS
+from server.fhir import resources as res
+from server.fhir.capability import capability_statement
+from server.fhir.search import observation_query, patient_query
 from server.http.middleware import authenticated
-from server.keys import CLOCK, RIGHTS, VITALS_HISTORY
+from server.keys import FHIR
 
-LOINC, UCUM = "http://loinc.org", "http://unitsofmeasure.org"
-CATEGORY = [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category",
-                         "code": "vital-signs", "display": "Vital Signs"}], "text": "Vital Signs"}]
-MAX_COUNT = 1000
-
-
-def _quantity(r: dict) -> dict:
-    return {"value": r["value"], "unit": r["unit"], "system": UCUM, "code": r["unit"]}
+log = logging.getLogger(__name__)
+FHIR_JSON = "application/fhir+json"
+JSON_TYPES = {"json", "application/json", FHIR_JSON, "application/json+fhir", "*/*", "application/*"}
+ISSUE = {400: "invalid", 401: "login", 403: "forbidden", 404: "not-found", 405: "not-supported",
+         406: "not-supported", 409: "conflict", 415: "not-supported", 422: "processable", 429: "throttled"}
+RESOURCES = ("metadata", "Patient", "Observation")
 
 
-def _code(code: str, display: str) -> dict:
-    return {"coding": [{"system": LOINC, "code": code, "display": display}], "text": display}
+class FhirError(DomainError):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message, code=ISSUE.get(status, "exception"))
+        self.status = status
 
 
-def observations(doc: dict) -> list[dict]:
-    """One stored reading set → its Observations (BP as one panel)."""
-    base = {"resourceType": "Observation", "status": "final", "category": CATEGORY,
-            "subject": {"reference": f"Patient/{doc['patient_id']}"},
-            "effectiveDateTime": doc["ts"].isoformat(), "issued": doc["received_at"].isoformat(),
-            "device": {"reference": f"Device/{doc['device_id']}"}}
-    out, readings = [], doc["readings"]
-    for kind, r in readings.items():
-        if kind in ("systolic", "diastolic"):
-            continue
-        out.append({**base, "id": _id(doc, kind), "code": _code(r["loinc"], KINDS[kind].display),
-                    "valueQuantity": _quantity(r)})
-    if "systolic" in readings or "diastolic" in readings:
-        out.append({**base, "id": _id(doc, "bp"), "code": _code(*BP_PANEL), "component": [
-            {"code": _code(readings[k]["loinc"], KINDS[k].display), "valueQuantity": _quantity(readings[k])}
-            for k in ("systolic", "diastolic") if k in readings]})
-    return out
+def fhir_response(body: dict, status: int = 200, headers: dict | None = None) -> web.Response:
+    return web.Response(body=orjson.dumps(body), status=status, headers=headers,
+                        content_type=FHIR_JSON, charset="utf-8")
 
 
-def _id(doc: dict, kind: str) -> str:
-    # FHIR ids allow [A-Za-z0-9.-]{1,64}; device ids may hold "_" and seqs a "-".
-    return hashlib.sha256(f"{doc['_id']}|{kind}".encode()).hexdigest()[:32]
+def _negotiate(request: web.Request) -> None:
+    fmt = request.query.get("_format")
+    wanted = [fmt] if fmt is not None else [p for p in request.headers.get("Accept", "").split(",") if p.strip()]
+    if wanted and not any(w.split(";")[0].strip().lower() in JSON_TYPES for w in wanted):
+        raise FhirError(406, "This server answers application/fhir+json only (_format=json)")
 
 
-def _codes(raw: str | None) -> set[str] | None:
-    if not raw:
-        return None
-    return {c.split("|")[-1].strip() for c in raw.split(",") if c.strip()}
+def _outcome(exc: DomainError) -> web.Response:
+    fields = [d["field"] for d in exc.details or [] if isinstance(d, dict) and d.get("field")]
+    headers = {"WWW-Authenticate": f'Bearer error="{exc.code}"'} if exc.status == 401 else None
+    return fhir_response(res.outcome(ISSUE.get(exc.status, "exception"), exc.message, fields or None),
+                         exc.status, headers)
 
 
-def _date_filter(values: list[str]) -> dict:
-    ops = {"ge": "$gte", "gt": "$gt", "le": "$lte", "lt": "$lt", "eq": "eq"}
-    out: dict = {}
-    for v in values:
-        prefix, rest = (v[:2], v[2:]) if v[:2] in ops else ("eq", v)
+def route(fn: Callable[[web.Request], Awaitable[web.Response]]):
+    """Content negotiation in, OperationOutcome for every error out."""
+
+    @functools.wraps(fn)
+    async def inner(request: web.Request) -> web.Response:
         try:
-            when = datetime.fromisoformat(rest.replace("Z", "+00:00").replace(" ", "+"))
-        except ValueError:
-            raise Invalid(f"date={v!r} is not a FHIR date",
-                          details=[{"field": "date", "message": "bad date"}]) from None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        if prefix == "eq" and len(rest) <= 10:  # a day without prefix: that whole day
-            out["$gte"], out["$lt"] = when, when + timedelta(days=1)
-        elif prefix == "eq":
-            out["$gte"], out["$lte"] = when, when
-        else:
-            out[ops[prefix]] = when
-    return out
+            _negotiate(request)
+            return await fn(request)
+        except DomainError as exc:
+            return _outcome(exc)
+        except web.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            return _outcome(FhirError(exc.status, exc.reason))
+        except Exception:  # the transport boundary: a 500 is an OperationOutcome too
+            log.exception("unhandled error on %s %s", request.method, request.path)
+            return _outcome(FhirError(500, "Internal server error"))
+
+    return inner
 
 
+def _base(request: web.Request) -> str:
+    return f"{request.url.origin()}/fhir"
+
+
+def _strict(request: web.Request) -> bool:
+    return "handling=strict" in request.headers.get("Prefer", "").replace(" ", "")
+
+
+async def _params(request: web.Request) -> list[tuple[str, str]]:
+    params = list(request.query.items())
+    if request.method == "POST":  # POST [type]/_search: form-encoded parameters (R4 §3.1.1.4)
+        if request.content_type != "application/x-www-form-urlencoded":
+            raise FhirError(415, "POST _search takes application/x-www-form-urlencoded parameters")
+        params += list((await request.post()).items())
+    return [(k, v) for k, v in params if isinstance(v, str)]
+
+
+@route
+async def metadata(request: web.Request) -> web.Response:
+    return fhir_response(capability_statement(_base(request)))
+
+
+@route
 @authenticated()
-async def search(request: web.Request, identity: Identity) -> web.Response:
-    patient = (request.query.get("patient") or request.query.get("subject") or "").removeprefix("Patient/")
-    if not patient:
-        raise Invalid("`patient` is required", details=[{"field": "patient", "message": "required"}])
-    await request.app[RIGHTS].require(identity, patient, "vitals")
-    codes = _codes(request.query.get("code"))
-    dates = _date_filter(request.query.getall("date", []))
-    if not dates:  # SecantusDB scans without a range: default to the last 24 hours
-        dates = {"$gte": request.app[CLOCK].now() - timedelta(days=1)}
-    try:
-        count = min(int(request.query.get("_count", "100")), MAX_COUNT)
-    except ValueError:
-        raise Invalid("_count must be a number") from None
-    docs = await request.app[VITALS_HISTORY].readings(patient, dates)
-    resources = []
-    for doc in docs:
-        for obs in observations(doc):
-            obs_codes = {c["code"] for c in obs["code"]["coding"]} | {
-                cc["code"] for comp in obs.get("component", []) for cc in comp["code"]["coding"]}
-            if codes is None or obs_codes & codes:
-                resources.append(obs)
-    base = str(request.url.origin())
-    bundle = {"resourceType": "Bundle", "type": "searchset", "total": len(resources),
-              "link": [{"relation": "self", "url": str(request.url)}],
-              "entry": [{"fullUrl": f"{base}/fhir/Observation/{r['id']}", "resource": r, "search": {"mode": "match"}}
-                        for r in resources[:count]]}
-    return web.Response(body=orjson.dumps(bundle), content_type="application/fhir+json")
+async def patient_read(request: web.Request, identity: Identity) -> web.Response:
+    return fhir_response(await request.app[FHIR].patient(identity, request.match_info["id"]))
+
+
+@route
+@authenticated()
+async def patient_search(request: web.Request, identity: Identity) -> web.Response:
+    params = await _params(request)
+    identifiers, ids = patient_query(params, _strict(request))
+    found = await request.app[FHIR].patients(identity, identifiers, ids)
+    used = [(k, v) for k, v in params if k in ("identifier", "_id")]
+    self_url = f"{_base(request)}/Patient" + (f"?{urlencode(used)}" if used else "")
+    return fhir_response(res.searchset(_base(request), found, {"self": self_url}, len(found)))
+
+
+@route
+@authenticated()
+async def observation_read(request: web.Request, identity: Identity) -> web.Response:
+    return fhir_response(await request.app[FHIR].observation(identity, request.match_info["id"]))
+
+
+@route
+@authenticated()
+async def observation_search(request: web.Request, identity: Identity) -> web.Response:
+    q = observation_query(await _params(request), _strict(request))
+    page, next_cursor, total = await request.app[FHIR].observations(identity, q)
+    url = f"{_base(request)}/Observation?"
+    links = {"self": url + urlencode(q.used)}
+    if next_cursor:
+        links["next"] = url + urlencode([*q.used, ("_cursor", next_cursor)])
+    return fhir_response(res.searchset(_base(request), page, links, total))
+
+
+@route
+async def unknown(request: web.Request) -> web.Response:
+    head = request.match_info["tail"].split("/", 1)[0]
+    if request.method not in ("GET", "HEAD") and head in RESOURCES:
+        raise FhirError(405, f"{request.method} is not supported: this FHIR server is read-only")
+    raise FhirError(404, f"Nothing at {request.path}: this server serves {', '.join(RESOURCES)}")
 
 
 def register(app: web.Application) -> None:
-    app.router.add_get("/fhir/Observation", search)
+    app.router.add_get("/fhir/metadata", metadata)
+    app.router.add_get("/fhir/Patient", patient_search)
+    app.router.add_post("/fhir/Patient/_search", patient_search)
+    app.router.add_get("/fhir/Patient/{id}", patient_read)
+    app.router.add_get("/fhir/Observation", observation_search)
+    app.router.add_post("/fhir/Observation/_search", observation_search)
+    app.router.add_get("/fhir/Observation/{id}", observation_read)
+    app.router.add_route("*", "/fhir/{tail:.*}", unknown)  # last: OperationOutcome 404/405

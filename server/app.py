@@ -27,6 +27,7 @@ from server.care.prescriptions import Prescriptions
 from server.care.records import Records
 from server.care.units import CareUnits
 from server.clock import Clock
+from server.fhir.service import Fhir
 from server.http import headers
 from server.http.middleware import error_middleware
 from server.http.remotes import TrustedProxies
@@ -48,6 +49,7 @@ from server.keys import (
     DB,
     DEVICE_LINKS,
     DEVICES,
+    FHIR,
     INGEST,
     INTAKES,
     INVENTORY,
@@ -213,6 +215,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     ingest = app[INGEST] = Ingest(db, clock, derived, sio, registry=devices)
     links = app[DEVICE_LINKS] = DeviceLinks(db, clock, ingest, devices, sio, settings.device_heartbeat_timeout)
     history = app[VITALS_HISTORY] = VitalsHistory(db, clock, derived, settings.vitals_retention_days)
+    app[FHIR] = Fhir(history, app[USERS], app[RIGHTS], clock)  # FHIR reads vitals through history
     bridge = None
     if settings.mqtt_url:
         bridge = app[MQTT_BRIDGE] = MqttBridge(settings, devices, links, ingest)

@@ -135,6 +135,17 @@ class VitalsHistory:
         docs.sort(key=lambda d: d["ts"], reverse=True)
         return docs
 
+    async def reading_sets(self, patient_id: str, ts: dict, limit: int | None = None,
+                           newest_first: bool = True) -> list[dict]:
+        """Up to `limit` stored reading sets of one patient with `ts` in the range `ts`, in measurement
+        order (for FHIR paging). Each is {patient_id, device_id, seq, ts, received_at, readings}."""
+        cursor = self.db[VITALS].find({"patient_id": patient_id, "ts": ts},
+                                      {"patient_id": 1, "device_id": 1, "seq": 1, "ts": 1, "received_at": 1,
+                                       "readings": 1}).sort([("ts", -1 if newest_first else 1)])
+        docs = await (cursor.limit(limit) if limit else cursor).to_list(None)
+        docs.sort(key=lambda d: d["ts"], reverse=newest_first)
+        return docs
+
     async def statistics(self, patient_id: str, start: datetime | None, end: datetime | None) -> dict:
         """Per vital over a period: min, max, avg, count, first and last reading time.
 

@@ -1,0 +1,128 @@
+"""What the FHIR handler calls: reads through the owning services, authorised through rooms.access.
+
+Visibility follows rooms.access: a patient sees their own Patient and Observations; a doctor sees
+the Observations of patients who granted `vitals` or are in one of their care units, and the
+Patient of anyone they hold any active grant for or share a care unit with. Anything else is a
+404 (not a 403): an id that exists and one that does not answer the same, so ids do not leak.
+
+Observation paging: reading sets are fetched in measurement order in growing batches; the
+Observations of a batch are ordered by (measurement time, id), a page is the first `_count`
+after the cursor (the last id given), and a batch cut inside one millisecond is completed first,
+so nothing is skipped or given twice between pages.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from models.errors import Invalid, NotFound
+from models.identity import Identity
+from rooms.access import SCOPES, Rights
+from server.accounts.users import Users
+from server.clock import Clock
+from server.fhir import resources as res
+from server.fhir.search import ObservationQuery, Token, token_match
+from server.iot.history import VitalsHistory
+
+DEFAULT_SPAN = timedelta(days=1)  # no lower `date` bound: the day before the upper one (or now)
+
+
+def _aware(ts: datetime) -> datetime:
+    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
+
+
+class Fhir:
+    def __init__(self, history: VitalsHistory, users: Users, rights: Rights, clock: Clock) -> None:
+        self.history, self.users, self.rights, self.clock = history, users, rights, clock
+
+    async def _sees_patient(self, identity: Identity, patient_id: str) -> bool:
+        for scope in SCOPES:
+            if await self.rights.may(identity, patient_id, scope):
+                return True
+        return False
+
+    # -- Patient -------------------------------------------------------------------------
+    async def patient(self, identity: Identity, patient_id: str) -> dict:
+        if await self._sees_patient(identity, patient_id):
+            try:
+                doc = await self.users.get(patient_id)
+            except NotFound:
+                doc = None
+            if doc is not None and doc.get("role") == "patient":
+                return res.patient(doc)
+        raise NotFound(f"Patient/{patient_id} is not known to you", code="not_found")
+
+    async def patients(self, identity: Identity, identifiers: list[set[Token]], ids: set[str] | None) -> list[dict]:
+        """The caller's visible patients matching every identifier list (and `_id`), by id."""
+        seen: list[str] = []
+        for scope in SCOPES:
+            seen += [p for p in await self.rights.visible(identity, scope) if p not in seen]
+        out = []
+        for pid in sorted(seen if ids is None else [p for p in seen if p in ids]):
+            try:
+                doc = await self.users.get(pid)
+            except NotFound:
+                continue
+            if doc.get("role") != "patient":
+                continue
+            resource = res.patient(doc)
+            have = {(i["system"], i["value"]) for i in resource["identifier"]}
+            if all(token_match(wanted, have) for wanted in identifiers):
+                out.append(resource)
+        return out
+
+    # -- Observation ---------------------------------------------------------------------
+    async def observation(self, identity: Identity, obs_id: str) -> dict:
+        parsed = res.parse_observation_id(obs_id)
+        if parsed is not None and await self.rights.may(identity, parsed[0], "vitals"):
+            pid, ts, _kind = parsed
+            for doc in await self.history.reading_sets(pid, {"$gte": ts, "$lte": ts}):
+                for obs in res.observations(doc):
+                    if obs["id"] == obs_id:
+                        return obs
+        raise NotFound(f"Observation/{obs_id} is not known to you", code="not_found")
+
+    async def observations(self, identity: Identity, q: ObservationQuery) -> tuple[list[dict], str | None, int | None]:
+        """(one page of Observations, the cursor of the next page or None, the total when known)."""
+        pid = q.patient or (identity.user_id if identity.role == "patient" else None)
+        if pid is None:
+            raise Invalid("`patient` is required", details=[{"field": "patient", "message": "required"}])
+        if not await self.rights.may(identity, pid, "vitals"):
+            raise NotFound(f"Patient/{pid} is not known to you", code="not_found")
+        end = q.end
+        start = q.start or (end or self.clock.now()) - DEFAULT_SPAN
+        if q.cursor is not None:  # the cursor's millisecond again: ids decide within it
+            if q.newest_first:
+                end = min(end, q.cursor[0] + timedelta(milliseconds=1)) if end else q.cursor[0] + timedelta(
+                    milliseconds=1)
+            else:
+                start = max(start, q.cursor[0])
+        rng: dict = {"$gte": start, **({"$lt": end} if end else {})}
+        got: list[tuple[tuple[datetime, str], dict]] = []
+        batch = q.count + 1
+        while True:
+            docs = await self.history.reading_sets(pid, rng, batch, q.newest_first)
+            full = len(docs) == batch
+            if full:  # complete the last millisecond so a page never splits it unseen
+                edge = docs[-1]["ts"]
+                docs = [d for d in docs if d["ts"] != edge] + await self.history.reading_sets(
+                    pid, {"$gte": edge, "$lte": edge})
+            found = [((_aware(d["ts"]), o["id"]), o) for d in docs for o in res.observations(d) if self._match(q, o)]
+            if q.cursor is not None:
+                after = (_aware(q.cursor[0]), q.cursor[1])
+                found = [f for f in found if (f[0] < after if q.newest_first else f[0] > after)]
+            got += sorted(found, key=lambda f: f[0], reverse=q.newest_first)
+            if len(got) > q.count or not full:
+                break
+            rng = {**rng, "$lt": edge} if q.newest_first else {**{k: v for k, v in rng.items() if k != "$gte"},
+                                                                 "$gt": edge}
+            batch *= 2
+        page = [o for _, o in got[:q.count]]
+        more = len(got) > q.count
+        return page, (page[-1]["id"] if more else None), (len(got) if q.cursor is None and not more else None)
+
+    @staticmethod
+    def _match(q: ObservationQuery, obs: dict) -> bool:
+        codes = res.codes_of(obs)
+        cats = {(c["system"], c["code"]) for cat in obs["category"] for c in cat["coding"]}
+        return all(token_match(w, codes) for w in q.codes) and all(token_match(w, cats) for w in q.categories)
