@@ -152,4 +152,5 @@ def register(app: web.Application) -> None:
     app.router.add_get("/fhir/Observation", observation_search)
     app.router.add_post("/fhir/Observation/_search", observation_search)
     app.router.add_get("/fhir/Observation/{id}", observation_read)
-    app.router.add_route("*", "/fhir/{tail:.*}", unknown)  # last: OperationOutcome 404/405
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):  # last: OperationOutcome 404/405 (not "*": CORS)
+        app.router.add_route(method, "/fhir/{tail:.*}", unknown)
