@@ -1,4 +1,4 @@
-"""FHIR R4 REST routes under /fhir (read-only): metadata, Patient, Observation.
+"""FHIR R4 REST routes under /fhir (read-only): metadata, Patient, Observation, DetectedIssue (alerts).
 
 `application/fhir+json` both ways: `_format` (json, application/json, application/fhir+json) or
 `Accept` choose the answer's format, anything else is a 406; a `_search` POST must be
@@ -21,7 +21,7 @@ from models.errors import DomainError
 from models.identity import Identity
 from server.fhir import resources as res
 from server.fhir.capability import capability_statement
-from server.fhir.search import observation_query, patient_query
+from server.fhir.search import MAX_ISSUES, issue_query, observation_query, patient_query
 from server.http.middleware import authenticated
 from server.keys import FHIR
 
@@ -30,7 +30,7 @@ FHIR_JSON = "application/fhir+json"
 JSON_TYPES = {"json", "application/json", FHIR_JSON, "application/json+fhir", "*/*", "application/*"}
 ISSUE = {400: "invalid", 401: "login", 403: "forbidden", 404: "not-found", 405: "not-supported",
          406: "not-supported", 409: "conflict", 415: "not-supported", 422: "processable", 429: "throttled"}
-RESOURCES = ("metadata", "Patient", "Observation")
+RESOURCES = ("metadata", "Patient", "Observation", "DetectedIssue")
 
 
 class FhirError(DomainError):
@@ -137,6 +137,22 @@ async def observation_search(request: web.Request, identity: Identity) -> web.Re
 
 
 @route
+@authenticated()
+async def issue_read(request: web.Request, identity: Identity) -> web.Response:
+    return fhir_response(await request.app[FHIR].detected_issue(identity, request.match_info["id"]))
+
+
+@route
+@authenticated()
+async def issue_search(request: web.Request, identity: Identity) -> web.Response:
+    patient, count, used = issue_query(await _params(request), _strict(request))
+    found, more = await request.app[FHIR].detected_issues(identity, patient, count)
+    warning = f"Only the {count} most recent alerts are given (at most {MAX_ISSUES})" if more else None
+    links = {"self": f"{_base(request)}/DetectedIssue?{urlencode(used)}"}
+    return fhir_response(res.searchset(_base(request), found, links, None if more else len(found), warning))
+
+
+@route
 async def unknown(request: web.Request) -> web.Response:
     head = request.match_info["tail"].split("/", 1)[0]
     if request.method not in ("GET", "HEAD") and head in RESOURCES:
@@ -152,5 +168,8 @@ def register(app: web.Application) -> None:
     app.router.add_get("/fhir/Observation", observation_search)
     app.router.add_post("/fhir/Observation/_search", observation_search)
     app.router.add_get("/fhir/Observation/{id}", observation_read)
+    app.router.add_get("/fhir/DetectedIssue", issue_search)
+    app.router.add_post("/fhir/DetectedIssue/_search", issue_search)
+    app.router.add_get("/fhir/DetectedIssue/{id}", issue_read)
     for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):  # last: OperationOutcome 404/405 (not "*": CORS)
         app.router.add_route(method, "/fhir/{tail:.*}", unknown)

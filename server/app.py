@@ -215,13 +215,13 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     ingest = app[INGEST] = Ingest(db, clock, derived, sio, registry=devices)
     links = app[DEVICE_LINKS] = DeviceLinks(db, clock, ingest, devices, sio, settings.device_heartbeat_timeout)
     history = app[VITALS_HISTORY] = VitalsHistory(db, clock, derived, settings.vitals_retention_days)
-    app[FHIR] = Fhir(history, app[USERS], app[RIGHTS], clock)  # FHIR reads vitals through history
     bridge = None
     if settings.mqtt_url:
         bridge = app[MQTT_BRIDGE] = MqttBridge(settings, devices, links, ingest)
 
     # Alerting: reads iot's readings.
     alerts = app[ALERTS] = Alerts(db, clock, settings)
+    app[FHIR] = Fhir(history, app[USERS], alerts, app[RIGHTS], clock)  # reads through history, users, alerts
     engine = app[ALERT_ENGINE] = AlertEngine(db, clock, settings, derived, ingest.latest, notifier, alerts)
 
     # The ingest pipeline's subscribers, in this order after each durable commit: device

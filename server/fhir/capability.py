@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from server.fhir.resources import KIND_INFO, SD
-from server.fhir.search import MAX_COUNT
+from server.fhir.search import MAX_COUNT, MAX_ISSUES
 
 SP = "http://hl7.org/fhir/SearchParameter/"
 RELEASED = "2026-11-28"  # the date this statement last changed
@@ -19,7 +19,8 @@ def capability_statement(base: str) -> dict:
     return {
         "resourceType": "CapabilityStatement", "id": "fadjma", "meta": {"profile": [SD + "CapabilityStatement"]},
         "url": f"{base}/metadata", "version": RELEASED, "name": "FadjmaFhirServer",
-        "title": "Fadjma FHIR R4 server: vital signs and patients", "status": "active", "experimental": False,
+        "title": "Fadjma FHIR R4 server: vital signs, patients and clinical alerts", "status": "active",
+        "experimental": False,
         "date": RELEASED, "publisher": "Fadjma", "kind": "instance",
         "software": {"name": "Fadjma"},
         "implementation": {"description": "Fadjma care platform, read-only FHIR R4 facade", "url": base},
@@ -51,5 +52,10 @@ def capability_statement(base: str) -> dict:
                      _param("category", "token", "Observation-category", "vital-signs or laboratory (glucose)")],
                  "documentation": f"_sort=-date (default) or date; _count up to {MAX_COUNT} (default 100); "
                                   "pages through the Bundle's `next` link."},
+                {"type": "DetectedIssue", "profile": SD + "DetectedIssue", "interaction": read_search,
+                 "searchParam": [_param("patient", "reference", "clinical-patient",
+                                        "Required for doctors; a patient's own by default")],
+                 "documentation": "Clinical alerts (not device alerts): open ones and those closed in the last "
+                                  f"7 days, newest first; _count up to {MAX_ISSUES} (default 100)."},
             ]}],
     }

@@ -150,11 +150,15 @@ def outcome(code: str, message: str, fields: list[str] | None = None, severity: 
     return {"resourceType": "OperationOutcome", "meta": {"profile": [SD + "OperationOutcome"]}, "issue": [issue]}
 
 
-def searchset(base: str, resources: list[dict], links: dict[str, str], total: int | None) -> dict:
+def searchset(base: str, resources: list[dict], links: dict[str, str], total: int | None,
+              warning: str | None = None) -> dict:
     bundle = {"resourceType": "Bundle", "meta": {"profile": [SD + "Bundle"]}, "type": "searchset",
               "link": [{"relation": rel, "url": url} for rel, url in links.items()],
               "entry": [{"fullUrl": f"{base}/{r['resourceType']}/{r['id']}", "resource": r,
                          "search": {"mode": "match"}} for r in resources]}
+    if warning:  # R4 §3.1.1.4.10: an OperationOutcome entry tells the client what it did not get
+        bundle["entry"].append({"resource": outcome("too-costly", warning, severity="warning"),
+                                "search": {"mode": "outcome"}})
     if total is not None:
         bundle["total"] = total
     return bundle

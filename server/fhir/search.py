@@ -23,6 +23,8 @@ from server.fhir.resources import parse_observation_id
 DEFAULT_COUNT, MAX_COUNT = 100, 1000
 OBSERVATION_PARAMS = ("patient", "subject", "code", "date", "category", "_count", "_sort", "_cursor")
 PATIENT_PARAMS = ("identifier", "_id")
+ISSUE_PARAMS = ("patient", "_count")
+MAX_ISSUES = 200
 GENERAL = ("_format", "_pretty")
 DATE_RE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?"
                      r"(Z|[+-]\d{2}:\d{2})?)?)?)?")
@@ -109,10 +111,7 @@ def observation_query(params: list[tuple[str, str]], strict: bool = False) -> Ob
     q = ObservationQuery()
     for k, v in unknown(params, OBSERVATION_PARAMS, strict):
         if k in ("patient", "subject"):
-            pid = v.rsplit("Patient/", 1)[-1] if "/" in v else v
-            if not pid or (q.patient is not None and q.patient != pid):
-                raise bad(k, f"{k}={v!r}: one patient per search")
-            q.patient = pid
+            q.patient = _patient_ref(k, v, q.patient)
         elif k == "code":
             q.codes.append(tokens(k, v))
         elif k == "category":
@@ -141,6 +140,28 @@ def observation_query(params: list[tuple[str, str]], strict: bool = False) -> Ob
             continue  # not part of `self`: each page's link says its own cursor
         q.used.append((k, v))
     return q
+
+
+def _patient_ref(k: str, v: str, have: str | None) -> str:
+    pid = v.rsplit("Patient/", 1)[-1] if "/" in v else v
+    if not pid or (have is not None and have != pid):
+        raise bad(k, f"{k}={v!r}: one patient per search")
+    return pid
+
+
+def issue_query(params: list[tuple[str, str]], strict: bool = False) -> tuple[str | None, int, list[tuple[str, str]]]:
+    """(patient, count, parameters applied) of a DetectedIssue search."""
+    pid, count, used = None, DEFAULT_COUNT, []
+    for k, v in unknown(params, ISSUE_PARAMS, strict):
+        if k == "patient":
+            pid = _patient_ref(k, v, pid)
+        else:
+            if not v.isdigit() or int(v) < 1:
+                raise bad(k, "_count must be a whole number from 1")
+            count = min(int(v), MAX_ISSUES)
+            v = str(count)
+        used.append((k, v))
+    return pid, count, used
 
 
 def patient_query(params: list[tuple[str, str]], strict: bool = False) -> tuple[list[set[Token]], set[str] | None]:

@@ -19,11 +19,14 @@ from models.errors import Invalid, NotFound
 from models.identity import Identity
 from rooms.access import SCOPES, Rights
 from server.accounts.users import Users
+from server.alerting.store import Alerts
 from server.clock import Clock
 from server.fhir import resources as res
+from server.fhir.issues import detected_issue, exported
 from server.fhir.search import ObservationQuery, Token, token_match
 from server.iot.history import VitalsHistory
 
+ALERT_DAYS = 7  # closed alerts searched back this far, as GET /api/iot/alerts
 DEFAULT_SPAN = timedelta(days=1)  # no lower `date` bound: the day before the upper one (or now)
 
 
@@ -32,8 +35,8 @@ def _aware(ts: datetime) -> datetime:
 
 
 class Fhir:
-    def __init__(self, history: VitalsHistory, users: Users, rights: Rights, clock: Clock) -> None:
-        self.history, self.users, self.rights, self.clock = history, users, rights, clock
+    def __init__(self, history: VitalsHistory, users: Users, alerts: Alerts, rights: Rights, clock: Clock) -> None:
+        self.history, self.users, self.alerts, self.rights, self.clock = history, users, alerts, rights, clock
 
     async def _sees_patient(self, identity: Identity, patient_id: str) -> bool:
         for scope in SCOPES:
@@ -71,6 +74,33 @@ class Fhir:
                 out.append(resource)
         return out
 
+    # -- DetectedIssue (clinical alerts) -----------------------------------------------------
+    async def detected_issue(self, identity: Identity, alert_id: str) -> dict:
+        try:
+            doc = await self.alerts.get(alert_id)
+        except NotFound:
+            doc = None
+        if doc is not None and exported(doc) and await self.rights.may(identity, doc["patient_id"], "vitals"):
+            return detected_issue(doc)
+        raise NotFound(f"DetectedIssue/{alert_id} is not known to you", code="not_found")
+
+    async def detected_issues(self, identity: Identity, patient_id: str | None, limit: int) -> tuple[list[dict], bool]:
+        """A patient's open clinical alerts and those closed in the last ALERT_DAYS, newest first
+        (at most `limit`; True when more were left out)."""
+        pid = await self._patient_of_search(identity, patient_id)
+        docs = [d for d in await self.alerts.search(patient_ids=[pid], since_days=ALERT_DAYS, limit=10 * limit)
+                if exported(d)]
+        docs.sort(key=lambda d: d["first_at"], reverse=True)
+        return [detected_issue(d) for d in docs[:limit]], len(docs) > limit
+
+    async def _patient_of_search(self, identity: Identity, patient_id: str | None) -> str:
+        pid = patient_id or (identity.user_id if identity.role == "patient" else None)
+        if pid is None:
+            raise Invalid("`patient` is required", details=[{"field": "patient", "message": "required"}])
+        if not await self.rights.may(identity, pid, "vitals"):
+            raise NotFound(f"Patient/{pid} is not known to you", code="not_found")
+        return pid
+
     # -- Observation ---------------------------------------------------------------------
     async def observation(self, identity: Identity, obs_id: str) -> dict:
         parsed = res.parse_observation_id(obs_id)
@@ -84,11 +114,7 @@ class Fhir:
 
     async def observations(self, identity: Identity, q: ObservationQuery) -> tuple[list[dict], str | None, int | None]:
         """(one page of Observations, the cursor of the next page or None, the total when known)."""
-        pid = q.patient or (identity.user_id if identity.role == "patient" else None)
-        if pid is None:
-            raise Invalid("`patient` is required", details=[{"field": "patient", "message": "required"}])
-        if not await self.rights.may(identity, pid, "vitals"):
-            raise NotFound(f"Patient/{pid} is not known to you", code="not_found")
+        pid = await self._patient_of_search(identity, q.patient)
         end = q.end
         start = q.start or (end or self.clock.now()) - DEFAULT_SPAN
         if q.cursor is not None:  # the cursor's millisecond again: ids decide within it

@@ -168,7 +168,7 @@ async def test_metadata_formats_and_errors_are_operation_outcomes(api):
     validate(body)
     assert body["resourceType"] == "CapabilityStatement" and body["fhirVersion"] == "4.0.1"
     served = {r["type"]: r for r in body["rest"][0]["resource"]}
-    assert set(served) == {"Patient", "Observation"}
+    assert set(served) == {"Patient", "Observation", "DetectedIssue"}
     assert {p["name"] for p in served["Observation"]["searchParam"]} == {"patient", "subject", "code", "date",
                                                                          "category"}
     assert "http://hl7.org/fhir/StructureDefinition/oxygensat" in served["Observation"]["supportedProfile"]
