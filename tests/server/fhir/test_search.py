@@ -9,6 +9,7 @@ import pytest
 from models.errors import Invalid
 from server.fhir.resources import observation_id, observations, parse_observation_id
 from server.fhir.search import date_range, observation_query, patient_query, token_match
+from tests.support.fhir import validate
 
 T = datetime(2026, 11, 28, tzinfo=UTC)
 
@@ -104,5 +105,13 @@ def test_a_lone_systolic_keeps_the_bp_profile_shape():
     (bp,) = observations(doc)
     assert bp["meta"]["profile"] == ["http://hl7.org/fhir/StructureDefinition/bp"]
     assert [c["code"]["coding"][0]["code"] for c in bp["component"]] == ["8480-6", "8462-4"]
-    assert bp["component"][1]["dataAbsentReason"]["coding"][0]["code"] == "unknown"
+    assert validate(bp)["component"][1]["dataAbsentReason"]["coding"][0]["code"] == "unknown"
     assert "valueQuantity" not in bp["component"][1]
+
+
+def test_a_reading_with_a_suspect_clock_says_so():
+    doc = {"patient_id": "p1", "device_id": "d1", "seq": 1, "ts": T - timedelta(days=400), "received_at": T,
+           "readings": {"heart_rate": {"value": 70, "unit": "/min", "loinc": "8867-4"}}}
+    assert "note" not in observations(doc)[0]
+    (hr,) = observations({**doc, "clock_suspect": True})
+    assert "device clock" in validate(hr)["note"][0]["text"] and hr["issued"] == T.isoformat()
