@@ -5,10 +5,12 @@ the Observations of patients who granted `vitals` or are in one of their care un
 Patient of anyone they hold any active grant for or share a care unit with. Anything else is a
 404 (not a 403): an id that exists and one that does not answer the same, so ids do not leak.
 
-Observation paging: reading sets are fetched in measurement order in growing batches; the
-Observations of a batch are ordered by (measurement time, id), a page is the first `_count`
-after the cursor (the last id given), and a batch cut inside one millisecond is completed first,
-so nothing is skipped or given twice between pages.
+Observation paging: the search range is walked in time slices from the page's start (5 minutes,
+then doubling), each one whole indexed (patient, time) range query: SecantusDB reads the whole
+range it is given whatever the limit or sort, so a page costs about what its slices hold, not the
+whole day (20,000 reading sets in 24 h: 2.3 s a page read whole, tens of ms in slices). Within
+a slice Observations are ordered by (measurement time, id); a page is the first `_count` after the
+cursor (the last id given), so nothing is skipped or given twice between pages.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from server.iot.history import VitalsHistory
 
 ALERT_DAYS = 7  # closed alerts searched back this far, as GET /api/iot/alerts
 DEFAULT_SPAN = timedelta(days=1)  # no lower `date` bound: the day before the upper one (or now)
+FIRST_SLICE, MS = timedelta(minutes=5), timedelta(milliseconds=1)
 
 
 def _aware(ts: datetime) -> datetime:
@@ -115,37 +118,46 @@ class Fhir:
     async def observations(self, identity: Identity, q: ObservationQuery) -> tuple[list[dict], str | None, int | None]:
         """(one page of Observations, the cursor of the next page or None, the total when known)."""
         pid = await self._patient_of_search(identity, q.patient)
-        end = q.end
-        start = q.start or (end or self.clock.now()) - DEFAULT_SPAN
+        now = self.clock.now()
+        start, end, after = q.start or (q.end or now) - DEFAULT_SPAN, q.end, None
         if q.cursor is not None:  # the cursor's millisecond again: ids decide within it
+            after = (_aware(q.cursor[0]), q.cursor[1])
             if q.newest_first:
-                end = min(end, q.cursor[0] + timedelta(milliseconds=1)) if end else q.cursor[0] + timedelta(
-                    milliseconds=1)
+                end = min(t for t in (end, after[0] + MS) if t is not None)
             else:
-                start = max(start, q.cursor[0])
-        rng: dict = {"$gte": start, **({"$lt": end} if end else {})}
+                start = max(start, after[0])
         got: list[tuple[tuple[datetime, str], dict]] = []
-        batch = q.count + 1
-        while True:
-            docs = await self.history.reading_sets(pid, rng, batch, q.newest_first)
-            full = len(docs) == batch
-            if full:  # complete the last millisecond so a page never splits it unseen
-                edge = docs[-1]["ts"]
-                docs = [d for d in docs if d["ts"] != edge] + await self.history.reading_sets(
-                    pid, {"$gte": edge, "$lte": edge})
-            found = [((_aware(d["ts"]), o["id"]), o) for d in docs for o in res.observations(d) if self._match(q, o)]
-            if q.cursor is not None:
-                after = (_aware(q.cursor[0]), q.cursor[1])
-                found = [f for f in found if (f[0] < after if q.newest_first else f[0] > after)]
-            got += sorted(found, key=lambda f: f[0], reverse=q.newest_first)
-            if len(got) > q.count or not full:
-                break
-            rng = {**rng, "$lt": edge} if q.newest_first else {**{k: v for k, v in rng.items() if k != "$gte"},
-                                                                 "$gt": edge}
-            batch *= 2
+        step = FIRST_SLICE
+        if q.newest_first:
+            hi, first = end or max(now, start + step), True
+            while len(got) <= q.count and hi > start:
+                lo = max(start, hi - step)
+                # no upper `date` bound: the first slice is open, so device times ahead of ours are included
+                got += await self._slice(pid, {"$gte": lo} if first and end is None else {"$gte": lo, "$lt": hi},
+                                         q, after)
+                hi, first, step = lo, False, step * 2
+        else:
+            lo = start
+            while len(got) <= q.count:
+                hi = lo + step
+                last = hi >= (end or now)
+                got += await self._slice(pid, {"$gte": lo, **({"$lt": end} if end else {})} if last
+                                         else {"$gte": lo, "$lt": hi}, q, after)
+                if last:
+                    break
+                lo, step = hi, step * 2
         page = [o for _, o in got[:q.count]]
         more = len(got) > q.count
         return page, (page[-1]["id"] if more else None), (len(got) if q.cursor is None and not more else None)
+
+    async def _slice(self, pid: str, rng: dict, q: ObservationQuery,
+                     after: tuple[datetime, str] | None) -> list[tuple[tuple[datetime, str], dict]]:
+        """The matching Observations of one time slice, in page order, past the cursor."""
+        found = [((_aware(d["ts"]), o["id"]), o) for d in await self.history.reading_sets(pid, rng)
+                 for o in res.observations(d) if self._match(q, o)]
+        if after is not None:
+            found = [f for f in found if (f[0] < after if q.newest_first else f[0] > after)]
+        return sorted(found, key=lambda f: f[0], reverse=q.newest_first)
 
     @staticmethod
     def _match(q: ObservationQuery, obs: dict) -> bool:

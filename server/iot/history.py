@@ -135,14 +135,11 @@ class VitalsHistory:
         docs.sort(key=lambda d: d["ts"], reverse=True)
         return docs
 
-    async def reading_sets(self, patient_id: str, ts: dict, limit: int | None = None,
-                           newest_first: bool = True) -> list[dict]:
-        """Up to `limit` stored reading sets of one patient with `ts` in the range `ts`, in measurement
-        order (for FHIR paging). Each is {patient_id, device_id, seq, ts, received_at, readings}."""
-        cursor = self.db[VITALS].find({"patient_id": patient_id, "ts": ts},
-                                      {"patient_id": 1, "device_id": 1, "seq": 1, "ts": 1, "received_at": 1,
-                                       "readings": 1}).sort([("ts", -1 if newest_first else 1)])
-        docs = await (cursor.limit(limit) if limit else cursor).to_list(None)
+    async def reading_sets(self, patient_id: str, ts: dict, newest_first: bool = True) -> list[dict]:
+        """The stored reading sets of one patient with `ts` in the range `ts`, in measurement order
+        (FHIR walks a range in slices). Each is {patient_id, device_id, seq, ts, received_at,
+        clock_suspect, readings}."""
+        docs = await self.db[VITALS].find({"patient_id": patient_id, "ts": ts}, {"_id": 0}).to_list(None)
         docs.sort(key=lambda d: d["ts"], reverse=newest_first)
         return docs
 

@@ -84,6 +84,8 @@ async def test_paging_through_next_links_in_both_orders(api):
         await post(api, dev["token"], i + 1, {"heart_rate": 60 + i, "respiratory_rate": 12 + i},
                    now - timedelta(minutes=10 - i))
     await post(api, dev2["token"], 1, {"heart_rate": 99}, now - timedelta(minutes=7))  # same ms as set 3
+    for seq, hours in ((2, 3), (3, 20), (4, 25)):  # hours apart: several growing slices; 25 h is outside the day
+        await post(api, dev2["token"], seq, {"heart_rate": 50 + seq}, now - timedelta(hours=hours))
     for sort, reverse in (("-date", True), ("date", False)):
         url, seen, pages = f"/fhir/Observation?patient={pid}&_count=4&_sort={sort}", [], 0
         while url:
@@ -96,7 +98,7 @@ async def test_paging_through_next_links_in_both_orders(api):
             assert ("total" in body) is False or pages == 1
             seen += [(e["resource"]["effectiveDateTime"], e["resource"]["id"]) for e in body["entry"]]
             url = links.get("next")
-        assert pages == 4 and len(seen) == 15 and len(set(seen)) == 15
+        assert pages == 5 and len(seen) == 17 and len(set(seen)) == 17
         assert seen == sorted(seen, reverse=reverse)
         # a page size that cuts inside one millisecond (3 Observations at minute -7) loses nothing
         url, ids = f"/fhir/Observation?patient={pid}&_count=1&_sort={sort}", []
@@ -209,3 +211,18 @@ async def test_metadata_formats_and_errors_are_operation_outcomes(api):
     assert resp.status == 415 and outcome(await resp.json(content_type=None), "not-supported")
     resp = await api.client.post("/fhir/Observation/_search", data={"patient": pid}, headers=auth)
     assert resp.status == 200 and validate(await resp.json(content_type=None))["type"] == "searchset"
+
+
+async def test_a_reading_with_an_implausible_device_clock_is_found_at_its_time_and_flagged(api):
+    p = await people(api)
+    pid = p["patient"]["id"]
+    dev = await provision(api, p["admin"], pid)
+    then = datetime.now(UTC).replace(microsecond=0) - timedelta(days=30)  # beyond the 7-day clock sanity
+    await post(api, dev["token"], 1, {"heart_rate": 64}, then)
+    assert (await get(api, "/fhir/Observation", p["patient_token"]))[1]["entry"] == []  # not in the last day
+    day = then.date()
+    status, body, _ = await get(api, f"/fhir/Observation?date=ge{day}&date=lt{day + timedelta(days=1)}",
+                                p["patient_token"])
+    assert status == 200
+    (obs,) = [e["resource"] for e in validate(body)["entry"]]
+    assert obs["effectiveDateTime"] == then.isoformat() and "device clock" in obs["note"][0]["text"]
