@@ -20,6 +20,7 @@ BENCHMARKS = {
     "replay": ("bench.b_replay", "reconnect with 1,000 missed notifications: time to deliver all in order"),
     "e2e-alert": ("bench.b_alert", "a reading that fires an alert: time until the doctor has alert:raised"),
     "scaleout": ("bench.b_scaleout", "one vs two server processes over Redis, ingest with live fan-out"),
+    "fhir": ("bench.b_fhir", "one FHIR Observation page from a day of 1 Hz readings, vs reading the whole day"),
 }
 
 
