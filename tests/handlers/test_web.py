@@ -56,13 +56,19 @@ async def test_missing_or_unsafe_asset_is_404(web_client, path):
     assert resp.status == 404
 
 
-@pytest.mark.parametrize("path", ["/api/nothing-here", "/api", "/socket.io/x", "/ws/nope", "/fhir/Patient",
+@pytest.mark.parametrize("path", ["/api/nothing-here", "/api", "/socket.io/x", "/ws/nope", "/fhir",
                                   "/health/x", "/ready/x", "/metrics", "/metrics/x"])
 async def test_server_prefixes_never_get_the_app(web_client, path):
     resp = await web_client.get(path)
     assert resp.status == 404
     assert resp.content_type == "application/json"
     assert (await resp.json())["error"]["code"] == "not_found"
+
+
+async def test_unknown_fhir_paths_are_operation_outcomes_not_the_app(web_client):
+    resp = await web_client.get("/fhir/Encounter")
+    assert resp.status == 404 and resp.content_type == "application/fhir+json"
+    assert (await resp.json(content_type=None))["resourceType"] == "OperationOutcome"
 
 
 async def test_api_routes_still_answer(web_client):
