@@ -115,3 +115,14 @@ def test_a_reading_with_a_suspect_clock_says_so():
     assert "note" not in observations(doc)[0]
     (hr,) = observations({**doc, "clock_suspect": True})
     assert "device clock" in validate(hr)["note"][0]["text"] and hr["issued"] == T.isoformat()
+
+
+def test_a_cut_search_says_so_in_an_outcome_entry():
+    from server.fhir.resources import searchset
+    full = validate(searchset("http://h/fhir", [], {"self": "http://h/fhir/DetectedIssue?patient=p1"}, 0))
+    assert full["total"] == 0 and full["entry"] == []
+    cut = validate(searchset("http://h/fhir", [], {"self": "http://h/fhir/DetectedIssue?patient=p1"}, None,
+                             "Only the 100 most recent alerts are given"))
+    assert "total" not in cut
+    (entry,) = cut["entry"]
+    assert entry["search"] == {"mode": "outcome"} and entry["resource"]["issue"][0]["severity"] == "warning"
