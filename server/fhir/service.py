@@ -8,7 +8,7 @@ Patient of anyone they hold any active grant for or share a care unit with. Anyt
 Observation paging: the search range is walked in time slices from the page's start (5 minutes,
 then doubling), each one whole indexed (patient, time) range query: SecantusDB reads the whole
 range it is given whatever the limit or sort, so a page costs about what its slices hold, not the
-whole day (20,000 reading sets in 24 h: 2.3 s a page read whole, tens of ms in slices). Within
+whole day (`python -m bench fhir`, a day of 1 Hz readings: 91 ms a page, 15.6 s the day whole). Within
 a slice Observations are ordered by (measurement time, id); a page is the first `_count` after the
 cursor (the last id given), so nothing is skipped or given twice between pages.
 """
