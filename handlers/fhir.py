@@ -129,10 +129,10 @@ async def observation_read(request: web.Request, identity: Identity) -> web.Resp
 async def observation_search(request: web.Request, identity: Identity) -> web.Response:
     q = observation_query(await _params(request), _strict(request))
     page, next_cursor, total = await request.app[FHIR].observations(identity, q)
-    url = f"{_base(request)}/Observation?"
-    links = {"self": url + urlencode(q.used)}
+    url = f"{_base(request)}/Observation"
+    links = {"self": url + (f"?{urlencode(q.used)}" if q.used else "")}
     if next_cursor:
-        links["next"] = url + urlencode([*q.used, ("_cursor", next_cursor)])
+        links["next"] = f"{url}?{urlencode([*q.used, ('_cursor', next_cursor)])}"
     return fhir_response(res.searchset(_base(request), page, links, total))
 
 
@@ -148,7 +148,7 @@ async def issue_search(request: web.Request, identity: Identity) -> web.Response
     patient, count, used = issue_query(await _params(request), _strict(request))
     found, more = await request.app[FHIR].detected_issues(identity, patient, count)
     warning = f"Only the {count} most recent alerts are given (at most {MAX_ISSUES})" if more else None
-    links = {"self": f"{_base(request)}/DetectedIssue?{urlencode(used)}"}
+    links = {"self": f"{_base(request)}/DetectedIssue" + (f"?{urlencode(used)}" if used else "")}
     return fhir_response(res.searchset(_base(request), found, links, None if more else len(found), warning))
 
 
