@@ -53,7 +53,8 @@ def _negotiate(request: web.Request) -> None:
 
 def _outcome(exc: DomainError) -> web.Response:
     fields = [d["field"] for d in exc.details or [] if isinstance(d, dict) and d.get("field")]
-    headers = {"WWW-Authenticate": f'Bearer error="{exc.code}"'} if exc.status == 401 else None
+    headers = {401: {"WWW-Authenticate": f'Bearer error="{exc.code}"'}, 405: {"Allow": "GET, HEAD"},
+               429: {"Retry-After": str(getattr(exc, "retry_after", 1))}}.get(exc.status)
     return fhir_response(res.outcome(ISSUE.get(exc.status, "exception"), exc.message, fields or None),
                          exc.status, headers)
 

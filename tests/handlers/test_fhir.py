@@ -207,6 +207,7 @@ async def test_metadata_formats_and_errors_are_operation_outcomes(api):
     auth = {"Authorization": f"Bearer {p['doctor_token']}"}
     resp = await api.client.post("/fhir/Observation", json={}, headers=auth)
     assert resp.status == 405 and outcome(await resp.json(content_type=None), "not-supported")
+    assert resp.headers["Allow"] == "GET, HEAD"
     resp = await api.client.post("/fhir/Observation/_search", json={"patient": pid}, headers=auth)
     assert resp.status == 415 and outcome(await resp.json(content_type=None), "not-supported")
     resp = await api.client.post("/fhir/Observation/_search", data={"patient": pid}, headers=auth)
