@@ -201,9 +201,12 @@ class Alerts:
              "next_escalation_at": None},
             self._entry("cleared", by=by, reason=reason, comment=comment))
 
-    async def set_stale(self, patient_id: str, stale: bool, reason: str) -> list[dict]:
-        """Mark the patient's open clinical alerts as based on stale data (device offline) or not."""
+    async def set_stale(self, patient_id: str, stale: bool, reason: str, only: list[str] | None = None) -> list[dict]:
+        """Mark the patient's open clinical alerts (those of `only` when given) as based on stale data
+        (their devices offline) or not."""
         match = {"patient_id": patient_id, "open": True, "category": {"$ne": "device"}, "stale": not stale}
+        if only is not None:
+            match["_id"] = {"$in": only}
         docs = await self.coll.find(match, {"_id": 1}).to_list(None)
         out = []
         for d in docs:
