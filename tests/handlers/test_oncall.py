@@ -116,6 +116,10 @@ async def test_bad_entries_get_field_errors_and_overlaps_a_409(api, app, clock):
     status, out = await api.call("GET", url, people["ward"][1])
     assert status == 200 and len(out["entries"]) == 3
     assert out["on_call_now"] == sorted([people["oncall"][0]["id"], people["senior"][0]["id"]])
+    # a doctor who leaves the unit is no longer on call there, though their entry stays in the rota
+    await app[CARE_UNITS].remove_staff(people["unit"]["_id"], people["senior"][0]["id"])
+    status, out = await api.call("GET", url, people["ward"][1])
+    assert out["on_call_now"] == [people["oncall"][0]["id"]] and len(out["entries"]) == 3
     status, out = await api.call("GET", f"{url}?from={iso(now + timedelta(hours=9))}".replace("+", "%2B"),
                                  people["ward"][1])
     assert status == 200 and [e["from"] for e in out["entries"]] == [after["from"]]

@@ -154,3 +154,32 @@ async def test_unrelated_doctors_get_the_minimum_and_no_alert_event(api, app, cl
     assert status in (403, 404), body             # the link opens nothing without a relation
     for rec in recs.values():
         await rec.disconnect()
+
+
+async def test_a_failed_escalation_dispatch_pages_the_same_people_later(api, app, clock, monkeypatch):
+    """The page (who, which level) is stored in the outbox intent with the claim: redelivered as it was."""
+    people = await ward(api, app, clock, responsible=False, rota=False, senior=False)
+    await feed(app, people["device"], SPO2_CRITICAL, times=8)
+    alert = await app[ALERTS].coll.find_one({"patient_id": people["pid"], "type": "spo2_low"})
+    dispatch = app[ALERT_ENGINE].dispatch
+    broadcast, failures = dispatch.notifier.broadcast, []
+
+    async def down_once(event, payload, rooms):
+        if event == "alert:escalated" and not failures:
+            failures.append(event)
+            raise ConnectionError("the pub/sub link dropped")
+        await broadcast(event, payload, rooms)
+    monkeypatch.setattr(dispatch.notifier, "broadcast", down_once)
+    clock.set(alert["next_escalation_at"])
+    with pytest.raises(ConnectionError):
+        await app[ALERT_ENGINE].escalation.run_once()
+    escalated_at = clock.now()
+    assert await paged(app, alert["_id"], escalated_at) == {}       # stored, nobody paged yet
+    clock.advance(31)
+    assert await dispatch.redeliver() == 1
+    items = await paged(app, alert["_id"], clock.now())
+    assert set(items) == {people[n][0]["id"] for n in ("doctor", "ward", "stranger", "oncall", "senior", "offshift")}
+    assert {u for u, i in items.items() if i["data"].get("minimal")} == {people[n][0]["id"]
+                                                                        for n in ("doctor", "stranger")}
+    clock.advance(31)
+    assert await dispatch.redeliver() == 0
