@@ -144,3 +144,51 @@ async def test_rota_changes_reach_the_units_staff_live(api, app, clock):
     assert recs["stranger"].of("oncall:changed") == []
     for rec in recs.values():
         await rec.disconnect()
+
+
+def care_unit_routes(unit_id: str, user_id: str, entry_id: str) -> list[tuple[str, str, dict | None, set[str]]]:
+    """(method, path, body, roles allowed) for every care-unit route; the others get 403 and only an error."""
+    base = f"/api/care-units/{unit_id}"
+    member = {"user_id": user_id}
+    return [
+        ("POST", "/api/care-units/", {"name": "Another ward"}, {"admin"}),
+        ("GET", "/api/care-units/", None, {"admin", "senior", "ward", "stranger", "doctor"}),  # their own units
+        ("GET", base, None, {"admin", "senior", "ward"}),
+        ("GET", f"{base}/summary", None, {"senior", "ward"}),
+        ("POST", f"{base}/staff", member, {"admin"}),
+        ("DELETE", f"{base}/staff/{user_id}", None, {"admin"}),
+        ("POST", f"{base}/patients", member, {"admin"}),
+        ("DELETE", f"{base}/patients/{user_id}", None, {"admin"}),
+        ("POST", f"{base}/seniors", member, {"admin"}),
+        ("DELETE", f"{base}/seniors/{user_id}", None, {"admin"}),
+        ("GET", f"{base}/oncall", None, {"admin", "senior", "ward"}),
+        ("POST", f"{base}/oncall", {"doctor_id": user_id, "from": "2026-03-01T08:00:00Z",
+                                    "to": "2026-03-01T20:00:00Z"}, {"admin", "senior"}),
+        ("DELETE", f"{base}/oncall/{entry_id}", None, {"admin", "senior"}),
+    ]
+
+
+async def test_every_care_unit_route_refuses_whoever_it_should(api, app, clock):
+    people = await rota_ward(api, app, clock)
+    roles = ("admin", "senior", "ward", "stranger", "doctor", "patient", "pharma")
+    routes = care_unit_routes(people["unit"]["_id"], people["oncall"][0]["id"], "no-such-entry")
+    registered = {(r.method, r.resource.canonical) for r in app.router.routes()
+                  if r.method not in ("HEAD", "OPTIONS") and r.resource.canonical.startswith("/api/care-units")}
+    listed = {(m, p.replace(people["unit"]["_id"], "{unit_id}").replace(people["oncall"][0]["id"], "{user_id}")
+               .replace("no-such-entry", "{entry_id}")) for m, p, _, _ in routes}
+    listed |= {(m, p.replace("{user_id}", "{patient_id}")) for m, p in listed if "/patients/" in p}
+    assert registered - listed == set(), "care-unit routes without a row"
+    failures = []
+    for method, path, body, allowed in routes:
+        for role in roles:
+            if role in allowed:
+                continue
+            status, answer = await api.call(method, path, people[role][1], json=body)
+            if status != 403 or set(answer) != {"error"}:
+                failures.append(f"{method} {path} as {role}: {status} {answer}")
+    assert not failures, "\n".join(failures)
+    # the readers allowed read (the writes are exercised above, each with its effect)
+    for method, path, _body, allowed in routes:
+        if method == "GET":
+            for role in allowed:
+                assert (await api.call(method, path, people[role][1]))[0] == 200, (path, role)
