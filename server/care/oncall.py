@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 COLLECTION = ONCALL
 FIELDS = ("unit_id", "doctor_id", "start", "end", "created_by", "created_at")
 DEFAULT_WINDOW = timedelta(days=14)
-MAX_ENTRIES = 500  # a listing window holds at most this many entries (14 days of 1-hour shifts × 1.5)
+MAX_ENTRIES = 500  # entries per listing; more in the window: the first ones and `truncated: true`
 
 
 def declare_indexes(db: Database) -> None:
@@ -99,12 +99,14 @@ class OnCallRota:
         if end <= start:
             raise _field("to", "`to` must be after `from`", "invalid_window")
         docs = await self.coll.find({"unit_id": unit["_id"], "end": {"$gt": start}, "start": {"$lt": end}}
-                                    ).to_list(MAX_ENTRIES)
+                                    ).to_list(None)
         docs.sort(key=lambda d: (d["start"], d["doctor_id"]))
+        truncated = len(docs) > MAX_ENTRIES  # said, never cut silently: ask for a shorter window
         current = await self.coll.find({"unit_id": unit["_id"], "end": {"$gt": now}, "start": {"$lte": now}},
                                        {"doctor_id": 1}).to_list(None)
         on_call = sorted({d["doctor_id"] for d in current if d["doctor_id"] in unit["staff_ids"]})
-        return {"unit_id": unit["_id"], "at": now, "on_call_now": on_call, "entries": [entry_out(d) for d in docs]}
+        return {"unit_id": unit["_id"], "at": now, "on_call_now": on_call, "truncated": truncated,
+                "entries": [entry_out(d) for d in docs[:MAX_ENTRIES]]}
 
     async def _changed(self, unit: dict, change: str, doc: dict) -> None:
         rooms = [unit_room(unit["_id"]), *(user_room(s) for s in unit["staff_ids"])]
