@@ -1,7 +1,9 @@
 """Care units: admins create them and assign staff and patients; staff watch `unit:<id>`.
 
 REST is admin-only for changes; a staff member lists their own units and reads a unit's
-summary. `unit:watch` puts a staff member's socket in `unit:<id>` (alert events and the
+summary. Admins name a unit's seniors among its staff; admins and seniors edit the unit's
+on-call rota (`/oncall`), which its staff and admins read. `unit:watch` puts a staff
+member's socket in `unit:<id>` (alert events and the
 periodic `unit:summary`) and answers with the current summary; removing a staff member
 takes their sockets out of the room at once, and out of `patient:<id>` of the unit's
 patients they no longer have another right to.
@@ -11,13 +13,15 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from models.alerts import MemberIn, UnitIn, UnitWatchIn
+from models.alerts import MemberIn, OnCallIn, OnCallQuery, UnitIn, UnitWatchIn
+from models.common import parse
 from models.documents import public
 from models.errors import Forbidden
 from models.identity import Identity
+from server.care.oncall import entry_out
 from server.care.units import FIELDS as UNIT_FIELDS
 from server.http.middleware import authenticated, json_response, read_body
-from server.keys import ALERT_ENGINE, CARE_UNITS, CLOCK, SIO
+from server.keys import ALERT_ENGINE, CARE_UNITS, CLOCK, ONCALL, SIO
 from server.realtime import events
 from server.realtime.sockets import on
 
@@ -82,6 +86,49 @@ async def remove_patient(request: web.Request, identity: Identity) -> web.Respon
     return json_response(public(doc, fields=UNIT_FIELDS))
 
 
+@authenticated("admin")
+async def add_senior(request: web.Request, identity: Identity) -> web.Response:
+    body = await read_body(request, MemberIn)
+    doc = await request.app[CARE_UNITS].add_senior(request.match_info["unit_id"], body.user_id)
+    return json_response(public(doc, fields=UNIT_FIELDS))
+
+
+@authenticated("admin")
+async def remove_senior(request: web.Request, identity: Identity) -> web.Response:
+    unit_id, user_id = request.match_info["unit_id"], request.match_info["user_id"]
+    doc = await request.app[CARE_UNITS].remove_senior(unit_id, user_id)
+    return json_response(public(doc, fields=UNIT_FIELDS))
+
+
+@authenticated("admin", "doctor")
+async def list_oncall(request: web.Request, identity: Identity) -> web.Response:
+    query = parse(OnCallQuery, dict(request.query))
+    unit = await _readable(request, identity)
+    return json_response(await request.app[ONCALL].listing(unit, query.start, query.end))
+
+
+async def _editable(request: web.Request, identity: Identity) -> dict:
+    unit = await request.app[CARE_UNITS].get(request.match_info["unit_id"])
+    if not await request.app[ONCALL].may_edit(unit, identity.user_id, identity.role):
+        raise Forbidden("Only an admin or a senior of this care unit edits its rota", code="not_unit_senior")
+    return unit
+
+
+@authenticated("admin", "doctor")
+async def add_oncall(request: web.Request, identity: Identity) -> web.Response:
+    unit = await _editable(request, identity)
+    body = await read_body(request, OnCallIn)
+    doc = await request.app[ONCALL].add(unit, body.doctor_id, body.start, body.end, identity.user_id)
+    return json_response(entry_out(doc), status=201)
+
+
+@authenticated("admin", "doctor")
+async def remove_oncall(request: web.Request, identity: Identity) -> web.Response:
+    unit = await _editable(request, identity)
+    await request.app[ONCALL].remove(unit, request.match_info["entry_id"])
+    return web.Response(status=204)
+
+
 def register(app: web.Application) -> None:
     r = app.router
     r.add_post("/api/care-units/", create_unit)
@@ -90,6 +137,11 @@ def register(app: web.Application) -> None:
     r.add_get("/api/care-units/{unit_id}/summary", unit_summary)
     r.add_post("/api/care-units/{unit_id}/staff", add_staff)
     r.add_delete("/api/care-units/{unit_id}/staff/{user_id}", remove_staff)
+    r.add_post("/api/care-units/{unit_id}/seniors", add_senior)
+    r.add_delete("/api/care-units/{unit_id}/seniors/{user_id}", remove_senior)
+    r.add_get("/api/care-units/{unit_id}/oncall", list_oncall)
+    r.add_post("/api/care-units/{unit_id}/oncall", add_oncall)
+    r.add_delete("/api/care-units/{unit_id}/oncall/{entry_id}", remove_oncall)
     r.add_post("/api/care-units/{unit_id}/patients", add_patient)
     r.add_delete("/api/care-units/{unit_id}/patients/{patient_id}", remove_patient)
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 
 from models.common import Input
 
@@ -60,3 +61,46 @@ class MemberIn(Input):
 
 class UnitWatchIn(Input):
     unit_id: str = Field(min_length=1, max_length=64)
+
+
+# -- on-call rota of a care unit (server/care/oncall.py) --------------------------
+MAX_SHIFT = timedelta(days=7)  # a week-end or a home-care week: longer is a typing mistake
+
+
+def _aware(v: datetime) -> datetime:
+    if v.tzinfo is None:
+        raise ValueError("give a time zone (e.g. 2026-03-20T08:00:00Z)")
+    return v
+
+
+class OnCallIn(Input):
+    """One rota entry: this doctor answers escalations of the unit from `from` to `to` (UTC stored)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    doctor_id: str = Field(min_length=1, max_length=64)
+    start: datetime = Field(alias="from")
+    end: datetime = Field(alias="to")
+
+    _zone = field_validator("start", "end")(_aware)
+
+    @field_validator("end")
+    @classmethod
+    def _order(cls, end: datetime, info: ValidationInfo) -> datetime:
+        start = info.data.get("start")
+        if start is not None and end <= start:
+            raise ValueError("`to` must be after `from`")
+        if start is not None and end - start > MAX_SHIFT:
+            raise ValueError("an on-call entry lasts at most 7 days")
+        return end
+
+
+class OnCallQuery(Input):
+    """The window of entries to list (default: from now to 14 days ahead)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    start: datetime | None = Field(default=None, alias="from")
+    end: datetime | None = Field(default=None, alias="to")
+
+    _zone = field_validator("start", "end")(lambda v: v if v is None else _aware(v))

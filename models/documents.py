@@ -12,6 +12,7 @@ from typing import Any
 USERS = "users"
 GRANTS = "grants"
 CARE_UNITS = "care_units"
+ONCALL = "oncall_shifts"  # per care unit on-call rota (server/care/oncall.py)
 DEVICES = "devices"
 ALERTS = "alerts"
 # Chatbot and chat between people (server/chatbot/, server/chat/); prescriptions read for care relations.

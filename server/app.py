@@ -23,6 +23,7 @@ from server.auth.tokens import AuthService
 from server.care.access_requests import SWEEP_EVERY, AccessRequests
 from server.care.audit import Audit
 from server.care.inventory import Inventory
+from server.care.oncall import OnCallRota
 from server.care.prescriptions import Prescriptions
 from server.care.records import Records
 from server.care.units import CareUnits
@@ -55,6 +56,7 @@ from server.keys import (
     INVENTORY,
     MQTT_BRIDGE,
     NOTIFIER,
+    ONCALL,
     PRESCRIPTIONS,
     RECORDS,
     RIGHTS,
@@ -208,6 +210,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     audit = app[AUDIT] = Audit(db, clock)
     app[RECORDS] = Records(db, clock, notifier, audit)
     app[CARE_UNITS] = CareUnits(db, clock, sio)
+    app[ONCALL] = OnCallRota(db, clock, notifier, app[CARE_UNITS])
 
     # IoT: one ingest pipeline.
     derived = app[WRITE_BEHIND] = WriteBehind(db, settings.derived_flush_ms / 1000)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
@@ -64,15 +65,18 @@ def periodic_ctx(name: str, period_s: float, *steps: Step, first_now: bool = Fal
     return task_ctx(name, lambda: every(name, period_s, *steps, first_now=first_now))
 
 
-async def claim_due(coll, due: Mapping[str, Any], update: Mapping[str, Any] | Callable[[dict], Mapping[str, Any]],
+async def claim_due(coll, due: Mapping[str, Any], update: Mapping[str, Any] | Callable[[dict], Any],
                     *, limit: int = 100, projection: Mapping[str, Any] | None = None) -> AsyncIterator[dict]:
     """Yield each document matching `due` that this process claimed with `update` (at most `limit`).
 
     `update` may be a function of the candidate (read with `projection`), e.g. a next due time
-    that depends on its severity. The document yielded is the one after the update."""
+    that depends on its severity, or a coroutine function when building it needs reads. The
+    document yielded is the one after the update."""
     candidates = await coll.find(dict(due), dict(projection or {"_id": 1})).limit(limit).to_list(None)
     for candidate in candidates:
         change = update(candidate) if callable(update) else update
+        if inspect.isawaitable(change):  # an update that must read first (escalation's chain)
+            change = await change
         doc = await coll.find_one_and_update({**due, "_id": candidate["_id"]}, dict(change),
                                              return_document=ReturnDocument.AFTER)
         if doc is not None:  # None: another process claimed it first

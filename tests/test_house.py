@@ -38,6 +38,7 @@ OWNERS = {
     "records": "server.care.records",
     "audit": "server.care.audit",
     "care_units": "server.care.units",
+    "oncall_shifts": "server.care.oncall",
     "notifications": "server.inbox.notifier",
     "counters": "server.inbox.notifier",
     "devices": "server.iot.registry",

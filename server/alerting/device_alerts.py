@@ -2,9 +2,13 @@
 
 - `device_offline`: no data from a device for longer than max(2 × its `interval_s`,
   DEVICE_OFFLINE_MIN_S = 5 min) by the server clock (`devices.last_seen`, set by Ingest from
-  its own clock, so a device with a wrong clock cannot hide). The patient's open clinical
-  alerts are then marked `stale` (based on data that is no longer coming). It clears, and
-  the marks go, as soon as a message or heartbeat from that device is stored. A socket
+  its own clock, so a device with a wrong clock cannot hide). Stale marking is per source: an
+  open clinical alert is marked `stale` (based on data that is no longer coming) only when every
+  device feeding it is offline; its feeders are the devices of the latest readings
+  (`vitals_latest`) of the kinds it is about (a threshold alert's `kind`, NEWS2's device
+  parameters, an episode's causes). A patient's alert fed by a device still sending stays fresh
+  when another device of that patient goes offline. It clears, and the marks of the alerts it
+  alone made stale go, as soon as a message or heartbeat from that device is stored. A socket
   disconnect alone raises nothing: reconnect blips are not outages.
 - `battery_low`: < 20 % warning, < 10 % critical; clears at ≥ 25 % (charged; the margin
   stops a battery hovering at 20 % from flapping).
@@ -19,10 +23,12 @@ from __future__ import annotations
 import logging
 
 from server.alerting.dispatch import AlertDispatch
+from server.alerting.news2 import DEVICE_KINDS as NEWS2_KINDS
 from server.alerting.rules import SEVERITIES
 from server.alerting.store import Alerts
 from server.clock import Clock
 from server.iot import presence
+from server.iot.ingest import LATEST
 from server.settings import Settings
 from server.storage.db import Database
 
@@ -30,6 +36,17 @@ log = logging.getLogger(__name__)
 
 BATTERY_WARNING, BATTERY_CRITICAL, BATTERY_CHARGED = 20.0, 10.0, 25.0
 CLEAR_WORDS = ("clear", "ok", "resolved")
+
+
+def feeding_kinds(alert: dict) -> set[str]:
+    """The reading kinds an open clinical alert is about: its causes' kinds (an episode), NEWS2's device
+    parameters, or the threshold rule's kind."""
+    kinds = {c.get("kind") for c in alert.get("causes") or [] if isinstance(c, dict)} - {None}
+    if alert.get("type") == "news2" or "news2" in kinds:
+        kinds = (kinds - {"news2"}) | set(NEWS2_KINDS)
+    if not kinds and alert.get("kind"):
+        kinds = {alert["kind"]}
+    return kinds
 
 
 class DeviceAlerts:
@@ -89,8 +106,23 @@ class DeviceAlerts:
 
     async def resumed(self, patient_id: str, device_id: str) -> None:
         if await self._clear(patient_id, "device_offline", device_id):
-            for doc in await self.alerts.set_stale(patient_id, False, reason=f"device {device_id} back"):
+            _, fresh = await self._by_feeders(patient_id)
+            for doc in await self.alerts.set_stale(patient_id, False, reason=f"device {device_id} back", only=fresh):
                 await self.dispatch.publish(doc, "fresh")
+
+    async def _by_feeders(self, patient_id: str) -> tuple[list[str], list[str]]:
+        """(ids of the open clinical alerts all of whose feeding devices are offline, ids of the others).
+        An alert whose feeders are unknown (no latest reading of its kinds) follows the patient: stale
+        while any of their devices is offline."""
+        offline = {a["source"] for a in await self.alerts.coll.find(
+            {"patient_id": patient_id, "type": "device_offline", "open": True}, {"source": 1}).to_list(None)}
+        latest = ((await self.db[LATEST].find_one({"_id": patient_id}, {"readings": 1})) or {}).get("readings") or {}
+        stale, fresh = [], []
+        async for doc in self.alerts.coll.find({"patient_id": patient_id, "open": True, "category": {"$ne": "device"}},
+                                               {"type": 1, "kind": 1, "causes": 1}):
+            feeders = {latest[k].get("device_id") for k in feeding_kinds(doc) if k in latest} - {None}
+            (stale if (feeders <= offline if feeders else bool(offline)) else fresh).append(doc["_id"])
+        return stale, fresh
 
     async def _clear(self, patient_id: str, type: str, source: str) -> bool:
         doc = await self.alerts.clear_open(patient_id, type, source, reason="auto")
@@ -123,8 +155,10 @@ class DeviceAlerts:
             if outcome != "raised":
                 continue  # another process got there first
             raised.append(doc)
-            log.warning("device %s of patient %s offline for %ss", dev["_id"], dev["patient_id"], silence)
+            log.warning("device %s offline for %ss (alert %s)", dev["_id"], silence, doc["_id"])
             await self.dispatch.publish(doc, "raised")
-            for stale in await self.alerts.set_stale(dev["patient_id"], True, reason=f"device {dev['_id']} offline"):
+            only, _ = await self._by_feeders(dev["patient_id"])
+            for stale in await self.alerts.set_stale(dev["patient_id"], True, reason=f"device {dev['_id']} offline",
+                                                     only=only):
                 await self.dispatch.publish(stale, "stale")
         return raised

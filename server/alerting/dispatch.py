@@ -4,7 +4,12 @@ The audience of a patient's alert is computed when it is sent, from the database
 cached, so a revoked grant stops the next alert): the patient, the doctors with an active
 grant including `vitals`, and the staff of the patient's care units. Rooms: those users'
 `user:<id>`, the watchers of `patient:<id>` (whose join was checked by `may_access`) and the
-patient's `unit:<id>` rooms. Escalation widens it to every active doctor and `role:doctor`.
+patient's `unit:<id>` rooms. Escalation (server/alerting/escalation.py) pages the people of the
+chain's levels reached so far (`page`): those with a relation to the patient (in the audience) get
+the full urgent inbox item; the others (the `all_doctors` level) get the minimum: the alert id, its
+severity, the patient's care unit(s) and a link; no patient name or id, no alert type, no value;
+and never the live `alert:escalated` event, which carries the alert and goes to the audience only.
+The patient sees the escalation live; they get no urgent inbox item for it (they cannot act on it).
 
 Inbox items (through the Notifier, stored before emitted) go out when an alert is raised,
 rises in severity, is acknowledged, cleared or escalated. A plain repeat (one more bad
@@ -26,7 +31,7 @@ from typing import Any
 
 from models.documents import GRANTS, public
 from rooms.access import active_grant_query, units_of_patient
-from rooms.names import patient_room, role_room, unit_room, user_room
+from rooms.names import patient_room, unit_room, user_room
 from server.alerting.store import INTERNAL, OUTBOX_GRACE_S, Alerts
 from server.clock import Clock
 from server.inbox import texts
@@ -77,11 +82,12 @@ class AlertDispatch:
             for intent in doc.get("outbox", []):
                 if intent["at"] <= cutoff:
                     log.warning("alert %s: delivering its undelivered %s", doc["_id"], intent["action"])
-                    await self.publish(doc, intent["action"], widen=intent.get("widen", False), intents=[intent["id"]])
+                    await self.publish(doc, intent["action"], page=intent.get("page"), intents=[intent["id"]])
                     sent += 1
         return sent
 
-    async def publish(self, doc: dict, action: str, *, widen: bool = False, intents: list[str] | None = None) -> None:
+    async def publish(self, doc: dict, action: str, *, page: dict | None = None,
+                      intents: list[str] | None = None) -> None:
         """Emit the event for `action` on `doc` (already stored), fill the inboxes, and take the
         dispatch intents of `action` (or `intents`) off the outbox."""
         db, clock = self.db, self.clock
@@ -93,16 +99,16 @@ class AlertDispatch:
         elif action == "cleared":
             self._last_repeat.pop(doc["_id"], None)
         users, rooms = await audience(db, clock, doc["patient_id"])
-        if widen:
-            doctors = await db["users"].find({"role": "doctor", "is_active": True}, {"_id": 1}).to_list(None)
-            users = list(dict.fromkeys([*users, *(d["_id"] for d in doctors)]))
-            rooms = [*rooms, role_room("doctor")]
         notifier = self.notifier
         payload: dict[str, Any] = {"alert": public(doc, omit=INTERNAL), "change": action}
         await notifier.broadcast(EVENT_OF[action], payload, rooms)
         if action in INBOX:
             title, body = alert_texts(doc, action)
             urgency = "urgent" if action == "escalated" else URGENCY[doc["severity"]]
+            if page is not None:  # an escalation: the people paged, the minimum to those with no relation
+                related = set(users)
+                users = [u for u in page["people"] if u in related]
+                await self._page_unrelated(doc, [u for u in page["people"] if u not in related], page)
             await notifier.notify(users, "alert", title=title, body=body, link={"type": "alert", "id": doc["_id"]},
                                   data={"alert_id": doc["_id"], "patient_id": doc["patient_id"], "type": doc["type"],
                                         "severity": doc["severity"], "change": action},
@@ -111,3 +117,18 @@ class AlertDispatch:
             intents = [i["id"] for i in doc.get("outbox", []) if i["action"] == action]
         if intents:
             await self.alerts.delivered(doc["_id"], intents)
+
+    async def _page_unrelated(self, doc: dict, user_ids: list[str], page: dict) -> None:
+        """The minimal escalation message for doctors with no relation to the patient: enough to go and
+        help (severity, unit, a link), nothing about the patient; opening the link needs a relation."""
+        if not user_ids:
+            return
+        units = page.get("units") or []
+        names = ", ".join(u["name"] for u in units)
+        unit = texts.same(names) if names else texts.NO_UNIT
+        title, body = texts.render("alert:escalated_minimal", severity=texts.SEVERITIES[doc["severity"]], unit=unit)
+        await self.notifier.notify(user_ids, "alert", title=title, body=body, link={"type": "alert", "id": doc["_id"]},
+                                   data={"alert_id": doc["_id"], "severity": doc["severity"], "change": "escalated",
+                                         "level": page["to"], "units": units, "minimal": True},
+                                   urgency="urgent")
+

@@ -10,8 +10,8 @@ States: active_unacknowledged → (acknowledge) active_acknowledged → (clear) 
 or active_unacknowledged → (clear) cleared_unacknowledged → (acknowledge) cleared_acknowledged.
 A severity rise re-arms an acknowledged alert (back to active_unacknowledged): the nurse who
 acknowledged a warning has not seen the emergency. Every transition is pushed to `history`.
-Escalation fields (`next_escalation_at`, `escalation_level`) are kept here; server/alerting/escalation.py
-claims them.
+Escalation fields (`next_escalation_at`, `escalation_level`, `escalation_step`) are kept here;
+server/alerting/escalation.py claims them.
 """
 
 from __future__ import annotations
@@ -68,9 +68,13 @@ class Alerts:
         delay = self.delays.get(severity, 0)
         return self.clock.now() + timedelta(seconds=delay) if delay > 0 else None
 
-    def intent(self, action: str, widen: bool = False) -> dict:
-        """A dispatch to do, stored with the change that needs it (the outbox: server/alerting/dispatch.py)."""
-        return {"id": new_id(), "action": action, "widen": widen, "at": self.clock.now()}
+    def intent(self, action: str, page: dict | None = None) -> dict:
+        """A dispatch to do, stored with the change that needs it (the outbox: server/alerting/dispatch.py);
+        `page`: whom an escalation pages (server/alerting/escalation.py)."""
+        intent = {"id": new_id(), "action": action, "at": self.clock.now()}
+        if page is not None:
+            intent["page"] = page
+        return intent
 
     async def delivered(self, alert_id: str, ids: list[str]) -> None:
         await self.coll.update_one({"_id": alert_id}, {"$pull": {"outbox": {"id": {"$in": ids}}}})
@@ -183,7 +187,8 @@ class Alerts:
         """Unacknowledged alerts whose escalation is due, each claimed once across processes with
         `update(candidate)` (server.jobs.claim_due: the due condition is repeated in the claim)."""
         due = {"state": ACTIVE_UNACK, "next_escalation_at": {"$ne": None, "$lte": now}}
-        return claim_due(self.coll, due, update, limit=limit, projection={"severity": 1})
+        return claim_due(self.coll, due, update, limit=limit,
+                         projection={"severity": 1, "patient_id": 1, "escalation_level": 1, "escalation_step": 1})
 
     async def clear_open(self, patient_id: str, type: str, source: str = "", reason: str = "auto") -> dict | None:
         return await self._clear({"patient_id": patient_id, "type": type, "source": source, "open": True},
@@ -196,9 +201,12 @@ class Alerts:
              "next_escalation_at": None},
             self._entry("cleared", by=by, reason=reason, comment=comment))
 
-    async def set_stale(self, patient_id: str, stale: bool, reason: str) -> list[dict]:
-        """Mark the patient's open clinical alerts as based on stale data (device offline) or not."""
+    async def set_stale(self, patient_id: str, stale: bool, reason: str, only: list[str] | None = None) -> list[dict]:
+        """Mark the patient's open clinical alerts (those of `only` when given) as based on stale data
+        (their devices offline) or not."""
         match = {"patient_id": patient_id, "open": True, "category": {"$ne": "device"}, "stale": not stale}
+        if only is not None:
+            match["_id"] = {"$in": only}
         docs = await self.coll.find(match, {"_id": 1}).to_list(None)
         out = []
         for d in docs:

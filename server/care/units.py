@@ -4,7 +4,9 @@ Staff of a unit may watch its patients' vitals and alerts without a per-patient 
 is the hospital case, where the ward's nurses and doctors look after whoever is admitted.
 Grants stay the home-care case (a patient chooses a doctor). The rule itself lives in
 rooms/access.py (`may_access` asks `unit_covers`), so REST, sockets and room joins agree.
-Staff are users with the `doctor` role (the platform's clinical staff role).
+Staff are users with the `doctor` role (the platform's clinical staff role). Some staff are the
+unit's seniors (`senior_ids`, a subset of `staff_ids`, set by admins): they edit the unit's on-call
+rota (server/care/oncall.py) and are the escalation level after the on-call doctors.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from server.storage.db import Database
 log = logging.getLogger(__name__)
 
 COLLECTION = CARE_UNITS
-FIELDS = ("name", "kind", "staff_ids", "patient_ids", "created_at")  # what clients see: public(doc, fields=FIELDS)
+# what clients see: public(doc, fields=FIELDS)
+FIELDS = ("name", "kind", "staff_ids", "senior_ids", "patient_ids", "created_at")
 UnitKind = Literal["ward", "home_care"]
 STAFF_ROLES = ("doctor",)
 
@@ -48,7 +51,7 @@ class CareUnits:
 
     async def create(self, name: str, kind: str, created_by: str) -> dict:
         doc = {"_id": new_id(), "name": name, "name_lower": name.lower(), "kind": kind, "staff_ids": [],
-               "patient_ids": [], "created_by": created_by, "created_at": self.clock.now()}
+               "senior_ids": [], "patient_ids": [], "created_by": created_by, "created_at": self.clock.now()}
         try:
             await self.coll.insert_one(doc)
         except DuplicateKeyError:
@@ -82,12 +85,29 @@ class CareUnits:
         return await self._change(unit_id, "$addToSet", "staff_ids", user_id)
 
     async def remove_staff(self, unit_id: str, user_id: str) -> dict:
-        """No longer staff: their sockets leave the unit room, and the patient rooms it alone allowed."""
+        """No longer staff (nor senior): their sockets leave the unit room, and the patient rooms it alone allowed."""
+        await self._change(unit_id, "$pull", "senior_ids", user_id)
         doc = await self._change(unit_id, "$pull", "staff_ids", user_id)
         if self.sio is not None:
             await watch.leave_unit(self.sio, user_id, unit_id)
         await self._evict_unless_allowed([user_id], doc["patient_ids"])
         return doc
+
+    async def add_senior(self, unit_id: str, user_id: str) -> dict:
+        """A senior is first staff: the rota and the escalation chain only know the unit's own doctors."""
+        doc = await self.coll.find_one_and_update({"_id": unit_id, "staff_ids": user_id},
+                                                  {"$addToSet": {"senior_ids": user_id}},
+                                                  return_document=ReturnDocument.AFTER)
+        if doc is None:
+            await self.get(unit_id)
+            raise Invalid("Only a staff member of this unit can be one of its seniors", code="not_unit_staff",
+                          details=[{"field": "user_id", "message": "not staff of this care unit",
+                                    "type": "not_unit_staff"}])
+        log.info("care unit %s: senior %s", unit_id, user_id)
+        return doc
+
+    async def remove_senior(self, unit_id: str, user_id: str) -> dict:
+        return await self._change(unit_id, "$pull", "senior_ids", user_id)
 
     async def add_patient(self, unit_id: str, patient_id: str) -> dict:
         await self._user_with_role(patient_id, ("patient",))

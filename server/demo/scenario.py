@@ -7,8 +7,9 @@ and `emergency` alerts to escalate when nobody acknowledges them, after 5 and 1 
 with treatment (17–21 min), and stays well until the cycle restarts (alerts clear after their
 hysteresis time). The other demo patients keep their stable profiles and should raise nothing.
 
-`seed_ward` puts the three demo patients in "Ward A" with dr.fall as staff (dr.fall sees them
-through the unit; dr.diop, without a grant, hears only escalations as a doctor on duty).
+`seed_ward` puts the three demo patients in "Ward A" with dr.fall as staff and senior (dr.fall sees
+them through the unit and is paged first, the ward having no rota; dr.diop, without a grant, hears
+only the last level of escalation, every doctor, with the minimal message).
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ async def seed_ward(db: Database, clock: Clock) -> dict | None:
         {"username": {"$in": [*WARD["patients"], *WARD["staff"]]}}, {"username": 1}).to_list(None)}
     doc = {"_id": new_id(), "name": WARD["name"], "name_lower": WARD["name"].lower(), "kind": WARD["kind"],
            "staff_ids": [users[u] for u in WARD["staff"] if u in users],
+           "senior_ids": [users[u] for u in WARD["staff"] if u in users],
            "patient_ids": [users[u] for u in WARD["patients"] if u in users],
            "created_by": None, "created_at": clock.now()}
     try:

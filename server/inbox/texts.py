@@ -76,6 +76,14 @@ CATALOGUE: dict[str, dict[str, Text]] = {
         "title": {"fr": "{severity} : {label} ({action})", "en": "{severity}: {label} ({action})"},
         "body": {"fr": "Dernière valeur {value}, vue {count} fois{stale}.",
                  "en": "Last value {value}, seen {count} time(s){stale}."}},
+    # an escalation reaching a doctor with no relation to the patient: the minimum (server/alerting/dispatch.py)
+    "alert:escalated_minimal": {
+        "title": {"fr": "{severity} : alerte non prise en compte ({unit})",
+                  "en": "{severity}: unacknowledged alert ({unit})"},
+        "body": {"fr": "Une alerte d'un patient de {unit} n'est toujours pas prise en compte malgré l'escalade. "
+                       "Contactez l'unité.",
+                 "en": "An alert of a patient of {unit} is still unacknowledged after escalation. "
+                       "Contact the unit."}},
     # -- appointments and treatments (server/scheduling, server/treatments); {when} in the reader's zone --
     "appointment:booked": {
         "title": {"fr": "Nouveau rendez-vous", "en": "New appointment"},
@@ -106,6 +114,7 @@ SCOPES: dict[str, Text] = {
     "prescriptions": {"fr": "ordonnances", "en": "prescriptions"},
 }
 REASON: Text = {"fr": " Motif : {reason}", "en": " Reason: {reason}"}
+NO_UNIT: Text = {"fr": "hors unité de soins", "en": "no care unit"}
 STALE: Text = {"fr": " [données anciennes]", "en": " [stale data]"}
 
 ALERT_LABELS: dict[str, Text] = {

@@ -68,9 +68,11 @@ ALERT_CLEARED = event(
     "Cleared automatically (values back in range for the rule's time, device back, battery charged; "
     "`clear_reason: auto`) or by hand (`cleared_by`). Also an inbox item.")
 ALERT_ESCALATED = event(
-    "alert:escalated", OUT, f"{_ALERT_ROOMS}, `role:doctor`", _ALERT,
-    "Still unacknowledged after ALERT_ESCALATION_<SEVERITY>_S: re-sent with urgency `urgent`, widened to every "
-    "doctor; repeats until acknowledged, at most once per ALERT_ESCALATION_MIN_REPEAT_S per alert.")
+    "alert:escalated", OUT, _ALERT_ROOMS, _ALERT,
+    "Still unacknowledged after ALERT_ESCALATION_<SEVERITY>_S: escalated one level along the chain (responsible "
+    "doctor, the unit's on-call doctors, its seniors, every doctor; `history[-1]` says which and why), at most "
+    "once per ALERT_ESCALATION_MIN_REPEAT_S per alert. The people paged get an `urgent` inbox item; doctors "
+    "with no relation to the patient (the all-doctors level) get only a minimal inbox item, never this event.")
 UNIT_WATCH = event(
     "unit:watch", IN, "(ack)", "`{unit_id}`",
     "Staff of a care unit join `unit:<id>`; ack data: the unit's summary (as `unit:summary`).")
@@ -80,6 +82,10 @@ UNIT_SUMMARY = event(
     "`{unit: {id, name, kind}, at, patients: [{id, name, news2, open_alerts: [alert]}], "
     "devices: {active: [..], offline: [..]}}`",
     "Every UNIT_SUMMARY_S: the unit's patients with their latest NEWS2 and open alerts, its devices.")
+ONCALL_CHANGED = event(
+    "oncall:changed", OUT, "`unit:<id>`, `user:<staff of the unit>`",
+    "`{unit_id, change: added|removed, entry: {id, unit_id, doctor_id, from, to, created_by, created_at}}`",
+    "An admin or a senior of the unit added or removed an on-call rota entry (server/care/oncall.py).")
 
 
 # -- inbox (server/inbox/notifier.py) ----------------------------------------------

@@ -1,4 +1,4 @@
-"""Escalation: after the delay, widened to doctors, repeated at a bounded rate, stopped by acknowledgement,
+"""Escalation: after the delay, along the chain to all doctors, repeated at a bounded rate, stopped by acknowledgement,
 surviving a restart, and exactly once with two server instances sharing the database."""
 
 from __future__ import annotations
@@ -30,7 +30,9 @@ async def raise_critical(app, people) -> dict:
     return await app[ALERTS].coll.find_one({"patient_id": people["pid"], "type": "spo2_low"})
 
 
-async def test_escalates_after_the_delay_to_every_doctor_until_acknowledged(api, app, clock):
+async def test_escalates_after_the_delay_along_the_chain_until_acknowledged(api, app, clock):
+    """The ward has no rota and no senior: the responsible (granted) doctor first, then every doctor,
+    the history saying why; doctors with no relation get only the minimal inbox item, never the event."""
     people = await cast(api)
     stranger = await Recorder(api, people["stranger"][1]).connect()
     patient = await Recorder(api, people["patient"][1]).connect()
@@ -43,16 +45,19 @@ async def test_escalates_after_the_delay_to_every_doctor_until_acknowledged(api,
     clock.advance(1)
     (done,) = await esc.run_once()
     assert done["escalation_level"] == 1 and done["history"][-1]["action"] == "escalated"
+    assert done["history"][-1]["to"] == "responsible" and done["history"][-1]["targets"] == [people["doctor"][0]["id"]]
     assert await esc.run_once() == []                       # not again at once
-    # widened: a doctor without a grant (on duty, role:doctor) gets the event and an urgent inbox item
-    await until(lambda: len(stranger.of("alert:escalated")) == 1)
-    inbox = [n for n in stranger.new if n["type"] == "alert"]
-    assert len(inbox) == 1 and inbox[0]["urgency"] == "urgent"
-    await until(lambda: len(patient.of("alert:escalated")) == 1)
+    await until(lambda: len(patient.of("alert:escalated")) == 1)  # the patient sees it live
     clock.advance(299)                                       # repeats every max(300, 120) s
     assert await esc.run_once() == []
     clock.advance(1)
-    assert [d["escalation_level"] for d in await esc.run_once()] == [2]
+    (done,) = await esc.run_once()
+    assert done["escalation_level"] == 2 and done["history"][-1]["to"] == "all_doctors"
+    assert done["history"][-1]["reason"] == "rota empty, no senior: widened to all doctors"
+    # widened: a doctor with no relation gets an urgent inbox item with the minimum, and no alert event
+    await until(lambda: len([n for n in stranger.new if n["type"] == "alert"]) == 1)
+    (item,) = [n for n in stranger.new if n["type"] == "alert"]
+    assert item["urgency"] == "urgent" and item["data"]["minimal"] is True
     status, _ = await api.call("POST", f"/api/iot/alerts/{alert['_id']}/acknowledge", people["ward"][1], json={})
     assert status == 200
     clock.advance(3600)
@@ -60,6 +65,7 @@ async def test_escalates_after_the_delay_to_every_doctor_until_acknowledged(api,
     doc = await app[ALERTS].get(alert["_id"])
     assert doc["escalation_level"] == 2 and doc["next_escalation_at"] is None
     assert [h["action"] for h in doc["history"]].count("escalated") == 2
+    assert stranger.of("alert:escalated") == []
     await stranger.disconnect()
     await patient.disconnect()
 
