@@ -15,7 +15,7 @@ const NAV: Record<string, [string, MessageKey][]> = {
     ["/patient/chat", "nav.chat"], ["/patient/audit", "nav.audit"]],
   doctor: [["/doctor", "nav.wall"], ["/doctor/patients", "nav.patients"], ["/doctor/appointments", "nav.appointments"],
     ["/doctor/chat", "nav.chat"]],
-  pharmacist: [["/pharmacist", "nav.queue"], ["/pharmacist/stock", "nav.stock"]],
+  pharmacist: [["/pharmacist", "nav.queue"], ["/pharmacist/stock", "nav.stock"], ["/pharmacist/chat", "nav.chat"]],
   admin: [["/admin", "nav.devices"], ["/admin/users", "nav.users"], ["/admin/units", "nav.units"], ["/admin/sessions", "nav.sessions"]],
 };
 

@@ -7,6 +7,7 @@ import { Scroll } from "../../components/Scroll";
 import { useApp, useEvent, useFetch, useNow } from "../../state";
 import { MessageKey } from "../../i18n/messages";
 import { Section } from "../../components/LiveVitals";
+import { useNames } from "../../names/react";
 
 const TYPES = ["heart", "temperature", "blood_pressure", "oxygen", "glucose", "multi_sensor"];
 const COMMANDS = ["identify", "set_interval", "sync_time", "reboot"];
@@ -53,6 +54,7 @@ function DeviceDetail({ device, onChange }: { device: any; onChange: (d: any) =>
 
 function Devices() {
   const { t, toast, ago, num } = useApp();
+  const nameOf = useNames();
   const now = useNow(5000);
   const { data, setData } = useFetch<any[]>("/api/iot/devices");
   const [token, setToken] = useState<string | null>(null);
@@ -97,7 +99,7 @@ function Devices() {
               <TableRow key={d.id} data-testid="device-row" data-device={d.id}>
                 <TableCell>{d.name}<br /><code>{d.id}</code></TableCell>
                 <TableCell><Chip size="small" color={d.online ? "success" : "default"} label={`${d.status} · ${d.online ? t("device.online") : t("device.offline")}`} /></TableCell>
-                <TableCell>{d.patient_id?.slice(0, 8) ?? "—"}</TableCell>
+                <TableCell>{d.patient_id ? nameOf(d.patient_id) : "—"}</TableCell>
                 <TableCell>{d.battery != null ? num(d.battery, 0) : "—"}</TableCell>
                 <TableCell>{d.signal_quality ?? "—"}</TableCell>
                 <TableCell>{d.last_seen ? ago(d.last_seen, now) : "—"}</TableCell>
@@ -152,6 +154,7 @@ function Users() {
 
 function Units() {
   const { t, toast } = useApp();
+  const nameOf = useNames();
   const { data, reload } = useFetch<any[]>("/api/care-units/");
   const [name, setName] = useState("");
   const [kind, setKind] = useState("ward");
@@ -173,7 +176,7 @@ function Units() {
             <Box key={part} sx={{ display: "flex", gap: 1, flexWrap: "wrap", alignItems: "center", mb: 0.5 }}>
               <Typography variant="body2" sx={{ minWidth: 70 }}>{t(`units.${part}` as MessageKey)}</Typography>
               {(u[part === "staff" ? "staff_ids" : "patient_ids"] ?? []).map((id: string) => (
-                <Chip key={id} size="small" label={id.slice(0, 8)} onDelete={() => run(() => api.del(`/api/care-units/${u.id}/${part}/${id}`))} />
+                <Chip key={id} size="small" label={nameOf(id)} onDelete={() => run(() => api.del(`/api/care-units/${u.id}/${part}/${id}`))} />
               ))}
               <TextField size="small" label={t(part === "staff" ? "units.addStaff" : "units.addPatient")} value={adds[u.id + part] ?? ""}
                 onChange={(e) => setAdds((a) => ({ ...a, [u.id + part]: e.target.value }))} />
