@@ -81,6 +81,11 @@ UNIT_SUMMARY = event(
     "devices: {active: [..], offline: [..]}}`",
     "Every UNIT_SUMMARY_S: the unit's patients with their latest NEWS2 and open alerts, its devices.")
 
+NEWS2_UPDATED = event(
+    "news2:updated", OUT, "`patient:<id>` (its `vitals:watch`ers), `unit:<id>` of the patient's units",
+    "`{patient_id, score, partial, risk, alert_severity, missing, parameters, at, window_s}`",
+    "A patient's NEWS2 changed (score, partial, risk, level or missing parameters); computed from the readings "
+    "and clinician observations (server/alerting/news2_live.py). Not sent for an unchanged score.")
 
 # -- inbox (server/inbox/notifier.py) ----------------------------------------------
 NOTIFICATION_NEW = event(
