@@ -193,6 +193,10 @@ VITALS_SNAPSHOT = event(
 VITALS_NEW = event(
     "vitals:new", OUT, "`patient:<id>`", "`{id, device_id, patient_id, seq, ts, received_at, clock_suspect, "
     "readings: {kind: {value, unit, loinc}}}`", "A reading set was stored (any transport).")
+DEVICE_COMMAND_ACKED = event(
+    "device:command_acked", OUT, "`role:admin`",
+    "the stored command `{id, device_id, command, params, status: acked|failed, via, sent_at, acked_at, result}`",
+    "A device answered a command (over Socket.IO, WebSocket or MQTT); stored before it is sent.")
 DEVICE_STATUS = event(
     "device:status", OUT, "`role:admin`, `patient:<id>`",
     "`{device_id, patient_id, online, link, at}`",

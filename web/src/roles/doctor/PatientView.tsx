@@ -24,9 +24,10 @@ function paramLabel(t: (k: MessageKey) => string, name: string): string {
 
 function News2({ patientId }: { patientId: string }) {
   const { t, num } = useApp();
-  const { data, reload } = useFetch<any>(`/api/iot/patients/${patientId}/news2`);
-  useEffect(() => { const h = window.setInterval(reload, 10_000); return () => window.clearInterval(h); }, [reload]);
-  useEvent("alert:raised", (p) => p.alert.patient_id === patientId && reload());
+  const { data, reload, setData } = useFetch<any>(`/api/iot/patients/${patientId}/news2`);
+  // Live through `news2:updated` (this view watches the patient); the slow poll only covers a missed event.
+  useEffect(() => { const h = window.setInterval(reload, 60_000); return () => window.clearInterval(h); }, [reload]);
+  useEvent("news2:updated", (n) => { if (n.patient_id === patientId) setData(() => n); });
   if (!data) return <Typography>{t("common.loading")}</Typography>;
   return (
     <Box data-testid="news2" data-score={data.score ?? ""}>
