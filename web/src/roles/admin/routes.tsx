@@ -12,17 +12,27 @@ import { useNames } from "../../names/react";
 const TYPES = ["heart", "temperature", "blood_pressure", "oxygen", "glucose", "multi_sensor"];
 const COMMANDS = ["identify", "set_interval", "sync_time", "reboot"];
 
+const RANK: Record<string, number> = { queued: 0, sent: 1, acked: 2, failed: 2 };
+/** A command into the list, newest first; a later state is never replaced by an earlier one. */
+function mergeCommand(list: any[], c: any): any[] {
+  const old = list.find((x) => x.id === c.id);
+  if (!old) return [c, ...list];
+  return (RANK[c.status] ?? 0) >= (RANK[old.status] ?? 0) ? list.map((x) => (x.id === c.id ? c : x)) : list;
+}
+
 function DeviceDetail({ device, onChange }: { device: any; onChange: (d: any) => void }) {
   const { t, toast, dt } = useApp();
   const commands = useFetch<any[]>(`/api/iot/devices/${device.id}/commands`);
   const rejected = useFetch<any>(`/api/iot/devices/${device.id}/rejected`);
   const [command, setCommand] = useState("identify");
   const [patient, setPatient] = useState(device.patient_id ?? "");
-  useEffect(() => { const h = window.setInterval(commands.reload, 3000); return () => window.clearInterval(h); }, [commands.reload]);
+  // Acks arrive live (`device:command_acked` to role:admin); the slow poll only covers one missed while offline.
+  useEffect(() => { const h = window.setInterval(commands.reload, 30_000); return () => window.clearInterval(h); }, [commands.reload]);
+  useEvent("device:command_acked", (c) => { if (c.device_id === device.id) commands.setData((l) => mergeCommand(l ?? [], c)); });
   const send = async () => {
     try {
-      await api.post(`/api/iot/devices/${device.id}/commands`, { command, params: command === "set_interval" ? { interval_s: 10 } : {} });
-      commands.reload();
+      const c = await api.post(`/api/iot/devices/${device.id}/commands`, { command, params: command === "set_interval" ? { interval_s: 10 } : {} });
+      commands.setData((l) => mergeCommand(l ?? [], c)); // the ack may have come first: never step back
     } catch (e: any) { toast(t("common.error", { message: e.message }), "error"); }
   };
   const assign = async () => {
@@ -40,7 +50,7 @@ function DeviceDetail({ device, onChange }: { device: any; onChange: (d: any) =>
       </Box>
       <Typography variant="subtitle2" component="h3">{t("devices.commands")}</Typography>
       <List dense>{(commands.data ?? []).map((c) => (
-        <ListItem key={c.id} data-testid="device-command" data-status={c.status}>
+        <ListItem key={c.id} data-testid="device-command" data-status={c.status} data-id={c.id}>
           <ListItemText primary={`${c.command} · ${c.status}${c.via ? " · " + c.via : ""}`} secondary={c.acked_at ? dt(c.acked_at) : dt(c.created_at)} />
         </ListItem>))}
       </List>
@@ -62,6 +72,8 @@ function Devices() {
   const [form, setForm] = useState({ name: "", type: "multi_sensor", mac: "", patient_id: "" });
   const replace = (d: any) => setData((l) => (l ?? []).some((x) => x.id === d.id) ? (l ?? []).map((x) => (x.id === d.id ? { ...x, ...d } : x)) : [...(l ?? []), d]);
   useEvent("device:status", (s) => setData((l) => (l ?? []).map((d) => (d.id === s.device_id ? { ...d, online: s.online, last_seen: s.at } : d))));
+  useEvent("device:command_acked", (c) => toast(t("devices.acked", { command: c.command, device: (data ?? []).find((d) => d.id === c.device_id)?.name ?? c.device_id }),
+    c.status === "acked" ? "success" : "warning"));
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     try {
