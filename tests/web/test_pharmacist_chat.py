@@ -1,7 +1,7 @@
 """Names instead of short ids, and the pharmacist's chat with prescribers, in the browser.
 
 A doctor prescribes; the pharmacist's queue names the prescriber and the patient; the patient's
-access screen and prescription name the doctor; the pharmacist opens the conversation about that prescription,
+access screen, prescription and record name the doctor; the pharmacist opens the conversation about that prescription,
 the doctor sees it live by the pharmacist's name and answers; screenshots fr/en desktop/phone
 of the pharmacist's chat with axe and no horizontal overflow at 360 px."""
 
@@ -34,6 +34,11 @@ def test_names_and_the_pharmacist_talks_with_the_prescriber(login, http, people,
     patient.get_by_role("tab", name="Ordonnances").click()
     mine = patient.locator(f"[data-testid=rx][data-rx-id='{rx['id']}']")
     expect(mine.get_by_test_id("rx-prescriber")).to_have_text("Prescripteur : Awa Test")
+    http.call("POST", f"/api/patients/{pid}/records", doctor_t, {
+        "diagnosis": f"Bilan {med}", "notes": "", "visit_date": "2026-11-20", "attachments": []}, expect=201)
+    patient.get_by_role("tab", name="Dossier médical").click()
+    record = patient.get_by_test_id("record").filter(has_text=f"Bilan {med}")
+    expect(record.get_by_test_id("record-author")).to_have_text("Médecin Awa Test")
 
     ph = login(people["pharmacist"], **DESKTOP)
     row = ph.locator(f"[data-testid=queue-rx][data-rx-id='{rx['id']}']")
