@@ -64,3 +64,18 @@ async def test_bad_query(w):
     status, out = await w.call("pat", "GET", "/api/people/names")
     assert status == 400 and out["error"]["details"][0]["field"] == "ids"
     assert (await w.call(None, "GET", "/api/people/names?ids=x"))[0] == 401
+
+
+async def test_an_appointment_relates_the_patient_and_the_doctor(w):
+    from datetime import timedelta
+
+    from tests.support.alerting import START
+    at = lambda h: (START + timedelta(hours=h)).isoformat()  # noqa: E731 - the ward's FakeClock start
+    status, slot = await w.call("stranger", "POST", "/api/slots/", {"start": at(2), "end": at(3)})
+    assert status == 201, slot
+    assert await names(w, "pat", "stranger") == {}
+    status, _ = await w.call("pat", "POST", "/api/slots/reserve/",
+                             {"slot_id": slot["id"], "doctor_id": w.ids["stranger"]})
+    assert status == 201
+    assert await names(w, "pat", "stranger") == {"stranger": "stranger"}
+    assert await names(w, "stranger", "pat", "other") == {"pat": "pat"}
