@@ -138,3 +138,12 @@ class UsersQuery(Input):
     role: str | None = None
     cursor: str | None = Field(default=None, max_length=2000)
     limit: int = Field(default=500, ge=1, le=1000)
+
+
+class NamesQuery(Input):
+    """`GET /api/people/names?ids=a,b,c`: up to 200 user ids, comma-separated."""
+
+    ids: str = Field(min_length=1, max_length=200 * 65)
+
+    def id_list(self) -> list[str]:
+        return [i for i in (x.strip() for x in self.ids.split(",")) if i][:200]

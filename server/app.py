@@ -216,7 +216,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     derived = app[WRITE_BEHIND] = WriteBehind(db, settings.derived_flush_ms / 1000)
     devices = app[DEVICES] = Devices(db, clock, settings)
     ingest = app[INGEST] = Ingest(db, clock, derived, sio, registry=devices)
-    links = app[DEVICE_LINKS] = DeviceLinks(db, clock, ingest, devices, sio, settings.device_heartbeat_timeout)
+    links = app[DEVICE_LINKS] = DeviceLinks(db, clock, ingest, devices, sio, settings.device_heartbeat_timeout,
+                                            notifier=notifier)
     history = app[VITALS_HISTORY] = VitalsHistory(db, clock, derived, settings.vitals_retention_days)
     bridge = None
     if settings.mqtt_url:

@@ -7,6 +7,8 @@ from pymongo.errors import DuplicateKeyError
 
 from models.common import new_id
 from models.errors import Conflict, NotFound, Unauthorized
+from models.identity import Identity
+from rooms.relations import related_ids
 from server.accounts.passwords import check_new_password
 from server.auth.tokens import hash_password, verify_password
 from server.clock import Clock
@@ -53,6 +55,14 @@ class Users:
         if doc is None:
             raise NotFound("No such user")
         return doc
+
+    async def names_for(self, identity: Identity, ids: list[str]) -> dict[str, str]:
+        """{id: display name} for those of `ids` the caller has a relation with (rooms/relations.py);
+        the others are left out, whether or not they exist."""
+        allowed = await related_ids(self.db, self.clock, identity, ids)
+        docs = await self.db[COLLECTION].find({"_id": {"$in": sorted(allowed)}},
+                                              {"first_name": 1, "last_name": 1, "username": 1}).to_list(None)
+        return {d["_id"]: full_name(d) for d in docs}
 
     async def active_role(self, user_id: str) -> str | None:
         doc = await self.db[COLLECTION].find_one({"_id": user_id, "is_active": True}, {"role": 1})

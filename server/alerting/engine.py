@@ -29,6 +29,7 @@ from server.alerting.config import AlertConfig
 from server.alerting.device_alerts import DeviceAlerts
 from server.alerting.dispatch import AlertDispatch
 from server.alerting.escalation import Escalation
+from server.alerting.news2_live import News2Live
 from server.alerting.news2_service import News2Service
 from server.alerting.rules import NEWS2_LEVEL, NEWS2_RULE, Rule, effective_rules
 from server.alerting.store import Alerts
@@ -66,7 +67,8 @@ class AlertEngine:
         self.alerts = alerts
         self.derived = derived
         self.config = AlertConfig(db, clock)
-        self.news2 = News2Service(db, clock, self.config, derived, latest, settings.news2_window_s)
+        self.news2 = News2Service(db, clock, self.config, derived, latest, settings.news2_window_s,
+                                  live=News2Live(db, notifier))
         self.dispatch = AlertDispatch(db, clock, notifier, alerts)
         self.devices = DeviceAlerts(db, clock, settings, alerts, self.dispatch)
         self.escalation = Escalation(alerts, self.dispatch, clock, settings)

@@ -20,6 +20,7 @@ from cachetools import TTLCache
 
 from server.alerting import news2
 from server.alerting.config import AlertConfig
+from server.alerting.news2_live import News2Live
 from server.clock import Clock
 from server.storage.db import Database
 from server.storage.write_behind import WriteBehind
@@ -31,8 +32,9 @@ OBSERVATION_CACHE_S = 5.0
 
 class News2Service:
     def __init__(self, db: Database, clock: Clock, config: AlertConfig, derived: WriteBehind,
-                 latest_vitals: Callable[[str], Awaitable[dict]], window_s: int) -> None:
+                 latest_vitals: Callable[[str], Awaitable[dict]], window_s: int, live: News2Live | None = None) -> None:
         self.db, self.clock, self.config, self.derived = db, clock, config, derived
+        self.live = live  # news2:updated when the score a clinician sees changes
         self.latest_vitals, self.window_s = latest_vitals, window_s
         self._observations: TTLCache[str, dict] = TTLCache(maxsize=100_000, ttl=OBSERVATION_CACHE_S)
 
@@ -84,6 +86,8 @@ class News2Service:
 
     async def store(self, patient_id: str, result: dict) -> None:
         self.derived.stage(LATEST, patient_id, {"$set": result})
+        if self.live is not None:
+            await self.live.publish(patient_id, result)
 
     async def latest(self, patient_id: str) -> dict | None:
         return self.derived.overlay(LATEST, patient_id, await self.db[LATEST].find_one({"_id": patient_id}))

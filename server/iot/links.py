@@ -33,6 +33,7 @@ from models.devices import CommandIn, DeviceAlertIn, HeartbeatIn
 from models.errors import NotFound
 from rooms.names import patient_room, role_room
 from server.clock import Clock
+from server.inbox.notifier import Notifier
 from server.iot.ingest import Ingest
 from server.iot.registry import Devices
 from server.realtime import events
@@ -58,8 +59,9 @@ class Link:
 
 class DeviceLinks:
     def __init__(self, db: Database, clock: Clock, ingest: Ingest, registry: Devices, sio: socketio.AsyncServer | None,
-                 heartbeat_timeout: int) -> None:
+                 heartbeat_timeout: int, notifier: Notifier | None = None) -> None:
         self.db, self.clock, self.ingest, self.registry, self.sio = db, clock, ingest, registry, sio
+        self.notifier = notifier  # device:command_acked to the admins
         self.timeout = timedelta(seconds=heartbeat_timeout)
         self.links: dict[str, dict[str, Link]] = {}
         self._last_seen: dict[str, datetime] = {}
@@ -237,10 +239,13 @@ class DeviceLinks:
             raise NotFound("No such command for this device", code="unknown_command")
         if ok and doc["command"] == "set_interval":  # the device's state first, then the command's
             await self.registry.set_interval(device["_id"], doc["params"]["interval_s"])
-        return await self.db[COMMANDS].find_one_and_update(
+        done = await self.db[COMMANDS].find_one_and_update(
             {"_id": command_id},
             {"$set": {"status": "acked" if ok else "failed", "acked_at": self.clock.now(), "result": result}},
             return_document=True)
+        if self.notifier is not None:  # stored first, then announced (the admin devices screen)
+            await self.notifier.broadcast(events.DEVICE_COMMAND_ACKED, done, [role_room("admin")])
+        return done
 
     async def commands(self, device_id: str) -> list[dict]:
         docs = await self.db[COMMANDS].find({"device_id": device_id}).to_list(None)

@@ -87,6 +87,11 @@ ONCALL_CHANGED = event(
     "`{unit_id, change: added|removed, entry: {id, unit_id, doctor_id, from, to, created_by, created_at}}`",
     "An admin or a senior of the unit added or removed an on-call rota entry (server/care/oncall.py).")
 
+NEWS2_UPDATED = event(
+    "news2:updated", OUT, "`patient:<id>` (its `vitals:watch`ers), `unit:<id>` of the patient's units",
+    "`{patient_id, score, partial, risk, alert_severity, missing, parameters, at, window_s}`",
+    "A patient's NEWS2 changed (score, partial, risk, level or missing parameters); computed from the readings "
+    "and clinician observations (server/alerting/news2_live.py). Not sent for an unchanged score.")
 
 # -- inbox (server/inbox/notifier.py) ----------------------------------------------
 NOTIFICATION_NEW = event(
@@ -194,6 +199,10 @@ VITALS_SNAPSHOT = event(
 VITALS_NEW = event(
     "vitals:new", OUT, "`patient:<id>`", "`{id, device_id, patient_id, seq, ts, received_at, clock_suspect, "
     "readings: {kind: {value, unit, loinc}}}`", "A reading set was stored (any transport).")
+DEVICE_COMMAND_ACKED = event(
+    "device:command_acked", OUT, "`role:admin`",
+    "the stored command `{id, device_id, command, params, status: acked|failed, via, sent_at, acked_at, result}`",
+    "A device answered a command (over Socket.IO, WebSocket or MQTT); stored before it is sent.")
 DEVICE_STATUS = event(
     "device:status", OUT, "`role:admin`, `patient:<id>`",
     "`{device_id, patient_id, online, link, at}`",

@@ -131,3 +131,29 @@ async def test_online_offline_from_the_server_clock(api, clock):
     assert [s["online"] for s in watcher.of("device:status")] == [True, False, True, False]
     assert watcher.of("device:status")[3]["link"] == "timeout"
     await admin.disconnect()
+
+
+async def test_a_command_ack_is_announced_to_admins_only(api):
+    p = await people(api)
+    dev = await provision(api, p["admin"], p["patient"]["id"])
+    admin = await api.sio(p["admin"])
+    doctor = await api.sio(p["doctor_token"])
+    acks, not_mine = Inbox(admin, "device:command_acked"), Inbox(doctor, "device:command_acked")
+    device = socketio.AsyncClient(reconnection=False)
+    inbox = Inbox(device, "device:command", namespace="/devices")
+    await device.connect(api.base_url, auth={"device_id": dev["id"], "token": dev["token"]},
+                         transports=["websocket"], namespaces=["/devices"], wait_timeout=5)
+    path = f"/api/iot/devices/{dev['id']}/commands"
+    _, cmd = await api.call("POST", path, p["admin"], json={"command": "identify", "params": {"seconds": 3}})
+    await inbox.wait(lambda i: len(i.items) == 1)
+    ack = await device.call("command:ack", {"command_id": cmd["id"], "ok": False, "result": {"error": "busy"}},
+                            namespace="/devices")
+    assert ack["ok"]
+    await acks.wait(lambda i: i.items)
+    await asyncio.sleep(0.3)  # settle: a duplicate, or one to the doctor, would have arrived by now
+    (event,) = acks.of("device:command_acked")
+    assert (event["id"], event["device_id"], event["status"], event["result"]) == (cmd["id"], dev["id"], "failed",
+                                                                                   {"error": "busy"})
+    assert not_mine.items == []
+    for client in (device, admin, doctor):
+        await client.disconnect()

@@ -1,6 +1,7 @@
 """The administrator's device screen end to end: provision (the token is shown once), a device
 connects with that token over Socket.IO (`/devices`), the row goes online, a command sent from
-the screen is acknowledged by the device and the screen shows the ack; the session is listed."""
+the screen is acknowledged by the device and the screen shows the ack live (`device:command_acked`,
+with a toast); the session is listed."""
 
 from __future__ import annotations
 
@@ -62,7 +63,9 @@ def test_provision_connect_command_ack(login, people, server):
         expect(row).to_contain_text("En ligne")  # device:status, live
         row.get_by_role("button", name="Commandes").click()
         admin.get_by_test_id("device-send-command").click()
-        expect(admin.locator("[data-testid=device-command][data-status=acked]")).to_have_count(1, timeout=30_000)
+        # live (device:command_acked): well before the screen's 30 s fallback poll
+        expect(admin.locator("[data-testid=device-command][data-status=acked]")).to_have_count(1, timeout=5_000)
+        expect(admin.get_by_test_id("toast").filter(has_text="Commande identify acquittée par " + name)).to_be_visible()
         assert [c["command"] for c in device.commands] == ["identify"]
 
         admin.get_by_role("tab", name="Sessions des appareils").click()

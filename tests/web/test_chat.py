@@ -99,7 +99,7 @@ def test_chat_presence_typing_receipts_and_replay_after_a_cut(login, http, peopl
     doctor = login(people["doctor"], **DESKTOP)
     doctor.goto(server.base + "/doctor/chat")
     doctor.get_by_test_id("chat-contact").get_by_role("combobox").click()
-    doctor.get_by_role("option", name=pid[:8]).click()
+    doctor.get_by_role("option", name="Mariama Patient", exact=True).click()  # a name, not a short id
     doctor.get_by_test_id("chat-start").click()
     conv = doctor.get_by_test_id("conversation")
     expect(conv).to_have_attribute("data-id", re.compile(r"^care:"))

@@ -3,6 +3,11 @@
  * expires, one refresh in flight at a time (the server rotates refresh tokens and treats a
  * reused one as theft, so two concurrent refreshes would end the session).
  *
+ * One session per browser, shared by its tabs (`shared`): the pair lives in shared storage, a
+ * refresh runs under a cross-tab lock and first re-reads the storage (if another tab rotated the
+ * pair meanwhile, that pair is adopted and the old refresh token is never sent), and every change
+ * is announced on a channel: a sign-in, a rotation, a sign-out reach the other tabs at once.
+ *
  * Pure of the DOM: the transport (`post`), the clock and the timer are injected, so the
  * refresh schedule is tested with fake time (session.test.ts).
  */
@@ -22,6 +27,15 @@ export interface SessionDeps {
   setTimer: (fn: () => void, ms: number) => unknown;
   clearTimer: (handle: unknown) => void;
   storage?: { get(): Pair | null; set(pair: Pair | null): void };
+  /** The other tabs: a lock held around each refresh, and a channel to announce changes. */
+  shared?: Shared;
+}
+
+export type SessionMessage = { type: "pair" } | { type: "logout" };
+export interface Shared {
+  lock<T>(fn: () => Promise<T>): Promise<T>;
+  publish(msg: SessionMessage): void;
+  subscribe(fn: (msg: SessionMessage) => void): () => void;
 }
 
 /** Refresh this long before expiry (or at 80 % of a short lifetime). */
@@ -46,7 +60,18 @@ export class Session {
 
   constructor(private deps: SessionDeps) {
     const stored = deps.storage?.get();
-    if (stored) this.adopt(stored);
+    if (stored) this.adopt(stored, false);
+    deps.shared?.subscribe((msg) => this.fromOtherTab(msg));
+  }
+
+  /** Another tab signed in, rotated the pair, or signed out: follow it (without announcing again). */
+  private fromOtherTab(msg: SessionMessage): void {
+    if (msg.type === "logout") { this.end(false); return; }
+    const stored = this.deps.storage?.get();
+    if (stored && stored.refresh !== this.pair?.refresh) {
+      this.adopt(stored, false);
+      this.onToken?.(stored.access);
+    }
   }
 
   get user(): Claims | null { return this.claims; }
@@ -66,35 +91,51 @@ export class Session {
   /** A valid access token, refreshed first if it expires within the margin. */
   async token(): Promise<string> {
     if (!this.pair || !this.claims) throw new AuthError("token_missing", "not signed in");
-    if (this.claims.exp * 1000 - this.deps.now() > Math.min(REFRESH_MARGIN_MS, this.lifetime() * 0.2)) {
-      return this.pair.access;
-    }
-    return this.refresh();
+    return this.expiring() ? this.refresh() : this.pair.access;
   }
 
-  /** Rotate the pair now; concurrent callers share one request. */
+  private expiring(): boolean {
+    return !this.claims || this.claims.exp * 1000 - this.deps.now() <= Math.min(REFRESH_MARGIN_MS, this.lifetime() * 0.2);
+  }
+
+  /** Rotate the pair now; concurrent callers (in this tab, and in other tabs through the lock) share one request. */
   refresh(): Promise<string> {
     if (this.inflight) return this.inflight;
-    const pair = this.pair;
-    if (!pair) return Promise.reject(new AuthError("token_missing", "not signed in"));
-    this.inflight = (async () => {
-      try {
-        const { status, body } = await this.deps.post("/api/token/refresh/", { refresh: pair.refresh });
-        if (status === 200) {
-          this.adopt(body);
-          this.onToken?.(body.access);
-          return body.access as string;
-        }
-        if (status === 401) {
-          this.end(); // revoked, reused or expired: the session is over
-          throw new AuthError(body?.error?.code ?? "token_invalid", body?.error?.message ?? "session ended");
-        }
-        throw new AuthError("unavailable", `refresh failed: HTTP ${status}`);
-      } finally {
-        this.inflight = null;
-      }
-    })();
+    if (!this.pair) return Promise.reject(new AuthError("token_missing", "not signed in"));
+    const from = this.pair.refresh; // the pair this caller found stale
+    const run = () => this.rotate(from);
+    this.inflight = (this.deps.shared ? this.deps.shared.lock(run) : run()).finally(() => { this.inflight = null; });
     return this.inflight;
+  }
+
+  private async rotate(from: string): Promise<string> {
+    if (this.deps.shared) {
+      // Under the lock: another tab may have rotated (or ended) the pair while this one waited.
+      const stored = this.deps.storage?.get() ?? null;
+      if (!stored) {
+        this.end(false);
+        throw new AuthError("token_missing", "signed out in another tab");
+      }
+      if (stored.refresh !== this.pair?.refresh) {
+        this.adopt(stored, false);
+        this.onToken?.(stored.access);
+      }
+      // Rotated by another tab since this caller asked (its message may have come first): done.
+      if (stored.refresh !== from && !this.expiring()) return stored.access;
+    }
+    const pair = this.pair;
+    if (!pair) throw new AuthError("token_missing", "not signed in");
+    const { status, body } = await this.deps.post("/api/token/refresh/", { refresh: pair.refresh });
+    if (status === 200) {
+      this.adopt(body);
+      this.onToken?.(body.access);
+      return body.access as string;
+    }
+    if (status === 401) {
+      this.end(); // revoked, reused or expired: the session is over (in every tab)
+      throw new AuthError(body?.error?.code ?? "token_invalid", body?.error?.message ?? "session ended");
+    }
+    throw new AuthError("unavailable", `refresh failed: HTTP ${status}`);
   }
 
   /** Log out: revoke the token family on the server, forget it here whatever the answer. */
@@ -110,21 +151,28 @@ export class Session {
     return this.claims ? (this.claims.exp - this.claims.iat) * 1000 : 0;
   }
 
-  private adopt(pair: Pair): void {
+  /** Take a pair; `announce`: it is new (a sign-in or a rotation here), store it and tell the other tabs. */
+  private adopt(pair: Pair, announce = true): void {
     this.pair = { access: pair.access, refresh: pair.refresh };
     this.claims = decodeClaims(pair.access);
-    this.deps.storage?.set(this.pair);
+    if (announce) {
+      this.deps.storage?.set(this.pair);
+      this.deps.shared?.publish({ type: "pair" });
+    }
     this.schedule();
     this.listeners.forEach((fn) => fn(this.claims));
   }
 
-  private end(): void {
+  private end(announce = true): void {
     if (this.timer !== null) this.deps.clearTimer(this.timer);
     this.timer = null;
     const had = this.pair !== null;
     this.pair = null;
     this.claims = null;
-    this.deps.storage?.set(null);
+    if (announce) {
+      this.deps.storage?.set(null);
+      this.deps.shared?.publish({ type: "logout" });
+    }
     if (had) this.listeners.forEach((fn) => fn(null));
   }
 

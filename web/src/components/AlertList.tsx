@@ -8,6 +8,7 @@ import { api, qs } from "../api/http";
 import { useApp, useEvent, useFetch } from "../state";
 import { MessageKey } from "../i18n/messages";
 import { isKind } from "./vitals";
+import { useNames } from "../names/react";
 
 export const ALERT_EVENTS = ["alert:raised", "alert:updated", "alert:acknowledged", "alert:cleared", "alert:escalated"];
 const sevColor: Record<string, "default" | "info" | "warning" | "error"> = { info: "info", warning: "warning", critical: "error", emergency: "error" };
@@ -41,6 +42,7 @@ export function AlertList({ patientId, canAct }: { patientId?: string; canAct: b
     // eslint-disable-next-line react-hooks/rules-of-hooks
     useEvent(ev, (p) => { if (!patientId || p.alert.patient_id === patientId) setData((l) => upsertAlert(l ?? [], p.alert)); });
   }
+  const nameOf = useNames();
   const act = async (id: string, action: "acknowledge" | "clear") => {
     try {
       const a = await api.post(`/api/iot/alerts/${id}/${action}`, { comment: comment[id] || undefined });
@@ -62,7 +64,7 @@ export function AlertList({ patientId, canAct }: { patientId?: string; canAct: b
             <Chip size="small" color={sevColor[a.severity] ?? "default"} label={t(`severity.${a.severity}` as MessageKey)} />
             <ListItemText sx={{ minWidth: 200 }}
               primary={<>{alertLabel(t, a.type)} · <span data-testid="alert-state">{t(stateKey(a))}</span>{a.last_value != null ? ` · ${a.last_value}` : ""}</>}
-              secondary={<>{dt(a.first_at)}{a.acknowledged_by ? ` · ${t("alerts.ackBy", { who: a.acknowledged_by.slice(0, 8), comment: a.ack_comment ?? "" })}` : ""}</>} />
+              secondary={<>{dt(a.first_at)}{a.acknowledged_by ? ` · ${t("alerts.ackBy", { who: nameOf(a.acknowledged_by), comment: a.ack_comment ?? "" })}` : ""}</>} />
             {canAct && open && (
               <Box sx={{ display: "flex", gap: 1, flexWrap: "wrap", alignItems: "center" }}>
                 <TextField size="small" label={t("common.comment")} value={comment[a.id] ?? ""}

@@ -10,10 +10,13 @@ import { api, qs } from "../api/http";
 import { useApp, useEvent, useFetch } from "../state";
 import { MessageKey } from "../i18n/messages";
 import * as C from "../chat/store";
+import { names } from "../names/react";
 
 const TYPING_IDLE_MS = 3000;
 
-export interface Contact { id: string; label: string }
+/** Someone to talk to; a pharmacist talks to a prescriber about one prescription (`prescriptionId`). */
+export interface Contact { id: string; label: string; prescriptionId?: string }
+const contactKey = (c: Contact) => `${c.id}|${c.prescriptionId ?? ""}`;
 
 function Conversation({ conv, onRead }: { conv: any; onRead: () => void }) {
   const { t, dt, user, conn, chat, setChat, toast } = useApp();
@@ -113,12 +116,15 @@ export function Chat({ contacts }: { contacts: Contact[] }) {
   const [contact, setContact] = useState("");
   useEvent("chat:message", (m) => { if (!(convs.data?.items ?? []).some((c: any) => c.id === m.conversation_id) || m.conversation_id !== openId) convs.reload(); });
   const items: any[] = convs.data?.items ?? [];
+  // The conversations name the other party: the app's name store learns them for free.
+  useEffect(() => { names().seed(Object.fromEntries(items.map((c) => [c.other.id, c.other.name]))); }, [items]);
   const open = items.find((c) => c.id === openId) ?? null;
   const start = async (e: FormEvent) => {
     e.preventDefault();
-    if (!contact) return;
+    const chosen = contacts.find((c) => contactKey(c) === contact);
+    if (!chosen) return;
     try {
-      const c = await api.post("/api/chat/conversations/", { with_user_id: contact });
+      const c = await api.post("/api/chat/conversations/", { with_user_id: chosen.id, prescription_id: chosen.prescriptionId });
       convs.reload(); setOpenId(c.id);
     } catch (err: any) { toast(t("common.error", { message: err.message }), "error"); }
   };
@@ -129,7 +135,7 @@ export function Chat({ contacts }: { contacts: Contact[] }) {
           <TextField select size="small" label={t("chat.with")} value={contact} onChange={(e) => setContact(e.target.value)} sx={{ flex: 1 }}
             slotProps={{ select: { displayEmpty: true }, inputLabel: { shrink: true } }} data-testid="chat-contact">
             <MenuItem value="">—</MenuItem>
-            {contacts.map((c) => <MenuItem key={c.id} value={c.id}>{c.label}</MenuItem>)}
+            {contacts.map((c) => <MenuItem key={contactKey(c)} value={contactKey(c)}>{c.label}</MenuItem>)}
           </TextField>
           <Button type="submit" variant="outlined" disabled={!contact} data-testid="chat-start">{t("chat.start")}</Button>
         </Box>
@@ -140,7 +146,7 @@ export function Chat({ contacts }: { contacts: Contact[] }) {
               return (
                 <ListItem key={c.id} disablePadding>
                 <ListItemButton selected={c.id === openId} onClick={() => setOpenId(c.id)} data-testid="conversation-item" data-id={c.id}>
-                  <ListItemText primary={c.other.name} secondary={`${t(`role.${c.other.role}` as MessageKey)} · ${t(online ? "chat.online" : "chat.offline")}`} />
+                  <ListItemText primary={c.other.name} secondary={`${t(`role.${c.other.role}` as MessageKey)}${c.prescription_id ? ` · ${t("chat.aboutRx")} ${c.prescription_id.slice(0, 8)}` : ""} · ${t(online ? "chat.online" : "chat.offline")}`} />
                   {c.id !== openId && c.unread > 0 && <Badge color="primary" badgeContent={c.unread} data-testid="unread" sx={{ mr: 1 }} />}
                 </ListItemButton>
                 </ListItem>

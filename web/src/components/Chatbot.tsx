@@ -24,7 +24,7 @@ function Bubble({ text, mine, children, testId }: { text: string; mine: boolean;
 }
 
 export function Chatbot() {
-  const { t, toast } = useApp();
+  const { t, toast, user } = useApp();
   const [turns, setTurns] = useState<Turn[]>([]);
   const [question, setQuestion] = useState("");
   const [myData, setMyData] = useState(false);
@@ -104,7 +104,8 @@ export function Chatbot() {
         <TextField size="small" label={t("bot.question")} value={question} onChange={(e) => setQuestion(e.target.value)}
           sx={{ flex: "1 1 240px" }} slotProps={{ htmlInput: { maxLength: 2000, "data-testid": "bot-input" } as any }} />
         <Button type="submit" variant="contained" disabled={busy || !question.trim()} data-testid="bot-send">{t("common.send")}</Button>
-        <FormControlLabel control={<Checkbox checked={myData} onChange={(e) => setMyData(e.target.checked)} />} label={t("bot.myData")} />
+        {/* Only a patient has data of their own for the assistant (server/chatbot/grounding.py). */}
+        {user.role === "patient" && <FormControlLabel control={<Checkbox checked={myData} onChange={(e) => setMyData(e.target.checked)} />} label={t("bot.myData")} />}
         <Button color="error" onClick={clear} disabled={busy || turns.length === 0} data-testid="bot-clear">{t("bot.clear")}</Button>
       </Box>
     </Box>

@@ -14,8 +14,8 @@ const NAV: Record<string, [string, MessageKey][]> = {
     ["/patient/treatments", "nav.treatments"], ["/patient/symptoms", "nav.symptoms"], ["/patient/assistant", "nav.assistant"],
     ["/patient/chat", "nav.chat"], ["/patient/audit", "nav.audit"]],
   doctor: [["/doctor", "nav.wall"], ["/doctor/patients", "nav.patients"], ["/doctor/appointments", "nav.appointments"],
-    ["/doctor/chat", "nav.chat"]],
-  pharmacist: [["/pharmacist", "nav.queue"], ["/pharmacist/stock", "nav.stock"]],
+    ["/doctor/treatments", "nav.doctorTreatments"], ["/doctor/chat", "nav.chat"], ["/doctor/assistant", "nav.doctorAssistant"]],
+  pharmacist: [["/pharmacist", "nav.queue"], ["/pharmacist/stock", "nav.stock"], ["/pharmacist/chat", "nav.chat"]],
   admin: [["/admin", "nav.devices"], ["/admin/users", "nav.users"], ["/admin/units", "nav.units"], ["/admin/sessions", "nav.sessions"]],
 };
 

@@ -5,6 +5,7 @@ import { Scroll } from "./Scroll";
 import { useApp, useEvent, useFetch } from "../state";
 import { MessageKey } from "../i18n/messages";
 import { upsertAlert as upsert } from "./AlertList";
+import { useNames } from "../names/react";
 
 export const FLOW = ["created", "validated", "prepared", "ready", "delivered"];
 
@@ -31,6 +32,7 @@ export function Timeline({ rx }: { rx: any }) {
 
 export function PrescriptionList({ patientId }: { patientId?: string }) {
   const { t } = useApp();
+  const nameOf = useNames();
   const { data, error, setData } = useFetch<any[]>(`/api/prescriptions${qs({ patient_id: patientId })}`);
   const onRx = (rx: any) => { if (!patientId || rx.patient_id === patientId) setData((l) => upsert(l ?? [], rx)); };
   useEvent("prescription:new", onRx);
@@ -47,6 +49,7 @@ export function PrescriptionList({ patientId }: { patientId?: string }) {
             <span data-testid="rx-status">{t(`status.${rx.status}` as MessageKey)}</span>
           </Typography>
           <Typography variant="body2">{rx.medications.map((m: any) => [m.frequency, m.duration].filter(Boolean).join(" · ")).join(" / ")}</Typography>
+          <Typography variant="body2" data-testid="rx-prescriber">{t("rx.prescriber")} : {nameOf(rx.doctor_id)}</Typography>
           <Timeline rx={rx} />
         </ListItem>
       ))}

@@ -1,4 +1,5 @@
 import { careEn, careFr } from "./care";
+import { moreEn, moreFr } from "./more";
 
 /** Every UI string in French (default) and English. The `en` table must have every `fr` key (i18n.test.ts). */
 const fr = {
@@ -208,6 +209,7 @@ const fr = {
   "sessions.peer": "Adresse",
   "sessions.since": "Depuis",
   ...careFr,
+  ...moreFr,
 };
 
 export type MessageKey = keyof typeof fr;
@@ -420,6 +422,7 @@ const en: Record<MessageKey, string> = {
   "sessions.peer": "Address",
   "sessions.since": "Since",
   ...careEn,
+  ...moreEn,
 };
 
 export const messages: Record<Lang, Record<MessageKey, string>> = { fr, en };

@@ -7,9 +7,18 @@ import { Scroll } from "../../components/Scroll";
 import { useApp, useEvent, useFetch, useNow } from "../../state";
 import { MessageKey } from "../../i18n/messages";
 import { Section } from "../../components/LiveVitals";
+import { useNames } from "../../names/react";
 
 const TYPES = ["heart", "temperature", "blood_pressure", "oxygen", "glucose", "multi_sensor"];
 const COMMANDS = ["identify", "set_interval", "sync_time", "reboot"];
+
+const RANK: Record<string, number> = { queued: 0, sent: 1, acked: 2, failed: 2 };
+/** A command into the list, newest first; a later state is never replaced by an earlier one. */
+function mergeCommand(list: any[], c: any): any[] {
+  const old = list.find((x) => x.id === c.id);
+  if (!old) return [c, ...list];
+  return (RANK[c.status] ?? 0) >= (RANK[old.status] ?? 0) ? list.map((x) => (x.id === c.id ? c : x)) : list;
+}
 
 function DeviceDetail({ device, onChange }: { device: any; onChange: (d: any) => void }) {
   const { t, toast, dt } = useApp();
@@ -17,11 +26,13 @@ function DeviceDetail({ device, onChange }: { device: any; onChange: (d: any) =>
   const rejected = useFetch<any>(`/api/iot/devices/${device.id}/rejected`);
   const [command, setCommand] = useState("identify");
   const [patient, setPatient] = useState(device.patient_id ?? "");
-  useEffect(() => { const h = window.setInterval(commands.reload, 3000); return () => window.clearInterval(h); }, [commands.reload]);
+  // Acks arrive live (`device:command_acked` to role:admin); the slow poll only covers one missed while offline.
+  useEffect(() => { const h = window.setInterval(commands.reload, 30_000); return () => window.clearInterval(h); }, [commands.reload]);
+  useEvent("device:command_acked", (c) => { if (c.device_id === device.id) commands.setData((l) => mergeCommand(l ?? [], c)); });
   const send = async () => {
     try {
-      await api.post(`/api/iot/devices/${device.id}/commands`, { command, params: command === "set_interval" ? { interval_s: 10 } : {} });
-      commands.reload();
+      const c = await api.post(`/api/iot/devices/${device.id}/commands`, { command, params: command === "set_interval" ? { interval_s: 10 } : {} });
+      commands.setData((l) => mergeCommand(l ?? [], c)); // the ack may have come first: never step back
     } catch (e: any) { toast(t("common.error", { message: e.message }), "error"); }
   };
   const assign = async () => {
@@ -39,7 +50,7 @@ function DeviceDetail({ device, onChange }: { device: any; onChange: (d: any) =>
       </Box>
       <Typography variant="subtitle2" component="h3">{t("devices.commands")}</Typography>
       <List dense>{(commands.data ?? []).map((c) => (
-        <ListItem key={c.id} data-testid="device-command" data-status={c.status}>
+        <ListItem key={c.id} data-testid="device-command" data-status={c.status} data-id={c.id}>
           <ListItemText primary={`${c.command} · ${c.status}${c.via ? " · " + c.via : ""}`} secondary={c.acked_at ? dt(c.acked_at) : dt(c.created_at)} />
         </ListItem>))}
       </List>
@@ -53,6 +64,7 @@ function DeviceDetail({ device, onChange }: { device: any; onChange: (d: any) =>
 
 function Devices() {
   const { t, toast, ago, num } = useApp();
+  const nameOf = useNames();
   const now = useNow(5000);
   const { data, setData } = useFetch<any[]>("/api/iot/devices");
   const [token, setToken] = useState<string | null>(null);
@@ -60,6 +72,8 @@ function Devices() {
   const [form, setForm] = useState({ name: "", type: "multi_sensor", mac: "", patient_id: "" });
   const replace = (d: any) => setData((l) => (l ?? []).some((x) => x.id === d.id) ? (l ?? []).map((x) => (x.id === d.id ? { ...x, ...d } : x)) : [...(l ?? []), d]);
   useEvent("device:status", (s) => setData((l) => (l ?? []).map((d) => (d.id === s.device_id ? { ...d, online: s.online, last_seen: s.at } : d))));
+  useEvent("device:command_acked", (c) => toast(t("devices.acked", { command: c.command, device: (data ?? []).find((d) => d.id === c.device_id)?.name ?? c.device_id }),
+    c.status === "acked" ? "success" : "warning"));
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     try {
@@ -97,7 +111,7 @@ function Devices() {
               <TableRow key={d.id} data-testid="device-row" data-device={d.id}>
                 <TableCell>{d.name}<br /><code>{d.id}</code></TableCell>
                 <TableCell><Chip size="small" color={d.online ? "success" : "default"} label={`${d.status} · ${d.online ? t("device.online") : t("device.offline")}`} /></TableCell>
-                <TableCell>{d.patient_id?.slice(0, 8) ?? "—"}</TableCell>
+                <TableCell>{d.patient_id ? nameOf(d.patient_id) : "—"}</TableCell>
                 <TableCell>{d.battery != null ? num(d.battery, 0) : "—"}</TableCell>
                 <TableCell>{d.signal_quality ?? "—"}</TableCell>
                 <TableCell>{d.last_seen ? ago(d.last_seen, now) : "—"}</TableCell>
@@ -152,6 +166,7 @@ function Users() {
 
 function Units() {
   const { t, toast } = useApp();
+  const nameOf = useNames();
   const { data, reload } = useFetch<any[]>("/api/care-units/");
   const [name, setName] = useState("");
   const [kind, setKind] = useState("ward");
@@ -173,7 +188,7 @@ function Units() {
             <Box key={part} sx={{ display: "flex", gap: 1, flexWrap: "wrap", alignItems: "center", mb: 0.5 }}>
               <Typography variant="body2" sx={{ minWidth: 70 }}>{t(`units.${part}` as MessageKey)}</Typography>
               {(u[part === "staff" ? "staff_ids" : "patient_ids"] ?? []).map((id: string) => (
-                <Chip key={id} size="small" label={id.slice(0, 8)} onDelete={() => run(() => api.del(`/api/care-units/${u.id}/${part}/${id}`))} />
+                <Chip key={id} size="small" label={nameOf(id)} onDelete={() => run(() => api.del(`/api/care-units/${u.id}/${part}/${id}`))} />
               ))}
               <TextField size="small" label={t(part === "staff" ? "units.addStaff" : "units.addPatient")} value={adds[u.id + part] ?? ""}
                 onChange={(e) => setAdds((a) => ({ ...a, [u.id + part]: e.target.value }))} />

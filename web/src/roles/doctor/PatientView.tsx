@@ -1,6 +1,6 @@
 /** One patient for a doctor: live vitals, NEWS2 breakdown, alerts (ack/clear), observations, rules, symptom checker, prescriptions, records. */
 import { FormEvent, useEffect, useState } from "react";
-import { useParams } from "react-router";
+import { Link as RouterLink, useParams } from "react-router";
 import { Box, Button, Checkbox, FormControlLabel, MenuItem, Table, TableBody, TableCell, TableHead, TableRow, TextField, Typography } from "@mui/material";
 import { api } from "../../api/http";
 import { Scroll } from "../../components/Scroll";
@@ -24,9 +24,10 @@ function paramLabel(t: (k: MessageKey) => string, name: string): string {
 
 function News2({ patientId }: { patientId: string }) {
   const { t, num } = useApp();
-  const { data, reload } = useFetch<any>(`/api/iot/patients/${patientId}/news2`);
-  useEffect(() => { const h = window.setInterval(reload, 10_000); return () => window.clearInterval(h); }, [reload]);
-  useEvent("alert:raised", (p) => p.alert.patient_id === patientId && reload());
+  const { data, reload, setData } = useFetch<any>(`/api/iot/patients/${patientId}/news2`);
+  // Live through `news2:updated` (this view watches the patient); the slow poll only covers a missed event.
+  useEffect(() => { const h = window.setInterval(reload, 60_000); return () => window.clearInterval(h); }, [reload]);
+  useEvent("news2:updated", (n) => { if (n.patient_id === patientId) setData(() => n); });
   if (!data) return <Typography>{t("common.loading")}</Typography>;
   return (
     <Box data-testid="news2" data-score={data.score ?? ""}>
@@ -165,6 +166,8 @@ export function PatientView() {
   return (
     <>
       <Typography variant="h5" component="h1" sx={{ mb: 1, wordBreak: "break-all" }}>{t("common.patient")} · {nameOf(id)}</Typography>
+      <Button component={RouterLink} to={`/doctor/treatments?patient=${encodeURIComponent(id)}`} size="small" variant="outlined" sx={{ mb: 1 }}
+        data-testid="patient-treatments-link">{t("nav.doctorTreatments")}</Button>
       <Section title={t("nav.dashboard")} testId="doctor-patient-vitals"><LiveVitals patientId={id} /></Section>
       <Section title={t("news2.title")}><News2 patientId={id} /></Section>
       <Section title={t("alerts.history")} testId="doctor-patient-alerts"><AlertList patientId={id} canAct /></Section>

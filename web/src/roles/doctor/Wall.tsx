@@ -2,7 +2,9 @@
  * The monitoring wall: every patient the doctor may watch (granted `vitals`, or in one of
  * their care units), ordered by worst NEWS2 and open alerts. Readings arrive as `vitals:new`
  * (50 patients × 1/s is 50 events/s): they are coalesced per animation frame, so React
- * renders the wall at most once per frame whatever the rate.
+ * renders the wall at most once per frame whatever the rate. NEWS2 arrives live as
+ * `news2:updated` (to `patient:<id>` watchers and unit rooms); a slow poll (NEWS2_FALLBACK_MS)
+ * only covers an event missed while the socket was away.
  */
 import { memo, useEffect, useMemo, useRef, useState } from "react";
 import { Link as RouterLink } from "react-router";
@@ -15,6 +17,9 @@ import { ALERT_EVENTS, alertLabel } from "../../components/AlertList";
 import { Section } from "../../components/LiveVitals";
 import { RANGES, isKind, statusColor, vitalStatus } from "../../components/vitals";
 import { compareWall, WallPatient, worstAlert } from "./order";
+import { useNames } from "../../names/react";
+
+const NEWS2_FALLBACK_MS = 60_000;
 
 type Update = { kind: "roster"; ids: string[] } | { kind: "vitals"; m: any } | { kind: "alert"; a: any } | { kind: "news2"; id: string; score: number | null }
   | { kind: "patient"; id: string; name?: string };
@@ -45,6 +50,7 @@ function applyAll(state: Map<string, WallPatient>, batch: Update[]): Map<string,
 
 const Tile = memo(function Tile({ p, lang }: { p: WallPatient; lang: string }) {
   const { t, num } = useApp();
+  const nameOf = useNames();
   const sev = worstAlert(p);
   const border = sev >= 3 ? statusColor.critical : sev === 2 ? statusColor.warning : "#c9d6d6";
   return (
@@ -53,7 +59,7 @@ const Tile = memo(function Tile({ p, lang }: { p: WallPatient; lang: string }) {
       <CardActionArea component={RouterLink} to={`/doctor/patients/${p.id}`}>
         <CardContent sx={{ py: 1 }}>
           <Box sx={{ display: "flex", justifyContent: "space-between", gap: 1 }}>
-            <Typography component="h3" variant="subtitle1" noWrap>{p.name}</Typography>
+            <Typography component="h3" variant="subtitle1" noWrap>{p.name !== p.id.slice(0, 8) ? p.name : nameOf(p.id)}</Typography>
             <Chip size="small" color={(p.news2 ?? 0) >= 7 ? "error" : (p.news2 ?? 0) >= 5 ? "warning" : "default"}
               label={t("wall.news2", { score: p.news2 ?? "–" })} data-testid="wall-news2" />
           </Box>
@@ -119,7 +125,7 @@ export function Wall() {
   }, []);
   useEffect(() => {
     const offs = ids.map((id) => conn.watch("vitals:watch", "vitals:unwatch", { patient_id: id }));
-    const h = window.setInterval(() => refreshNews2(ids), 15_000);
+    const h = window.setInterval(() => refreshNews2(ids), NEWS2_FALLBACK_MS);
     return () => { offs.forEach((off) => off()); window.clearInterval(h); };
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [conn, ids.join(",")]);
@@ -138,6 +144,7 @@ export function Wall() {
   useEvent("access_request:status_changed", () => loadRoster());
   useEvent("grant:revoked", () => loadRoster());
   useEvent("grant:expired", () => loadRoster());
+  useEvent("news2:updated", (n) => batcher.add({ kind: "news2", id: n.patient_id, score: n.score ?? null }));
   useEvent("unit:summary", (s) => {
     for (const p of s.patients ?? []) batcher.add({ kind: "news2", id: p.id, score: p.news2?.score ?? null });
   });

@@ -5,6 +5,8 @@ import { PatientView } from "./PatientView";
 import { Wall } from "./Wall";
 import { DoctorAppointments } from "./Appointments";
 import { Chat } from "../../components/Chat";
+import { Chatbot } from "../../components/Chatbot";
+import { DoctorTreatments } from "./Treatments";
 import { Section } from "../../components/LiveVitals";
 import { useApp, useFetch } from "../../state";
 import { usePatientNames } from "./names";
@@ -18,6 +20,11 @@ function DoctorChat() {
   return <Section title={t("chat.title")} testId="doctor-chat"><Chat contacts={ids.map((id) => ({ id, label: nameOf(id) }))} /></Section>;
 }
 
+function DoctorAssistant() {
+  const { t } = useApp();
+  return <Section title={t("nav.doctorAssistant")} testId="doctor-assistant"><Chatbot /></Section>;
+}
+
 export default function DoctorRoutes() {
   return (
     <Routes>
@@ -26,6 +33,9 @@ export default function DoctorRoutes() {
       <Route path="patients/:id" element={<PatientView />} />
       <Route path="appointments" element={<DoctorAppointments />} />
       <Route path="chat" element={<DoctorChat />} />
+      <Route path="treatments" element={<DoctorTreatments />} />
+      {/* The assistant answers general questions; a doctor's carry no patient data (server/chatbot/grounding.py). */}
+      <Route path="assistant" element={<DoctorAssistant />} />
     </Routes>
   );
 }

@@ -4,7 +4,7 @@
  * ones; adding a treatment. Live through `treatment:*` events (a doctor's addition, a delivered
  * prescription, a reminder, an answer given on another device).
  */
-import { FormEvent, useState } from "react";
+import { FormEvent, ReactNode, useState } from "react";
 import { Box, Button, Chip, List, ListItem, ListItemText, TextField, Typography } from "@mui/material";
 import { api } from "../../api/http";
 import { useApp, useEvent, useFetch, useNow } from "../../state";
@@ -17,7 +17,8 @@ const statusColor: Record<string, "success" | "default" | "error" | "warning" | 
   taken: "success", skipped: "default", missed: "error", pending: "warning", upcoming: "info",
 };
 
-function TreatmentCard({ tr, onChange }: { tr: any; onChange: () => void }) {
+/** One treatment; `readOnly` for a doctor (only the patient answers intakes). */
+export function TreatmentCard({ tr, onChange, readOnly = false, children }: { tr: any; onChange: () => void; readOnly?: boolean; children?: ReactNode }) {
   const { t, dt, lang, toast } = useApp();
   const now = useNow(30_000);
   const intakes = useFetch<Intake[]>(`/api/treatments/${tr.id}/intakes/`, [tr.next_intake_at]);
@@ -34,7 +35,7 @@ function TreatmentCard({ tr, onChange }: { tr: any; onChange: () => void }) {
     refresh(); onChange();
   };
   const list = intakes.data ?? [];
-  const open = new Set(answerable(list, now));
+  const open = new Set(readOnly ? [] : answerable(list, now));
   const next = nextIntake(list, now);
   const shown = orderIntakes(list, now).slice(0, 8);
   const a = adh.data;
@@ -67,17 +68,19 @@ function TreatmentCard({ tr, onChange }: { tr: any; onChange: () => void }) {
           </ListItem>
         ))}
       </List>
+      {children}
     </Box>
   );
 }
 
-function AddTreatment({ onAdded }: { onAdded: () => void }) {
+/** Adding a treatment: the patient's own, or (`patientId`) a doctor's for a granted patient. */
+export function AddTreatment({ onAdded, patientId }: { onAdded: () => void; patientId?: string }) {
   const { t, toast } = useApp();
   const [f, setF] = useState({ medocs_name: "", frequency: "1", duration_days: "7" });
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     try {
-      await api.post("/api/treatments/", { medocs_name: f.medocs_name.trim(), frequency: Number(f.frequency), duration_days: Number(f.duration_days) });
+      await api.post("/api/treatments/", { medocs_name: f.medocs_name.trim(), frequency: Number(f.frequency), duration_days: Number(f.duration_days), patient_id: patientId });
       setF({ ...f, medocs_name: "" });
       onAdded();
     } catch (err: any) { toast(t("common.error", { message: err.message }), "error"); }

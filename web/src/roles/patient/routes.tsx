@@ -14,6 +14,7 @@ import PatientAppointments from "./Appointments";
 import PatientTreatments from "./Treatments";
 import { Chatbot } from "../../components/Chatbot";
 import { Chat } from "../../components/Chat";
+import { useNames } from "../../names/react";
 
 function MyId() {
   const { user, t } = useApp();
@@ -37,6 +38,7 @@ function Dashboard() {
 
 function Access() {
   const { t, dt, toast } = useApp();
+  const nameOf = useNames();
   const requests = useFetch<any[]>("/api/access-requests");
   const grants = useFetch<any[]>("/api/grants");
   useEvent("access_request:new", (r) => requests.setData((l) => upsert(l ?? [], r)));
@@ -63,7 +65,7 @@ function Access() {
             {requests.data.map((r) => (
               <ListItem key={r.id} divider data-testid="access-request" data-status={r.status} sx={{ flexWrap: "wrap", gap: 1 }}>
                 <ListItemText sx={{ minWidth: 220 }}
-                  primary={`${t("common.doctor")} ${r.doctor_id.slice(0, 8)} · ${scopes(r.scopes)} · ${r.duration_days} j`}
+                  primary={`${t("common.doctor")} ${nameOf(r.doctor_id)} · ${scopes(r.scopes)} · ${r.duration_days} j`}
                   secondary={`${r.reason} · ${dt(r.created_at)}`} />
                 {r.status === "pending" ? (
                   <Box sx={{ display: "flex", gap: 1 }}>
@@ -81,7 +83,7 @@ function Access() {
           <List dense>
             {grants.data.map((g) => (
               <ListItem key={g.id} divider data-testid="grant" sx={{ flexWrap: "wrap", gap: 1 }}>
-                <ListItemText sx={{ minWidth: 220 }} primary={`${t("common.doctor")} ${g.doctor_id.slice(0, 8)} · ${scopes(g.scopes)}`}
+                <ListItemText sx={{ minWidth: 220 }} primary={`${t("common.doctor")} ${nameOf(g.doctor_id)} · ${scopes(g.scopes)}`}
                   secondary={t("access.expires", { date: dt(g.expires_at) })} />
                 <Button color="error" variant="outlined" size="small" onClick={() => revoke(g.id)} data-testid="revoke">{t("access.revoke")}</Button>
               </ListItem>
@@ -95,6 +97,7 @@ function Access() {
 
 function Audit() {
   const { t, dt } = useApp();
+  const nameOf = useNames();
   const { data, error } = useFetch<any>("/api/audit/me?limit=100");
   const rows: any[] = Array.isArray(data) ? data : data?.items ?? [];
   return (
@@ -111,7 +114,7 @@ function Audit() {
               {rows.map((r, i) => (
                 <TableRow key={r.id ?? i} data-testid="audit-row">
                   <TableCell>{dt(r.at)}</TableCell>
-                  <TableCell>{r.actor?.name || r.actor?.username || r.actor_id?.slice(0, 8)} ({t(`role.${r.role}` as MessageKey)})</TableCell>
+                  <TableCell>{r.actor?.name || r.actor?.username || nameOf(r.actor_id)} ({t(`role.${r.role}` as MessageKey)})</TableCell>
                   <TableCell>{r.action}{r.outcome && r.outcome !== "allowed" ? ` · ${t("audit.refused")}` : ""}</TableCell>
                   <TableCell>{r.ip ?? ""}</TableCell>
                 </TableRow>
@@ -124,14 +127,13 @@ function Audit() {
   );
 }
 
-/** My doctors (those I granted access to, by name from the doctors' list) as chat contacts. */
+/** My doctors (those I granted access to, by name from the name store) as chat contacts. */
 function PatientChat() {
   const { t } = useApp();
   const grants = useFetch<any[]>("/api/grants");
-  const doctors = useFetch<any[]>("/api/doctors/");
-  const names = Object.fromEntries((doctors.data ?? []).map((d) => [d.id, d.name]));
+  const nameOf = useNames();
   const ids = [...new Set((grants.data ?? []).map((g) => g.doctor_id))];
-  return <Chat contacts={ids.map((id) => ({ id, label: `${t("common.doctor")} ${names[id] ?? id.slice(0, 8)}` }))} />;
+  return <Chat contacts={ids.map((id) => ({ id, label: `${t("common.doctor")} ${nameOf(id)}` }))} />;
 }
 
 export default function PatientRoutes() {

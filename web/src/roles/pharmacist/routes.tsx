@@ -1,4 +1,4 @@
-/** The pharmacist's screens (one lazy chunk): the live prescription queue and the stock. */
+/** The pharmacist's screens (one lazy chunk): the live prescription queue, the stock, chat with prescribers. */
 import { FormEvent, useState } from "react";
 import { Route, Routes } from "react-router";
 import { Alert, Box, Button, Chip, List, ListItem, Table, TableBody, TableCell, TableHead, TableRow, TextField, Typography } from "@mui/material";
@@ -9,11 +9,17 @@ import { MessageKey } from "../../i18n/messages";
 import { upsertAlert as upsert } from "../../components/AlertList";
 import { Section } from "../../components/LiveVitals";
 import { Timeline } from "../../components/Prescriptions";
+import { Chat } from "../../components/Chat";
+import { useNames } from "../../names/react";
 
 const NEXT: Record<string, string> = { created: "validated", validated: "prepared", prepared: "ready", ready: "delivered" };
 
+const FINAL = ["delivered", "rejected", "cancelled"];
+const meds = (rx: any) => rx.medications.map((m: any) => m.name).join(", ");
+
 function Queue() {
   const { t, toast } = useApp();
+  const nameOf = useNames();
   const { data, setData, reload } = useFetch<any[]>("/api/prescriptions");
   const [conflict, setConflict] = useState<Record<string, string>>({});
   const [reason, setReason] = useState<Record<string, string>>({});
@@ -40,6 +46,9 @@ function Queue() {
             <ListItem key={rx.id} divider data-testid="queue-rx" data-rx-id={rx.id} data-status={rx.status} sx={{ display: "block" }}>
               <Typography variant="subtitle1" component="h3">
                 {rx.medications.map((m: any) => `${m.name} ${m.dose ?? ""} ×${m.quantity ?? 1}`).join(", ")} · {t(`status.${rx.status}` as MessageKey)}
+              </Typography>
+              <Typography variant="body2" data-testid="rx-people">
+                {t("rx.prescriber")} : {nameOf(rx.doctor_id)} · {t("rx.for")} : {nameOf(rx.patient_id)}
               </Typography>
               <Timeline rx={rx} />
               {conflict[rx.id] && <Alert severity="warning" role="alert" data-testid="rx-conflict">{conflict[rx.id]}</Alert>}
@@ -102,11 +111,28 @@ function Stock() {
   );
 }
 
+/** Chat with prescribers: one conversation per open prescription and its doctor (rooms.access.may_chat). */
+function PrescriberChat() {
+  const { t } = useApp();
+  const { data } = useFetch<any[]>("/api/prescriptions?limit=200");
+  const nameOf = useNames();
+  const open = (data ?? []).filter((rx) => !FINAL.includes(rx.status));
+  const contacts = open.map((rx) => ({ id: rx.doctor_id, prescriptionId: rx.id,
+    label: t("chat.prescriber", { doctor: nameOf(rx.doctor_id), meds: meds(rx) }) }));
+  return (
+    <Section title={t("chat.title")} testId="pharmacist-chat">
+      {data && open.length === 0 && <Typography sx={{ mb: 1 }}>{t("chat.noPrescriber")}</Typography>}
+      <Chat contacts={contacts} />
+    </Section>
+  );
+}
+
 export default function PharmacistRoutes() {
   return (
     <Routes>
       <Route index element={<Queue />} />
       <Route path="stock" element={<Stock />} />
+      <Route path="chat" element={<PrescriberChat />} />
     </Routes>
   );
 }

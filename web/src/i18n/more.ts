@@ -1,0 +1,36 @@
+/** UI strings of the screens added with the names, the pharmacist's chat, the doctor's treatments and assistant. */
+export const moreFr = {
+  "rx.prescriber": "Prescripteur",
+  "rx.for": "Patient",
+  "chat.prescriber": "{doctor} · ordonnance {meds}",
+  "chat.aboutRx": "Ordonnance",
+  "chat.noPrescriber": "Aucune ordonnance en cours : une conversation avec un prescripteur porte sur une ordonnance en cours.",
+  "nav.doctorTreatments": "Traitements",
+  "treat.patient": "Patient",
+  "treat.pickPatient": "Choisissez un patient (accès « ordonnances »)",
+  "treat.adherence": "Observance",
+  "treat.addedBy": "ajouté par {who}",
+  "treat.none": "Aucun traitement",
+  "treat.delete": "Arrêter",
+  "nav.doctorAssistant": "Assistant",
+  "devices.acked": "Commande {command} acquittée par {device}",
+  "wall.live": "NEWS2 en direct",
+};
+
+export const moreEn: Record<keyof typeof moreFr, string> = {
+  "rx.prescriber": "Prescriber",
+  "rx.for": "Patient",
+  "chat.prescriber": "{doctor} · prescription {meds}",
+  "chat.aboutRx": "Prescription",
+  "chat.noPrescriber": "No open prescription: a conversation with a prescriber is about an open prescription.",
+  "nav.doctorTreatments": "Treatments",
+  "treat.patient": "Patient",
+  "treat.pickPatient": "Pick a patient (\"prescriptions\" access)",
+  "treat.adherence": "Adherence",
+  "treat.addedBy": "added by {who}",
+  "treat.none": "No treatment",
+  "treat.delete": "Stop",
+  "nav.doctorAssistant": "Assistant",
+  "devices.acked": "Command {command} acknowledged by {device}",
+  "wall.live": "Live NEWS2",
+};
