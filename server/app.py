@@ -219,7 +219,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
 
     # Alerting: reads iot's readings.
     alerts = app[ALERTS] = Alerts(db, clock, settings)
-    engine = app[ALERT_ENGINE] = AlertEngine(db, clock, settings, derived, ingest.latest, notifier, alerts)
+    engine = app[ALERT_ENGINE] = AlertEngine(db, clock, settings, derived, ingest.latest, notifier, alerts,
+                                             measured=history.readings)
 
     # The ingest pipeline's subscribers, in this order after each durable commit: device
     # presence (last_seen), hourly rollups, then rules and NEWS2 over the stored readings.
