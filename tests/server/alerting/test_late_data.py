@@ -138,6 +138,11 @@ async def test_retrospective_alert_is_announced_once_and_extended_by_the_rest_of
     assert (doc["measured_from"], doc["measured_to"]) == (datetime.fromisoformat(items[0]["ts"]),
                                                           datetime.fromisoformat(items[-1]["ts"]))
     assert [h["action"] for h in doc["history"]] == ["raised"]
+    status, inbox = await api.call("GET", "/api/notifications?limit=100", people["ward"][1])
+    assert status == 200, inbox
+    told = [n for n in inbox["items"] if n["link"] == {"type": "alert", "id": doc["_id"]}]
+    assert len(told) == 1  # announced once, as the past
+    assert any(w in str(told[0]["body"]) for w in ("retrospective", "rétrospectif")), told[0]
     status, body = await api.call("POST", f"/api/iot/alerts/{doc['_id']}/acknowledge", people["doctor"][1], json={})
     assert status == 200 and body["state"] == "cleared_acknowledged" and body["retrospective"] is True
 
@@ -153,7 +158,7 @@ async def test_latest_values_keep_the_newest_measurement(api, app):
         await app[INGEST].settled()
     status, latest = await api.call("GET", f"/api/iot/patients/{people['pid']}/vitals/latest", people["doctor"][1])
     assert status == 200
-    hr = latest["readings"]["heart_rate"] if "readings" in latest else latest["heart_rate"]
+    hr = latest["readings"]["heart_rate"]
     assert hr["value"] == 72 and hr["ts"] == clock.now().isoformat()
 
 
@@ -192,11 +197,13 @@ async def test_a_clock_suspect_reading_is_placed_at_its_receive_time(api, app):
     clock.advance(5)
     await feed(app, people["device"], {"heart_rate": 72}, every=5)  # measured after it, by a true clock
     status, latest = await api.call("GET", f"/api/iot/patients/{people['pid']}/vitals/latest", people["doctor"][1])
-    hr = latest["readings"]["heart_rate"] if "readings" in latest else latest["heart_rate"]
+    assert status == 200
+    hr = latest["readings"]["heart_rate"]
     assert hr["value"] == 72  # the future-dated reading does not stay "latest" for a day
     to = (clock.now() + timedelta(seconds=1)).isoformat().replace("+", "%2B")
     status, hist = await api.call("GET", f"/api/iot/patients/{people['pid']}/vitals/history?kind=heart_rate"
                                   f"&bucket=raw&to={to}", people["doctor"][1])
+    assert status == 200
     assert [(p["t"], p["avg"]) for p in hist["points"]][-2:] == [(received.isoformat(), 80),
                                                                  (clock.now().isoformat(), 72)]
     doc = await app[INGEST].db["vitals"].find_one({"_id": ack["id"]})
