@@ -74,7 +74,8 @@ class AlertEngine:
         self.news2 = News2Service(db, clock, self.config, derived, latest, settings.news2_window_s,
                                   late_s=settings.late_reading_s)
         self.dispatch = AlertDispatch(db, clock, notifier, alerts)
-        self.retrospective = Retrospective(self.news2, alerts, self.dispatch, measured) if measured else None
+        self.retrospective = (Retrospective(self.news2, alerts, self.dispatch, measured, self._rules)
+                              if measured else None)
         self.devices = DeviceAlerts(db, clock, settings, alerts, self.dispatch)
         self.escalation = Escalation(alerts, self.dispatch, clock, settings)
         self.units = UnitSummaries(db, clock, settings, notifier, alerts)
@@ -96,10 +97,7 @@ class AlertEngine:
                     if live:
                         await self._patient(patient_id, sorted(live, key=reading_time))
                     if late and self.retrospective is not None:
-                        config = await self.config.get(patient_id)
-                        scale = config.get("spo2_scale", 1)
-                        await self.retrospective.evaluate(patient_id, late, effective_rules(config.get("overrides"),
-                                                                                            scale), scale)
+                        self.retrospective.add(patient_id, late)
                 except Exception:  # one patient's failure must not starve the others
                     log.exception("alert evaluation failed for patient %s", patient_id)
             await self.devices.data_resumed(messages)
@@ -140,6 +138,18 @@ class AlertEngine:
         if changed:
             self.derived.stage(STATES, patient_id, {"$set": changed})
         self._states[patient_id] = states
+
+    async def _rules(self, patient_id: str) -> tuple[list[Rule], int]:
+        config = await self.config.get(patient_id)
+        scale = config.get("spo2_scale", 1)
+        return effective_rules(config.get("overrides"), scale), scale
+
+    async def retrospective_due(self) -> int:
+        """The alert tick: evaluate the late readings noted since the last one."""
+        if self.retrospective is None:
+            return 0
+        async with self._lock:
+            return await self.retrospective.run_due()
 
     async def _stored_states(self, patient_id: str) -> dict[str, Any]:
         cached = self._states.get(patient_id)

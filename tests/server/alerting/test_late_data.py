@@ -12,7 +12,7 @@ import pytest
 
 from server.alerting.retrospective import episodes
 from server.alerting.rules import DEFAULTS, NEWS2_RULE
-from server.keys import CLOCK, INGEST
+from server.keys import ALERT_ENGINE, CLOCK, INGEST
 from tests.support.alerting import NORMAL, alerts_of, cast, feed
 from tests.support.iot import device_sio, provision
 
@@ -33,7 +33,8 @@ def buffer(now: datetime, ago: timedelta, readings: dict, n: int = 13, every: fl
              "readings": readings} for i in range(n)]
 
 
-async def post(api, app, dev: dict, items: list[dict], transport: str) -> None:
+async def post(api, app, dev: dict, items: list[dict], transport: str) -> int:
+    """Send `items`, settle, then run the alert tick; returns how many patients it evaluated late data for."""
     if transport == "http":
         status, body = await api.call("POST", "/api/iot/batch", dev["token"], json={"measurements": items})
         assert status == 200 and body["accepted"] == len(items), body
@@ -46,6 +47,7 @@ async def post(api, app, dev: dict, items: list[dict], transport: str) -> None:
         finally:
             await sio.disconnect()
     await app[INGEST].settled()
+    return await app[ALERT_ENGINE].retrospective_due()  # the alert tick: late readings are judged then
 
 
 async def news2_now(api, people) -> dict:
@@ -83,7 +85,8 @@ async def test_replayed_buffer(api, app, ago, transport, order, current, retro, 
     clock = app[CLOCK]
     clock.advance(3 * 3600)  # the device was registered long before the outage
     items = buffer(clock.now(), ago, SICK)
-    await post(api, app, dev, items if order == "in" else items[::-1], transport)
+    evaluated = await post(api, app, dev, items if order == "in" else items[::-1], transport)
+    assert evaluated == (1 if retro else 0)  # 13 messages one by one or one batch: one evaluation
     docs = await alerts_of(app, people["pid"])
     assert {(d["type"], d["severity"]) for d in docs if d["open"]} == current
     assert not [d for d in docs if d["open"] and d.get("retrospective")]
