@@ -14,7 +14,7 @@ from server.alerting.retrospective import episodes
 from server.alerting.rules import DEFAULTS, NEWS2_RULE
 from server.keys import ALERT_ENGINE, CLOCK, INGEST
 from tests.support.alerting import NORMAL, alerts_of, cast, feed
-from tests.support.iot import device_sio, provision
+from tests.support.iot import device_sio, provision, watching_doctor
 
 pytestmark = pytest.mark.ward
 
@@ -118,7 +118,15 @@ async def test_the_issue_scenario_one_set_measured_two_hours_ago(api, app):
     dev = await provision(api, people["admin"][1], people["pid"])
     clock = app[CLOCK]
     clock.advance(3 * 3600)
-    await post(api, app, dev, buffer(clock.now(), timedelta(hours=2), SICK, n=1), "http")
+    doctor, live = await watching_doctor(api, {"doctor_token": people["doctor"][1], "patient": {"id": people["pid"]}})
+    items = buffer(clock.now(), timedelta(hours=2), SICK, n=1)
+    await post(api, app, dev, items, "http")
+    # the live chart gets it at its measurement time (and sees when it arrived)
+    await live.wait(lambda i: i.of("vitals:new"), within=10)
+    (event,) = live.of("vitals:new")
+    assert (event["ts"], event["received_at"], event["clock_suspect"]) == \
+        (items[0]["ts"], clock.now().isoformat(), False)
+    await doctor.disconnect()
     assert await alerts_of(app, people["pid"]) == []
     now = await news2_now(api, people)
     assert now["score"] == 0 and now["alert_severity"] is None and "heart_rate" in now["missing"]
