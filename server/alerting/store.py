@@ -242,6 +242,8 @@ class Alerts:
         (never open, so it neither blocks nor joins the live alert of its type, is never escalated nor
         marked stale) that still waits for an acknowledgement. A finding that overlaps an earlier
         retrospective alert of the same type (within `join_gap_s`) extends it instead of raising another.
+        No unique index backs this (the alert is not open): two processes evaluating the same buffer at
+        the same moment could each raise one; a device's buffer normally reaches one process.
         Returns (doc, "raised" | "rose" | "extended" | "same")."""
         now, gap = self.clock.now(), timedelta(seconds=join_gap_s)
         near = {"patient_id": patient_id, "type": type, "retrospective": True,
