@@ -136,12 +136,18 @@ def build_message(device: dict, data: VitalsIn, now: datetime) -> dict:
     if data.patient_id is not None and data.patient_id != patient_id:
         raise Rejected("a device can only send for its assigned patient", code="wrong_patient")
     readings = {kind: normalise(kind, raw) for kind, raw in data.readings.items()}
-    ts = parse_ts(data.ts)
-    suspect = ts is not None and not (now - PAST_SKEW <= ts <= now + FUTURE_SKEW)
-    ts = ts or now
-    seq = data.seq if data.seq is not None else derived_seq(device["_id"], ts, readings)
-    return {"_id": f"{device['_id']}:{seq}", "device_id": device["_id"], "patient_id": patient_id,
-            "seq": seq, "ts": ts, "received_at": now, "clock_suspect": suspect, "readings": readings}
+    device_ts = parse_ts(data.ts)
+    suspect = device_ts is not None and not (now - PAST_SKEW <= device_ts <= now + FUTURE_SKEW)
+    seq = data.seq if data.seq is not None else derived_seq(device["_id"], device_ts or now, readings)
+    # `ts` is the measurement time everything downstream orders and ages by (history, latest values,
+    # rules, NEWS2, the chart). A clock we do not trust measures nothing: the receive time stands in,
+    # and the device's claim is kept as `device_ts`.
+    doc = {"_id": f"{device['_id']}:{seq}", "device_id": device["_id"], "patient_id": patient_id,
+           "seq": seq, "ts": now if suspect else (device_ts or now), "received_at": now, "clock_suspect": suspect,
+           "readings": readings}
+    if suspect:
+        doc["device_ts"] = device_ts
+    return doc
 
 
 MESSAGE_FIELDS = ("device_id", "patient_id", "seq", "ts", "received_at", "clock_suspect", "readings")

@@ -226,7 +226,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     # Alerting: reads iot's readings.
     alerts = app[ALERTS] = Alerts(db, clock, settings)
     app[FHIR] = Fhir(history, app[USERS], alerts, app[RIGHTS], clock)  # reads through history, users, alerts
-    engine = app[ALERT_ENGINE] = AlertEngine(db, clock, settings, derived, ingest.latest, notifier, alerts)
+    engine = app[ALERT_ENGINE] = AlertEngine(db, clock, settings, derived, ingest.latest, notifier, alerts,
+                                             measured=history.readings)
 
     # The ingest pipeline's subscribers, in this order after each durable commit: device
     # presence (last_seen), hourly rollups, then rules and NEWS2 over the stored readings.
@@ -253,7 +254,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
         ingest_ctx(ingest),
         devices_ctx(history, links, bridge),
         jobs.periodic_ctx("alert-ticks", settings.alert_tick_s, engine.escalation.run_once,
-                          engine.devices.scan_offline, engine.units.summaries_due, engine.dispatch.redeliver),
+                          engine.devices.scan_offline, engine.units.summaries_due, engine.dispatch.redeliver,
+                          engine.retrospective_due),
         # Ends expired grants and evicts their doctors from patient rooms.
         jobs.periodic_ctx("grant-sweeper", SWEEP_EVERY, grants.sweep, first_now=True),
         # Loads the symptom model, or trains it when missing, in a thread: the server answers meanwhile.

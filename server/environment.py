@@ -172,6 +172,7 @@ class Environment(BaseSettings):
     ALERT_ESCALATION_MIN_REPEAT_S: int | None = None
     ALERT_TICK_S: int | None = None
     NEWS2_WINDOW_S: int | None = None
+    LATE_READING_S: int | None = None
     DEVICE_OFFLINE_MIN_S: int | None = None
     UNIT_SUMMARY_S: int | None = None
     SIO_FAST_PATH: int | None = None
@@ -210,6 +211,7 @@ class Environment(BaseSettings):
     _repeat = _int_field("ALERT_ESCALATION_MIN_REPEAT_S", 10, 86400)
     _tick = _int_field("ALERT_TICK_S", 1, 300)
     _news2 = _int_field("NEWS2_WINDOW_S", 60, 86400)
+    _late = _int_field("LATE_READING_S", 30, 86400)
     _offline = _int_field("DEVICE_OFFLINE_MIN_S", 30, 86400)
     _summary = _int_field("UNIT_SUMMARY_S", 5, 3600)
     _fast = _int_field("SIO_FAST_PATH", 0, 1)

@@ -63,6 +63,7 @@ class Settings:
     alert_escalation_min_repeat_s: int = 60    # bounded rate: one escalation per alert per this
     alert_tick_s: float = 5.0                  # how often escalation and offline checks run
     news2_window_s: int = 900                  # readings older than this do not count in NEWS2
+    late_reading_s: int = 900                  # measured longer than this before arrival: late (retrospective only)
     device_offline_min_s: int = 300            # offline after max(2 x interval, this)
     unit_summary_s: int = 60
     sio_fast_path: bool = True                 # server/realtime/fastpath: direct WebSocket writes (0: stock emits)
@@ -157,6 +158,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         alert_escalation_min_repeat_s=pick(e.ALERT_ESCALATION_MIN_REPEAT_S, 60),
         alert_tick_s=float(pick(e.ALERT_TICK_S, 5)),
         news2_window_s=pick(e.NEWS2_WINDOW_S, 900),
+        late_reading_s=pick(e.LATE_READING_S, 900),
         device_offline_min_s=pick(e.DEVICE_OFFLINE_MIN_S, 300),
         unit_summary_s=pick(e.UNIT_SUMMARY_S, 60),
         sio_fast_path=pick(e.SIO_FAST_PATH, 1) == 1,

@@ -66,7 +66,8 @@ def alert_texts(doc: dict, action: str) -> tuple[texts.Text, texts.Text]:
         "alert", severity=texts.SEVERITIES[doc["severity"]],
         label=texts.ALERT_LABELS.get(doc["type"]) or texts.same(doc["type"]),
         action=texts.ALERT_ACTIONS.get(action) or texts.same(action), value=doc.get("last_value"),
-        count=doc.get("count", 1), stale=texts.STALE if doc.get("stale") else texts.same(""))
+        count=doc.get("count", 1), stale=texts.STALE if doc.get("stale") else
+        texts.RETROSPECTIVE if doc.get("retrospective") else texts.same(""))
 
 
 class AlertDispatch:

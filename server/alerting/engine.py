@@ -7,8 +7,11 @@ stopped; cached here while this process feeds the patient), runs every message t
 `rule_state.step` in time order, recomputes NEWS2 after each message, stages the changed
 states and the latest NEWS2 behind the acknowledgement (server.storage.write_behind), and turns
 transitions into alert upserts and notifications, which are written at once. A reading's
-time is the device's `ts` unless Ingest flagged the device clock as suspect, then the
-server's `received_at`.
+time is its measurement time `ts` (Ingest puts the server's `received_at` there when the device
+clock is suspect), so durations are judged on when the patient was measured, not when the data
+arrived. Late readings (measured more than LATE_READING_S before they arrived: a replayed buffer)
+never step the live states nor count in NEWS2 now; server/alerting/retrospective.py replays them
+into retrospective alerts instead.
 
 One asyncio.Lock serialises batches in this process; across processes a patient's device
 normally talks to one process, and the alert itself is protected by the unique index.
@@ -31,6 +34,7 @@ from server.alerting.dispatch import AlertDispatch
 from server.alerting.escalation import Escalation
 from server.alerting.news2_live import News2Live
 from server.alerting.news2_service import News2Service
+from server.alerting.retrospective import MeasuredReadings, Retrospective
 from server.alerting.rules import NEWS2_LEVEL, NEWS2_RULE, Rule, effective_rules
 from server.alerting.store import Alerts
 from server.alerting.unit_summary import UnitSummaries
@@ -62,14 +66,17 @@ def reading_time(msg: dict):
 
 class AlertEngine:
     def __init__(self, db: Database, clock: Clock, settings: Settings, derived: WriteBehind,
-                 latest: LatestReadings, notifier: Notifier, alerts: Alerts) -> None:
+                 latest: LatestReadings, notifier: Notifier, alerts: Alerts,
+                 measured: MeasuredReadings | None = None) -> None:
         self.db, self.clock = db, clock
         self.alerts = alerts
         self.derived = derived
         self.config = AlertConfig(db, clock)
         self.news2 = News2Service(db, clock, self.config, derived, latest, settings.news2_window_s,
-                                  live=News2Live(db, notifier))
+                                  live=News2Live(db, notifier), late_s=settings.late_reading_s)
         self.dispatch = AlertDispatch(db, clock, notifier, alerts)
+        self.retrospective = (Retrospective(self.news2, alerts, self.dispatch, measured, self._rules)
+                              if measured else None)
         self.devices = DeviceAlerts(db, clock, settings, alerts, self.dispatch)
         self.escalation = Escalation(alerts, self.dispatch, clock, settings)
         self.units = UnitSummaries(db, clock, settings, notifier, alerts)
@@ -85,8 +92,13 @@ class AlertEngine:
                 by_patient[msg["patient_id"]].append(msg)
         async with self._lock:
             for patient_id, msgs in by_patient.items():
+                live = [m for m in msgs if not self.news2.is_late(m)]
+                late = [m for m in msgs if self.news2.is_late(m)]
                 try:
-                    await self._patient(patient_id, sorted(msgs, key=reading_time))
+                    if live:
+                        await self._patient(patient_id, sorted(live, key=reading_time))
+                    if late and self.retrospective is not None:
+                        self.retrospective.add(patient_id, late)
                 except Exception:  # one patient's failure must not starve the others
                     log.exception("alert evaluation failed for patient %s", patient_id)
             await self.devices.data_resumed(messages)
@@ -127,6 +139,18 @@ class AlertEngine:
         if changed:
             self.derived.stage(STATES, patient_id, {"$set": changed})
         self._states[patient_id] = states
+
+    async def _rules(self, patient_id: str) -> tuple[list[Rule], int]:
+        config = await self.config.get(patient_id)
+        scale = config.get("spo2_scale", 1)
+        return effective_rules(config.get("overrides"), scale), scale
+
+    async def retrospective_due(self) -> int:
+        """The alert tick: evaluate the late readings noted since the last one."""
+        if self.retrospective is None:
+            return 0
+        async with self._lock:
+            return await self.retrospective.run_due()
 
     async def _stored_states(self, patient_id: str) -> dict[str, Any]:
         cached = self._states.get(patient_id)

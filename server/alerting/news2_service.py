@@ -1,10 +1,13 @@
 """NEWS2 per patient: gather the recent readings, score them, keep the latest result.
 
-Inputs within NEWS2_WINDOW_S of now (server clock, `received_at`): device readings from
+Inputs measured within NEWS2_WINDOW_S of now (measurement time `ts`, which Ingest already set to
+the receive time for a clock-suspect device; "now" is the server clock): device readings from
 `vitals_latest` (kept by Ingest) overlaid with the batch being processed, plus the
 observations devices cannot make, recorded by a clinician (`news2_observations`:
 consciousness ACVPU, supplemental oxygen, and respiration rate when no device measures it).
-Older inputs are listed as missing, never reused silently and never counted as 0.
+Older inputs are listed as missing, never reused silently and never counted as 0. A reading
+that arrived late (more than LATE_READING_S after it was measured) never counts as current, even
+while it is inside the window: it is scored only retrospectively (server/alerting/retrospective.py).
 The result is staged in server.storage.write_behind for `news2_latest/{patient_id}` (REST and the
 unit summaries; this process reads its staged value through `overlay`). Observations are
 cached for OBSERVATION_CACHE_S (one made in this process applies at once).
@@ -32,18 +35,20 @@ OBSERVATION_CACHE_S = 5.0
 
 class News2Service:
     def __init__(self, db: Database, clock: Clock, config: AlertConfig, derived: WriteBehind,
-                 latest_vitals: Callable[[str], Awaitable[dict]], window_s: int, live: News2Live | None = None) -> None:
+                 latest_vitals: Callable[[str], Awaitable[dict]], window_s: int, live: News2Live | None = None,
+                 late_s: float | None = None) -> None:
         self.db, self.clock, self.config, self.derived = db, clock, config, derived
         self.live = live  # news2:updated when the score a clinician sees changes
         self.latest_vitals, self.window_s = latest_vitals, window_s
+        self.late_s = late_s
         self._observations: TTLCache[str, dict] = TTLCache(maxsize=100_000, ttl=OBSERVATION_CACHE_S)
 
     async def inputs(self, patient_id: str) -> dict[str, dict[str, Any]]:
         """{parameter: {value, at, source}} from the latest values (not windowed yet)."""
         out: dict[str, dict[str, Any]] = {}
         for kind, r in (await self.latest_vitals(patient_id)).items():
-            if kind in news2.DEVICE_KINDS and r.get("value") is not None:
-                out[kind] = {"value": r["value"], "at": r.get("received_at") or r.get("ts"),
+            if kind in news2.DEVICE_KINDS and r.get("value") is not None and not self.is_late(r):
+                out[kind] = {"value": r["value"], "at": r.get("ts") or r.get("received_at"),
                              "source": r.get("device_id")}
         manual = await self._observed(patient_id)
         for name in MANUAL:
@@ -52,11 +57,17 @@ class News2Service:
                 out[name] = {"value": obs["value"], "at": obs["at"], "source": f"user:{obs['by']}"}
         return out
 
+    def is_late(self, reading: dict) -> bool:
+        """Measured more than LATE_READING_S before it reached the server (a replayed buffer)."""
+        ts, received = reading.get("ts"), reading.get("received_at")
+        return (self.late_s is not None and ts is not None and received is not None
+                and (received - ts).total_seconds() > self.late_s)
+
     @staticmethod
     def overlay(inputs: dict[str, dict[str, Any]], message: dict) -> dict[str, dict[str, Any]]:
-        """The inputs with one stored message's readings on top (a batch is newer than `vitals_latest`)."""
+        """The inputs with one stored message's readings on top when measured no earlier (by `ts`)."""
         out = dict(inputs)
-        at = message.get("received_at")
+        at = message.get("ts") or message.get("received_at")
         for kind, r in (message.get("readings") or {}).items():
             if kind in news2.DEVICE_KINDS and r.get("value") is not None:
                 if kind not in out or out[kind]["at"] is None or out[kind]["at"] <= at:

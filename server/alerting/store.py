@@ -242,3 +242,46 @@ class Alerts:
         docs.sort(key=lambda d: d["last_at"], reverse=True)
         docs.sort(key=lambda d: -d["severity_rank"])
         return docs[:limit]
+
+    async def retrospective(self, *, patient_id: str, type: str, severity: str, value: Any, category: str,
+                            kind: str | None, measured_from, measured_to, data: dict, join_gap_s: float
+                            ) -> tuple[dict, str]:
+        """Record what late data says about the past (server/alerting/retrospective.py): a closed alert
+        (never open, so it neither blocks nor joins the live alert of its type, is never escalated nor
+        marked stale) that still waits for an acknowledgement. A finding that overlaps an earlier
+        retrospective alert of the same type (within `join_gap_s`) extends it instead of raising another.
+        No unique index backs this (the alert is not open): two processes evaluating the same buffer at
+        the same moment could each raise one; a device's buffer normally reaches one process.
+        Returns (doc, "raised" | "rose" | "extended" | "same")."""
+        now, gap = self.clock.now(), timedelta(seconds=join_gap_s)
+        near = {"patient_id": patient_id, "type": type, "retrospective": True,
+                "measured_from": {"$lte": measured_to + gap}, "measured_to": {"$gte": measured_from - gap}}
+        doc = await self.coll.find_one(near)
+        if doc is None:
+            doc = {"_id": new_id(), "patient_id": patient_id, "type": type, "source": "", "category": category,
+                   "kind": kind, "severity": severity, "severity_rank": rank(severity), "state": CLEARED_UNACK,
+                   "open": False, "retrospective": True, "measured_from": measured_from, "measured_to": measured_to,
+                   "first_at": now, "last_at": now, "first_value": value, "last_value": value, "count": 1,
+                   "stale": False, "escalation_level": 0, "next_escalation_at": None, "acknowledged_by": None,
+                   "acknowledged_at": None, "ack_comment": None, "cleared_at": now, "cleared_by": None,
+                   "clear_reason": "retrospective", "data": data,
+                   "history": [self._entry("raised", severity=severity, value=value, measured_from=measured_from,
+                                           measured_to=measured_to)],
+                   "outbox": [self.intent("raised")]}
+            await self.coll.insert_one(doc)
+            return doc, "raised"
+        rose = rank(severity) > doc["severity_rank"]
+        wider = measured_from < doc["measured_from"] or measured_to > doc["measured_to"]
+        if not rose and not wider:
+            return doc, "same"
+        update: dict[str, Any] = {"$min": {"measured_from": measured_from}, "$max": {"measured_to": measured_to},
+                                  "$set": {"last_at": now}}
+        if rose:  # worse than what was acknowledged: it needs a look again
+            update["$set"].update({"severity": severity, "severity_rank": rank(severity), "last_value": value,
+                                   "data": data, "state": CLEARED_UNACK, "acknowledged_by": None,
+                                   "acknowledged_at": None})
+            update["$push"] = {"history": self._entry("severity_rose", severity=severity, value=value,
+                                                      previous=doc["severity"]),
+                               "outbox": self.intent("severity_rose")}
+        doc = await self.coll.find_one_and_update({"_id": doc["_id"]}, update, return_document=ReturnDocument.AFTER)
+        return doc, "rose" if rose else "extended"

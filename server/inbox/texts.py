@@ -116,6 +116,8 @@ SCOPES: dict[str, Text] = {
 REASON: Text = {"fr": " Motif : {reason}", "en": " Reason: {reason}"}
 NO_UNIT: Text = {"fr": "hors unité de soins", "en": "no care unit"}
 STALE: Text = {"fr": " [données anciennes]", "en": " [stale data]"}
+RETROSPECTIVE: Text = {"fr": " [rétrospectif : mesuré plus tôt, reçu en retard]",
+                       "en": " [retrospective: measured earlier, received late]"}
 
 ALERT_LABELS: dict[str, Text] = {
     "spo2_low": {"fr": "SpO2 basse", "en": "SpO2 low"},

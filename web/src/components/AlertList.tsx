@@ -9,6 +9,7 @@ import { useApp, useEvent, useFetch } from "../state";
 import { MessageKey } from "../i18n/messages";
 import { isKind } from "./vitals";
 import { useNames } from "../names/react";
+import { canAcknowledge, isOpen, measuredPeriod } from "./alertState";
 
 export const ALERT_EVENTS = ["alert:raised", "alert:updated", "alert:acknowledged", "alert:cleared", "alert:escalated"];
 const sevColor: Record<string, "default" | "info" | "warning" | "error"> = { info: "info", warning: "warning", critical: "error", emergency: "error" };
@@ -57,22 +58,23 @@ export function AlertList({ patientId, canAct }: { patientId?: string; canAct: b
   return (
     <List dense data-testid="alert-list">
       {data.map((a) => {
-        const open = !String(a.state).startsWith("cleared");
+        const open = isOpen(a);
+        const period = measuredPeriod(a);
         return (
           <ListItem key={a.id} divider data-testid="alert" data-alert-id={a.id} data-state={a.state} data-severity={a.severity} data-type={a.type}
             sx={{ flexWrap: "wrap", gap: 1 }}>
             <Chip size="small" color={sevColor[a.severity] ?? "default"} label={t(`severity.${a.severity}` as MessageKey)} />
             <ListItemText sx={{ minWidth: 200 }}
               primary={<>{alertLabel(t, a.type)} · <span data-testid="alert-state">{t(stateKey(a))}</span>{a.last_value != null ? ` · ${a.last_value}` : ""}</>}
-              secondary={<>{dt(a.first_at)}{a.acknowledged_by ? ` · ${t("alerts.ackBy", { who: nameOf(a.acknowledged_by), comment: a.ack_comment ?? "" })}` : ""}</>} />
-            {canAct && open && (
+              secondary={<>{period ? <span data-testid="alert-retrospective">{t("alerts.retrospective", { from: dt(period.from), to: dt(period.to) })}</span> : dt(a.first_at)}{a.acknowledged_by ? ` · ${t("alerts.ackBy", { who: nameOf(a.acknowledged_by), comment: a.ack_comment ?? "" })}` : ""}</>} />
+            {canAct && (open || canAcknowledge(a)) && (
               <Box sx={{ display: "flex", gap: 1, flexWrap: "wrap", alignItems: "center" }}>
                 <TextField size="small" label={t("common.comment")} value={comment[a.id] ?? ""}
                   onChange={(e) => setComment((c) => ({ ...c, [a.id]: e.target.value }))} slotProps={{ htmlInput: { "data-testid": "alert-comment" } as any }} />
-                {a.state === "active_unacknowledged" && (
+                {canAcknowledge(a) && (
                   <Button variant="contained" size="small" onClick={() => act(a.id, "acknowledge")} data-testid="alert-ack">{t("alerts.ack")}</Button>
                 )}
-                <Button variant="outlined" size="small" onClick={() => act(a.id, "clear")} data-testid="alert-clear">{t("alerts.clear")}</Button>
+                {open && <Button variant="outlined" size="small" onClick={() => act(a.id, "clear")} data-testid="alert-clear">{t("alerts.clear")}</Button>}
               </Box>
             )}
           </ListItem>

@@ -91,7 +91,7 @@ export function LiveVitals({ patientId }: { patientId: string }) {
                     {l ? num(l.value, r.digits) : "—"} <Typography component="span" variant="body1">{r.unit}</Typography>
                   </Typography>
                   <Typography variant="body2">{t("vital.normal", { range: `${num(r.low, r.digits)}–${num(r.high, r.digits)} ${r.unit}` })}</Typography>
-                  {l && <Typography variant="body2" title={dt(l.ts)}>{t("vital.updated", { when: ago(l.received_at ?? l.ts, now) })}</Typography>}
+                  {l && <Typography variant="body2" title={dt(l.ts)}>{t("vital.updated", { when: ago(l.ts, now) /* measured, not received: a replayed buffer is old news */ })}</Typography>}
                   <LiveChart patientId={patientId} kind={k} buffer={buffers[k]} version={version} label={t(`vital.${k}` as MessageKey)} />
                 </CardContent>
               </Card>
