@@ -10,6 +10,10 @@ restarts finds the schedule where it was. Repeats come every max(severity delay,
 ALERT_ESCALATION_MIN_REPEAT_S) until someone acknowledges: a bounded rate per alert; and a
 pass claims at most MAX_PER_PASS alerts so a storm cannot monopolise the loop.
 
+The schedule follows the alert's current severity: when an episode's severity falls
+(server/alerting/episodes.py) it is recomputed from the lower severity's delay, and a severity
+that never escalates (ALERT_ESCALATION_WARNING_S=0 by default) stops it.
+
 Escalating re-notifies the usual audience with urgency `urgent` and widens it to every
 active doctor (`role:doctor`: the doctors on duty), inbox items included.
 """
@@ -40,7 +44,7 @@ class Escalation:
     def _claim(self, now):
         def update(due: dict) -> dict:
             nxt = now + timedelta(seconds=self.repeat_after(due["severity"]))
-            return {"$set": {"next_escalation_at": nxt, "escalated_at": now}, "$inc": {"escalation_level": 1},
+            return {"$set": {"next_escalation_at": nxt, "escalated_at": now}, "$inc": {"escalation_level": 1, "rev": 1},
                     "$push": {"history": {"at": now, "action": "escalated", "to": "role:doctor"},
                               "outbox": self.alerts.intent("escalated", widen=True)}}
         return update

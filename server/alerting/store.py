@@ -1,15 +1,18 @@
-"""The alert lifecycle, in the database: one open alert per (patient, type, source), atomically.
+"""The alert lifecycle, in the database: one open alert per (patient, group, source), atomically.
 
-A unique partial index on `(patient_id, type, source)` over `open: true` documents is what
-guarantees one open alert, even when several processes see the same burst: a raise is a
-single upsert (`find_one_and_update`), a repeat only bumps `count`, `last_value`, `last_at`.
-`source` is "" for clinical alerts (so there is one per patient and type) and the device id
-for device alerts (a patient with two devices can have both offline).
+A unique partial index on `(patient_id, group, source)` over `open: true` documents is what
+guarantees one open alert, even when several processes see the same burst. Clinical alerts
+(threshold rules and NEWS2) share the group "clinical" and source "": one open episode per
+patient, whatever its causes (server/alerting/episodes.py writes it through `insert_episode`
+and `write_episode`, guarded by `rev`). Device alerts keep group = type and source = the
+device id (a patient with two devices can have both offline): a raise is a single upsert
+(`find_one_and_update`), a repeat only bumps `count`, `last_value`, `last_at`.
 
 States: active_unacknowledged → (acknowledge) active_acknowledged → (clear) cleared_acknowledged,
 or active_unacknowledged → (clear) cleared_unacknowledged → (acknowledge) cleared_acknowledged.
 A severity rise re-arms an acknowledged alert (back to active_unacknowledged): the nurse who
-acknowledged a warning has not seen the emergency. Every transition is pushed to `history`.
+acknowledged a warning has not seen the emergency. Every transition is pushed to `history`
+and bumps `rev` (so an episode's read-modify-write never overwrites a concurrent one).
 Escalation fields (`next_escalation_at`, `escalation_level`) are kept here; server/alerting/escalation.py
 claims them.
 """
@@ -36,7 +39,8 @@ log = logging.getLogger(__name__)
 
 COLLECTION = "alerts"
 # kept for queries or the outbox, never sent: public(doc, omit=INTERNAL)
-INTERNAL = ("open", "severity_rank", "outbox", "outbox_claimed_until")
+INTERNAL = ("open", "severity_rank", "outbox", "outbox_claimed_until", "rev")
+CLINICAL = "clinical"  # the group of every vital-sign alert (one open episode per patient)
 OUTBOX_GRACE_S = 30  # an intent older than this was not delivered by its writer: the outbox loop sends it
 ACTIVE_UNACK, ACTIVE_ACK = "active_unacknowledged", "active_acknowledged"
 CLEARED_UNACK, CLEARED_ACK = "cleared_unacknowledged", "cleared_acknowledged"
@@ -45,8 +49,8 @@ STATES = (ACTIVE_UNACK, ACTIVE_ACK, CLEARED_UNACK, CLEARED_ACK)
 
 def declare_indexes(db: Database) -> None:
     db.declare(COLLECTION,
-               IndexModel([("patient_id", 1), ("type", 1), ("source", 1)], unique=True,
-                          partialFilterExpression={"open": True}, name="one_open_alert"),
+               IndexModel([("patient_id", 1), ("group", 1), ("source", 1)], unique=True,
+                          partialFilterExpression={"open": True}, name="one_open_alert_per_group"),
                IndexModel([("patient_id", 1), ("last_at", -1)]),
                IndexModel([("open", 1), ("severity_rank", 1)]),
                IndexModel("next_escalation_at"))
@@ -92,7 +96,7 @@ class Alerts:
                      source: str = "", kind: str | None = None, data: dict | None = None) -> tuple[dict, str]:
         """Raise, or repeat into the open alert. Returns (doc, "raised" | "rose" | "repeat")."""
         now, op = self.clock.now(), new_id()
-        key = {"patient_id": patient_id, "type": type, "source": source, "open": True}
+        key = {"patient_id": patient_id, "group": type, "type": type, "source": source, "open": True}
         fresh = self._fresh(now, value, data, category)
         insert = {"_id": op, "category": category, "kind": kind, "severity": severity,
                   "severity_rank": rank(severity), "state": ACTIVE_UNACK, "first_at": now,
@@ -119,7 +123,7 @@ class Alerts:
             rose = await self.coll.find_one_and_update(
                 {"_id": doc["_id"], "open": True, "severity_rank": {"$lt": rank(severity)}},
                 {"$set": {"severity": severity, "severity_rank": rank(severity), "state": ACTIVE_UNACK,
-                          "next_escalation_at": self.first_escalation(severity)},
+                          "next_escalation_at": self.first_escalation(severity)}, "$inc": {"rev": 1},
                  "$push": {"history": self._entry("severity_rose", severity=severity, value=value,
                                                   previous=doc["severity"]),
                            "outbox": self.intent("severity_rose")}},
@@ -139,8 +143,28 @@ class Alerts:
         """The update folding one more breaching reading into an open alert."""
         return {"$set": self._fresh(self.clock.now(), value, data, category), "$inc": {"count": 1}}
 
+    def episode_repeat(self, value: Any, data: dict) -> dict:
+        """One more breaching reading into an open episode; `data` fields set one by one (a repeat of a
+        threshold rule must not erase the NEWS2 details)."""
+        fresh = {"last_value": value, "last_at": self.clock.now(), "stale": False,
+                 **{f"data.{k}": v for k, v in data.items()}}
+        return {"$set": fresh, "$inc": {"count": 1}}
+
     async def open_one(self, patient_id: str, type: str, source: str = "") -> dict | None:
-        return await self.coll.find_one({"patient_id": patient_id, "type": type, "source": source, "open": True})
+        return await self.coll.find_one({"patient_id": patient_id, "group": type, "source": source, "open": True})
+
+    async def open_episode(self, patient_id: str) -> dict | None:
+        return await self.coll.find_one({"patient_id": patient_id, "group": CLINICAL, "source": "", "open": True})
+
+    async def insert_episode(self, doc: dict) -> None:
+        """A new clinical episode; DuplicateKeyError when another writer opened one first."""
+        await self.coll.insert_one(doc)
+
+    async def write_episode(self, doc: dict, update: dict) -> dict | None:
+        """Apply `update` to the episode unless anyone changed it since `doc` was read (then None)."""
+        return await self.coll.find_one_and_update({"_id": doc["_id"], "open": True, "rev": doc.get("rev")},
+                                                   {**update, "$inc": {**update.get("$inc", {}), "rev": 1}},
+                                                   return_document=ReturnDocument.AFTER)
 
     async def get(self, alert_id: str) -> dict:
         doc = await self.coll.find_one({"_id": alert_id})
@@ -152,7 +176,7 @@ class Alerts:
                           entry: dict) -> dict | None:
         for before, after in moves:
             doc = await self.coll.find_one_and_update(
-                {**match, "state": before}, {"$set": {**fields, "state": after},
+                {**match, "state": before}, {"$set": {**fields, "state": after}, "$inc": {"rev": 1},
                                              "$push": {"history": entry, "outbox": self.intent(entry["action"])}},
                 return_document=ReturnDocument.AFTER)
             if doc is not None:
@@ -186,7 +210,7 @@ class Alerts:
         return claim_due(self.coll, due, update, limit=limit, projection={"severity": 1})
 
     async def clear_open(self, patient_id: str, type: str, source: str = "", reason: str = "auto") -> dict | None:
-        return await self._clear({"patient_id": patient_id, "type": type, "source": source, "open": True},
+        return await self._clear({"patient_id": patient_id, "group": type, "source": source, "open": True},
                                  by=None, reason=reason)
 
     async def _clear(self, match: dict, *, by: str | None, reason: str, comment: str | None = None) -> dict | None:
@@ -204,8 +228,8 @@ class Alerts:
         for d in docs:
             doc = await self.coll.find_one_and_update(
                 {**match, "_id": d["_id"]},
-                {"$set": {"stale": stale}, "$push": {"history": self._entry("stale" if stale else "fresh",
-                                                                             reason=reason)}},
+                {"$set": {"stale": stale}, "$inc": {"rev": 1},
+                 "$push": {"history": self._entry("stale" if stale else "fresh", reason=reason)}},
                 return_document=ReturnDocument.AFTER)
             if doc is not None:
                 out.append(doc)
