@@ -85,7 +85,7 @@ class Episodes:
                 "next_escalation_at": alerts.first_escalation(severity),
                 "acknowledged_by": None, "acknowledged_at": None, "ack_comment": None,
                 "cleared_at": None, "cleared_by": None, "clear_reason": None, "rev": 0,
-                "history": [alerts._entry("raised", severity=severity, value=value, causes=added)],
+                "history": [alerts.entry("raised", severity=severity, value=value, causes=added)],
                 "outbox": [alerts.intent("raised")]}
 
     def _update(self, doc: dict, upserts: list[dict], cleared: list[str], scope: str | None, value: Any,
@@ -96,13 +96,13 @@ class Episodes:
         if not added and not ended and C.signature([c for c in causes if c["active"]]) == before_sig:
             return None
         before, after = doc["severity"], C.severity(causes)
-        history = [alerts._entry("cause_added", cause=k, severity=_sev(causes, k)) for k in added]
-        history += [alerts._entry("cause_cleared", cause=k) for k in ended]
+        history = [alerts.entry("cause_added", cause=k, severity=_sev(causes, k)) for k in added]
+        history += [alerts.entry("cause_cleared", cause=k) for k in ended]
         fields: dict[str, Any] = {"causes": causes, "last_at": now, "stale": False, **_data(data)}
         if upserts:
             fields["last_value"] = value
         if after is None:  # every cause cleared: the episode is over
-            history.append(alerts._entry("cleared", reason="auto"))
+            history.append(alerts.entry("cleared", reason="auto"))
             fields.update(open=False, cleared_at=now, cleared_by=None, clear_reason="auto", next_escalation_at=None,
                           state=CLEARED_ACK if doc["state"] == ACTIVE_ACK else CLEARED_UNACK)
             return {"$set": fields, "$push": {"history": {"$each": history},
@@ -112,11 +112,11 @@ class Episodes:
         update: dict[str, Any] = {"$set": fields, "$inc": {"count": 1} if upserts else {}}
         rearmed = rose and doc["state"] == ACTIVE_ACK
         if rose:
-            history.append(alerts._entry("severity_rose", severity=after, previous=before, value=value))
+            history.append(alerts.entry("severity_rose", severity=after, previous=before, value=value))
             fields.update(state=ACTIVE_UNACK, next_escalation_at=alerts.first_escalation(after) if rearmed
                           else self._schedule(doc, after))
         elif fell:
-            history.append(alerts._entry("severity_fell", severity=after, previous=before, value=value))
+            history.append(alerts.entry("severity_fell", severity=after, previous=before, value=value))
             if doc["state"] == ACTIVE_UNACK:
                 fields["next_escalation_at"] = self._schedule(doc, after)
         change = ("cause_added" if added else "severity_rose" if rose else "severity_fell" if fell

@@ -89,7 +89,7 @@ class Alerts:
         return claim_due(self.coll, due, {"$set": {"outbox_claimed_until": now + timedelta(seconds=OUTBOX_GRACE_S)}},
                          limit=limit)
 
-    def _entry(self, action: str, **fields: Any) -> dict:
+    def entry(self, action: str, **fields: Any) -> dict:
         return {"at": self.clock.now(), "action": action, **{k: v for k, v in fields.items() if v is not None}}
 
     async def upsert(self, *, patient_id: str, type: str, severity: str, value: Any, category: str,
@@ -104,7 +104,7 @@ class Alerts:
                   "next_escalation_at": self.first_escalation(severity),
                   "acknowledged_by": None, "acknowledged_at": None, "ack_comment": None,
                   "cleared_at": None, "cleared_by": None, "clear_reason": None,
-                  "history": [self._entry("raised", severity=severity, value=value)],
+                  "history": [self.entry("raised", severity=severity, value=value)],
                   "outbox": [self.intent("raised")]}
         if category == "device":
             insert["stale"] = False
@@ -124,7 +124,7 @@ class Alerts:
                 {"_id": doc["_id"], "open": True, "severity_rank": {"$lt": rank(severity)}},
                 {"$set": {"severity": severity, "severity_rank": rank(severity), "state": ACTIVE_UNACK,
                           "next_escalation_at": self.first_escalation(severity)}, "$inc": {"rev": 1},
-                 "$push": {"history": self._entry("severity_rose", severity=severity, value=value,
+                 "$push": {"history": self.entry("severity_rose", severity=severity, value=value,
                                                   previous=doc["severity"]),
                            "outbox": self.intent("severity_rose")}},
                 return_document=ReturnDocument.AFTER)
@@ -189,7 +189,7 @@ class Alerts:
         doc = await self._transition(
             {"_id": alert_id}, ((ACTIVE_UNACK, ACTIVE_ACK), (CLEARED_UNACK, CLEARED_ACK)),
             {"acknowledged_by": user_id, "acknowledged_at": now, "ack_comment": comment, "next_escalation_at": None},
-            self._entry("acknowledged", by=user_id, comment=comment))
+            self.entry("acknowledged", by=user_id, comment=comment))
         if doc is None:
             await self.get(alert_id)
             raise Conflict("This alert is already acknowledged", code="already_acknowledged")
@@ -218,7 +218,7 @@ class Alerts:
             match, ((ACTIVE_UNACK, CLEARED_UNACK), (ACTIVE_ACK, CLEARED_ACK)),
             {"open": False, "cleared_at": self.clock.now(), "cleared_by": by, "clear_reason": reason,
              "next_escalation_at": None},
-            self._entry("cleared", by=by, reason=reason, comment=comment))
+            self.entry("cleared", by=by, reason=reason, comment=comment))
 
     async def set_stale(self, patient_id: str, stale: bool, reason: str) -> list[dict]:
         """Mark the patient's open clinical alerts as based on stale data (device offline) or not."""
@@ -229,7 +229,7 @@ class Alerts:
             doc = await self.coll.find_one_and_update(
                 {**match, "_id": d["_id"]},
                 {"$set": {"stale": stale}, "$inc": {"rev": 1},
-                 "$push": {"history": self._entry("stale" if stale else "fresh", reason=reason)}},
+                 "$push": {"history": self.entry("stale" if stale else "fresh", reason=reason)}},
                 return_document=ReturnDocument.AFTER)
             if doc is not None:
                 out.append(doc)
