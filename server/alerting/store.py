@@ -48,9 +48,13 @@ STATES = (ACTIVE_UNACK, ACTIVE_ACK, CLEARED_UNACK, CLEARED_ACK)
 
 
 def declare_indexes(db: Database) -> None:
+    # One open alert per (patient, type) until alert episodes; alerts written before them have no `group`,
+    # stay outside the new index (so it builds over them) and are cleared by hand.
+    db.retire(COLLECTION, "one_open_alert")
     db.declare(COLLECTION,
                IndexModel([("patient_id", 1), ("group", 1), ("source", 1)], unique=True,
-                          partialFilterExpression={"open": True}, name="one_open_alert_per_group"),
+                          partialFilterExpression={"open": True, "group": {"$exists": True}},
+                          name="one_open_alert_per_group"),
                IndexModel([("patient_id", 1), ("last_at", -1)]),
                IndexModel([("open", 1), ("severity_rank", 1)]),
                IndexModel("next_escalation_at"))

@@ -10,6 +10,7 @@ import asyncio
 
 import pytest
 
+from server.app import create_app
 from server.keys import ALERT_ENGINE, DB
 from tests.support.alerting import NORMAL, alerting_settings, alerts_of, cast, feed
 from tests.support.helpers import Recorder, until
@@ -151,3 +152,23 @@ async def test_escalation_follows_the_current_severity(api, app, clock, worst, b
     done = await app[ALERT_ENGINE].escalation.run_once()
     assert [d["_id"] for d in done] == ([doc["_id"]] if escalates else [])
     assert (doc["next_escalation_at"] is not None) is escalates
+
+
+async def test_alerts_from_before_episodes_do_not_block_start_up(aiohttp_client, settings, clock, api, app):
+    """A database written by the previous version (one open alert per type, no `group`) still starts."""
+    people = await cast(api)
+    coll = app[DB]["alerts"]
+    await coll.drop_index("one_open_alert_per_group")
+    await coll.create_index([("patient_id", 1), ("type", 1), ("source", 1)], unique=True,
+                            partialFilterExpression={"open": True}, name="one_open_alert")
+    legacy = {"patient_id": people["pid"], "source": "", "open": True, "severity": "warning", "state":
+              "active_unacknowledged", "severity_rank": 1, "first_at": clock.now(), "last_at": clock.now()}
+    await coll.insert_many([{**legacy, "_id": "old-1", "type": "spo2_low"},
+                            {**legacy, "_id": "old-2", "type": "news2"}])
+    second = create_app(settings, clock)
+    await aiohttp_client(second)
+    names = {ix["name"] for ix in await (await coll.list_indexes()).to_list(None)}
+    assert "one_open_alert_per_group" in names and "one_open_alert" not in names
+    await feed(second, people["device"], {**NORMAL, "spo2": 88}, times=16)  # an episode opens beside them
+    docs = await alerts_of(second, people["pid"], open=True)
+    assert sorted(d.get("group", "-") for d in docs) == ["-", "-", "clinical"]
