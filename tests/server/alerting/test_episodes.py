@@ -10,8 +10,11 @@ import asyncio
 
 import pytest
 
+from server.alerting import causes as causes_of
+from server.alerting.episodes import Episodes
+from server.alerting.rules import DEFAULTS
 from server.app import create_app
-from server.keys import ALERT_ENGINE, DB
+from server.keys import ALERT_ENGINE, ALERTS, CLOCK, DB
 from tests.support.alerting import NORMAL, alerting_settings, alerts_of, cast, feed
 from tests.support.helpers import Recorder, until
 
@@ -172,3 +175,41 @@ async def test_alerts_from_before_episodes_do_not_block_start_up(aiohttp_client,
     await feed(second, people["device"], {**NORMAL, "spo2": 88}, times=16)  # an episode opens beside them
     docs = await alerts_of(second, people["pid"], open=True)
     assert sorted(d.get("group", "-") for d in docs) == ["-", "-", "clinical"]
+
+
+async def test_concurrent_writers_make_one_episode_and_never_undo_an_acknowledgement(api, app):
+    people = await cast(api)
+    pid, alerts = people["pid"], app[ALERTS]
+    episodes = Episodes(alerts, app[CLOCK])  # as a second server process would have
+
+    def change(rule: str, severity: str):
+        return episodes.change(pid, upserts=[causes_of.rule_cause(DEFAULTS[rule], severity, 0)], cleared=[],
+                               scope=None, value=0, data={}, may_open=True)
+
+    # two processes open the patient's episode at once: one alert, both causes
+    (a, change_a, _), (b, change_b, _) = await asyncio.gather(change("spo2_low", "warning"),
+                                                               change("heart_rate_high", "warning"))
+    assert sorted([change_a, change_b]) == ["cause_added", "raised"] and a["_id"] == b["_id"]
+    (doc,) = await alerts_of(app, pid)
+    assert {c["rule"] for c in doc["causes"]} == {"spo2_low", "heart_rate_high"}
+    # an acknowledgement and another process's new cause land between an episode writer's read and its
+    # write: the write is retried on the fresh alert instead of overwriting it with what it read
+    stale, reads = dict(doc), 0
+    real_open = alerts.open_episode
+
+    async def read_before_the_acknowledgement(patient_id):
+        nonlocal reads
+        reads += 1
+        return stale if reads == 1 else await real_open(patient_id)
+
+    await alerts.acknowledge(doc["_id"], people["doctor"][0]["id"])
+    await change("temperature_high", "info")
+    alerts.open_episode = read_before_the_acknowledgement
+    try:
+        after, change_c, notify = await change("glucose_high", "warning")
+    finally:
+        alerts.open_episode = real_open
+    assert reads == 2 and change_c == "cause_added" and not notify
+    assert after["state"] == "active_acknowledged"
+    assert {c["rule"] for c in after["causes"]} == {"spo2_low", "heart_rate_high", "temperature_high", "glucose_high"}
+    assert [h["action"] for h in after["history"]].count("acknowledged") == 1
