@@ -12,7 +12,8 @@ The engine turns each message's rule transitions into one call to `change`:
   this episode already; the cause is on the alert for them to see);
 - a cause's own severity rises or falls (its rule's bands, with their hysteresis and clear
   time) → the alert's severity is recomputed: `severity_rose` (inbox, re-arms: deterioration of
-  a known condition) or `severity_fell` (live only: improvement needs no toast), both in `history`;
+  a known condition, also when a new cause joins in the same reading) or `severity_fell` (live
+  only: improvement needs no toast), both in `history`;
 - a cause clears → `cause_cleared` (live); when none is left the episode ends (`cleared`,
   reason auto) and the next cause starts a new episode.
 
@@ -121,10 +122,13 @@ class Episodes:
                 fields["next_escalation_at"] = self._schedule(doc, after)
         change = ("cause_added" if added else "severity_rose" if rose else "severity_fell" if fell
                   else "cause_cleared" if ended else "repeat")
-        # An inbox item for a rise, except a new cause lifting an alert nobody acknowledged yet: that is
-        # mostly the same event seen by a slower rule (NEWS2 persists 60 s, SpO2 30 s); the alert is
-        # still in front of the team, updated live, and escalates at the higher severity's delay.
-        notify = rose and (change == "severity_rose" or rearmed)
+        # An inbox item for a rise (a known cause worsened, or an acknowledgement re-opened), not for new
+        # causes alone lifting an alert nobody acknowledged yet: mostly the same event seen by a slower
+        # rule (NEWS2 persists 60 s, SpO2 30 s); still in front of the team, updated live, and it
+        # escalates at the higher severity's delay.
+        was = {c["key"]: c["severity"] for c in doc.get("causes") or [] if c["active"]}
+        worsened = any(c["active"] and c["key"] in was and rank(c["severity"]) > rank(was[c["key"]]) for c in causes)
+        notify = rose and (worsened or rearmed)
         update["$push"] = {"history": {"$each": history}} if history else {}
         if notify:
             update["$push"]["outbox"] = {**alerts.intent(change), "notify": True}

@@ -213,3 +213,30 @@ async def test_concurrent_writers_make_one_episode_and_never_undo_an_acknowledge
     assert after["state"] == "active_acknowledged"
     assert {c["rule"] for c in after["causes"]} == {"spo2_low", "heart_rate_high", "temperature_high", "glucose_high"}
     assert [h["action"] for h in after["history"]].count("acknowledged") == 1
+
+
+@pytest.mark.parametrize(("acknowledged", "joining", "change", "toast"), [
+    # new causes alone lift an alert nobody acknowledged: live, no second toast
+    (False, [("glucose_high", "critical")], "cause_added", False),
+    # ... but one that lifts an acknowledged alert re-opens it with a toast
+    (True, [("glucose_high", "critical")], "cause_added", True),
+    # a known cause worsening is deterioration: a toast, even when a new cause joins in the same reading
+    (False, [("spo2_low", "emergency"), ("glucose_high", "warning")], "cause_added", True),
+    (False, [("spo2_low", "critical")], "severity_rose", True),
+    # a cause at the alert's severity: live only
+    (True, [("glucose_high", "warning")], "cause_added", False),
+])
+async def test_which_rises_are_toasts(api, app, acknowledged, joining, change, toast):
+    people = await cast(api)
+    pid, alerts = people["pid"], app[ALERTS]
+    episodes = Episodes(alerts, app[CLOCK])
+    doc, _, _ = await episodes.change(pid, upserts=[causes_of.rule_cause(DEFAULTS["spo2_low"], "warning", 93)],
+                                      cleared=[], scope=None, value=93, data={}, may_open=True)
+    if acknowledged:
+        await alerts.acknowledge(doc["_id"], people["doctor"][0]["id"])
+    after, got, notify = await episodes.change(
+        pid, upserts=[causes_of.rule_cause(DEFAULTS[r], s, 0) for r, s in joining], cleared=[], scope=None, value=0,
+        data={}, may_open=True)
+    assert (got, notify) == (change, toast)
+    assert after["state"] == ("active_unacknowledged" if toast or not acknowledged else "active_acknowledged")
+    assert [i["action"] for i in after.get("outbox", []) if i.get("notify")] == ([change] if toast else [])
