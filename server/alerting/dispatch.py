@@ -12,7 +12,9 @@ and never the live `alert:escalated` event, which carries the alert and goes to 
 The patient sees the escalation live; they get no urgent inbox item for it (they cannot act on it).
 
 Inbox items (through the Notifier, stored before emitted) go out when an alert is raised,
-rises in severity, is acknowledged, cleared or escalated. A plain repeat (one more bad
+rises in severity (also when a new cause lifts it: `cause_added` with `notify`), is
+acknowledged, cleared or escalated. `cause_added` at or below the current severity,
+`cause_cleared` and `severity_fell` are live-only `alert:updated` events. A plain repeat (one more bad
 reading) is a live-only `alert:updated`, at most one per alert per REPEAT_EVERY_S, so a
 burst of readings cannot flood anyone.
 
@@ -32,6 +34,7 @@ from typing import Any
 from models.documents import GRANTS, public
 from rooms.access import active_grant_query, units_of_patient
 from rooms.names import patient_room, unit_room, user_room
+from server.alerting.rules import rank
 from server.alerting.store import INTERNAL, OUTBOX_GRACE_S, Alerts
 from server.clock import Clock
 from server.inbox import texts
@@ -44,6 +47,8 @@ log = logging.getLogger(__name__)
 REPEAT_EVERY_S = 10.0
 URGENCY = {"info": "low", "warning": "normal", "critical": "high", "emergency": "urgent"}
 EVENT_OF = {"raised": events.ALERT_RAISED, "severity_rose": events.ALERT_UPDATED, "repeat": events.ALERT_UPDATED,
+            "cause_added": events.ALERT_UPDATED, "cause_cleared": events.ALERT_UPDATED,
+            "severity_fell": events.ALERT_UPDATED,
             "stale": events.ALERT_UPDATED, "fresh": events.ALERT_UPDATED,
             "acknowledged": events.ALERT_ACKNOWLEDGED, "cleared": events.ALERT_CLEARED,
             "escalated": events.ALERT_ESCALATED}
@@ -61,10 +66,17 @@ async def audience(db, clock, patient_id: str) -> tuple[list[str], list[str]]:
     return users, rooms
 
 
+def label(doc: dict) -> texts.Text:
+    """The alert's name: its type, or for an episode its active causes' types, most severe first."""
+    active = sorted((c for c in doc.get("causes") or [] if c["active"]), key=lambda c: -rank(c["severity"]))
+    names = list(dict.fromkeys(c["rule"] if c["kind"] == "rule" else "news2" for c in active)) or [doc["type"]]
+    parts = [texts.ALERT_LABELS.get(n) or texts.same(n) for n in names]
+    return {lang: " + ".join(p[lang] for p in parts) for lang in parts[0]}
+
+
 def alert_texts(doc: dict, action: str) -> tuple[texts.Text, texts.Text]:
     return texts.render(
-        "alert", severity=texts.SEVERITIES[doc["severity"]],
-        label=texts.ALERT_LABELS.get(doc["type"]) or texts.same(doc["type"]),
+        "alert", severity=texts.SEVERITIES[doc["severity"]], label=label(doc),
         action=texts.ALERT_ACTIONS.get(action) or texts.same(action), value=doc.get("last_value"),
         count=doc.get("count", 1), stale=texts.STALE if doc.get("stale") else
         texts.RETROSPECTIVE if doc.get("retrospective") else texts.same(""))
@@ -83,16 +95,17 @@ class AlertDispatch:
             for intent in doc.get("outbox", []):
                 if intent["at"] <= cutoff:
                     log.warning("alert %s: delivering its undelivered %s", doc["_id"], intent["action"])
-                    await self.publish(doc, intent["action"], page=intent.get("page"), intents=[intent["id"]])
+                    await self.publish(doc, intent["action"], page=intent.get("page"), intents=[intent["id"]],
+                                       notify=intent.get("notify"))
                     sent += 1
         return sent
 
     async def publish(self, doc: dict, action: str, *, page: dict | None = None,
-                      intents: list[str] | None = None) -> None:
-        """Emit the event for `action` on `doc` (already stored), fill the inboxes, and take the
-        dispatch intents of `action` (or `intents`) off the outbox."""
+                      intents: list[str] | None = None, notify: bool | None = None) -> None:
+        """Emit the event for `action` on `doc` (already stored), fill the inboxes (`notify`, by default
+        for the INBOX actions), and take the dispatch intents of `action` (or `intents`) off the outbox."""
         db, clock = self.db, self.clock
-        if action == "repeat":
+        if action == "repeat" and not notify:
             now = clock.timestamp()
             if now - self._last_repeat.get(doc["_id"], float("-inf")) < REPEAT_EVERY_S:
                 return
@@ -103,7 +116,7 @@ class AlertDispatch:
         notifier = self.notifier
         payload: dict[str, Any] = {"alert": public(doc, omit=INTERNAL), "change": action}
         await notifier.broadcast(EVENT_OF[action], payload, rooms)
-        if action in INBOX:
+        if (notify if notify is not None else action in INBOX):
             title, body = alert_texts(doc, action)
             urgency = "urgent" if action == "escalated" else URGENCY[doc["severity"]]
             if page is not None:  # an escalation: the people paged, the minimum to those with no relation

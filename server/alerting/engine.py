@@ -27,10 +27,11 @@ from typing import Any
 
 from cachetools import TTLCache
 
-from server.alerting import rule_state
+from server.alerting import causes, rule_state
 from server.alerting.config import AlertConfig
 from server.alerting.device_alerts import DeviceAlerts
 from server.alerting.dispatch import AlertDispatch
+from server.alerting.episodes import Episodes
 from server.alerting.escalation import Escalation
 from server.alerting.news2_live import News2Live
 from server.alerting.news2_service import News2Service
@@ -81,7 +82,9 @@ class AlertEngine:
         self.escalation = Escalation(alerts, self.dispatch, clock, settings)
         self.units = UnitSummaries(db, clock, settings, notifier, alerts)
         self._states: TTLCache[str, dict[str, Any]] = TTLCache(maxsize=100_000, ttl=STATE_CACHE_S)
-        self._open: dict[tuple[str, str], tuple[str, Any]] = {}  # (patient, rule) → (alert id, checked at)
+        self.episodes = Episodes(alerts, clock)
+        self._open: dict[str, tuple[str, Any]] = {}  # patient → (open episode id, checked at)
+        self._news2_seen: dict[str, tuple] = {}  # patient → NEWS2 causes last written (a change is a write)
         self._lock = asyncio.Lock()
         self.raised = 0  # alerts raised by this process (the long-run check counts them)
 
@@ -116,23 +119,24 @@ class AlertEngine:
         result = None
         for msg in msgs:
             at = reading_time(msg)
+            fired: list[tuple[Rule, rule_state.Transition]] = []
             for kind, reading in (msg.get("readings") or {}).items():
                 value = reading.get("value") if isinstance(reading, dict) else None
                 if value is None:
                     continue
                 for rule in by_kind.get(kind, ()):
                     states[rule.key], tr = rule_state.step(rule, states.get(rule.key), float(value), at)
-                    if tr and not await self._apply(patient_id, rule, tr, value, kind, {}):
-                        states[rule.key] = rule_state.reset(rule)
+                    if tr:
+                        fired.append((rule, tr))
             inputs = self.news2.overlay(inputs, msg)
             result = self.news2.score(inputs, scale, now=msg["received_at"])
             level = NEWS2_LEVEL[result["alert_severity"]]
             states["news2"], tr = rule_state.step(NEWS2_RULE, states.get("news2"), level, at)
             if tr:
-                data = {"score": result["score"], "partial": result["partial"], "missing": result["missing"],
-                        "risk": result["risk"]}
-                if not await self._apply(patient_id, NEWS2_RULE, tr, result["score"], "news2", data):
-                    states["news2"] = rule_state.reset(NEWS2_RULE)
+                fired.append((NEWS2_RULE, tr))
+            if fired and not await self._apply(patient_id, fired, result):
+                for rule, _ in fired:  # the episode was closed by hand (maybe elsewhere): persist again
+                    states[rule.key] = rule_state.reset(rule)
         if result is not None:
             await self.news2.store(patient_id, result)
         changed = {f"states.{key}": state for key, state in states.items() if stored.get(key) != state}
@@ -159,44 +163,66 @@ class AlertEngine:
         doc = self.derived.overlay(STATES, patient_id, await self.db[STATES].find_one({"_id": patient_id}))
         return dict((doc or {}).get("states") or {})
 
-    async def _apply(self, patient_id: str, rule: Rule, tr: rule_state.Transition, value: Any, kind: str,
-                     data: dict) -> bool:
-        """Turn a rule's transition into the alert; False when a repeat found the alert closed (by hand,
-        maybe in another process): the rule then starts over, as after a manual clear here."""
-        category = "news2" if rule.key == "news2" else "threshold"
-        known = self._open.get((patient_id, rule.key))
-        if known is not None and tr.action != "repeat" and self.derived.pending(self.alerts.coll.name, known[0]):
+    async def _apply(self, patient_id: str, fired: list[tuple[Rule, rule_state.Transition]], news: dict) -> bool:
+        """Turn one message's rule transitions into the patient's episode (server/alerting/episodes.py);
+        False when only repeats came and the episode was found closed (by hand, maybe in another process):
+        those rules then start over, as after a manual clear here."""
+        upserts: list[dict] = []
+        cleared: list[str] = []
+        scope, data, may_open = None, {}, False
+        value = fired[0][1].value
+        for rule, tr in fired:
+            if rule is NEWS2_RULE:
+                data = {"news2": {k: news[k] for k in ("score", "partial", "missing", "risk")}}
+                value = news["score"] if len(fired) == 1 else value
+                if tr.action == "clear":
+                    scope = causes.NEWS2_SCOPE  # no NEWS2 cause upserted: the scope ends every one of them
+                    cleared.append(causes.NEWS2_SCOPE)
+                    continue
+                found = causes.news2_causes(news, tr.severity)
+                if tr.action != "repeat" or causes.signature(found) != self._news2_seen.get(patient_id):
+                    upserts += found
+                    scope = causes.NEWS2_SCOPE
+                    self._news2_seen[patient_id] = causes.signature(found)
+            elif tr.action == "clear":
+                cleared.append(f"rule:{rule.key}")
+            elif tr.action != "repeat":
+                upserts.append(causes.rule_cause(rule, tr.severity, tr.value))
+            may_open = may_open or tr.action in ("raise", "rise")
+        if not upserts and not cleared:
+            return await self._repeat(patient_id, value, data)
+        known = self._open.get(patient_id)
+        if known is not None and self.derived.pending(self.alerts.coll.name, known[0]):
             await self.derived.flush()  # staged repeats land before this change, not over it
-        if tr.action == "clear":
-            self._open.pop((patient_id, rule.key), None)
-            doc = await self.alerts.clear_open(patient_id, rule.key, reason="auto")
-            if doc is not None:
-                await self.dispatch.publish(doc, "cleared")
-            return True
-        if tr.action == "repeat":
-            return await self._repeat(patient_id, rule.key, value, category, data)
-        doc, outcome = await self.alerts.upsert(patient_id=patient_id, type=rule.key, severity=tr.severity,
-                                                value=value, category=category, kind=kind, data=data)
-        if outcome == "raised":
+        doc, change, notify = await self.episodes.change(patient_id, upserts=upserts, cleared=cleared, scope=scope,
+                                                         value=value, data=data, may_open=may_open)
+        if doc is None or not doc["open"]:
+            self._open.pop(patient_id, None)
+            self._news2_seen.pop(patient_id, None)
+        else:
+            self._open[patient_id] = (doc["_id"], self.clock.now())
+        if change == "raised":
             self.raised += 1
-            log.info("alert raised: patient %s %s %s (%s)", patient_id, rule.key, tr.severity, value)
-        self._open[(patient_id, rule.key)] = (doc["_id"], self.clock.now())
-        await self.dispatch.publish(doc, "severity_rose" if outcome == "rose" else outcome)
+            log.info("alert raised: patient %s %s %s (%s)", patient_id, doc["type"], doc["severity"], value)
+        if change is not None:
+            await self.dispatch.publish(doc, change, notify=notify)
+        elif doc is not None and any(tr.action == "repeat" for _, tr in fired):
+            return await self._repeat(patient_id, value, data)
         return True
 
-    async def _repeat(self, patient_id: str, key: str, value: Any, category: str, data: dict) -> bool:
+    async def _repeat(self, patient_id: str, value: Any, data: dict) -> bool:
         now = self.clock.now()
-        known = self._open.get((patient_id, key))
+        known = self._open.get(patient_id)
         if known is None or (now - known[1]).total_seconds() >= REPEAT_CHECK_S:
-            doc = await self.alerts.open_one(patient_id, key)
+            doc = await self.alerts.open_episode(patient_id)
             if doc is None:
-                self._open.pop((patient_id, key), None)
+                self._open.pop(patient_id, None)
                 return False
-            known = self._open[(patient_id, key)] = (doc["_id"], now)
+            known = self._open[patient_id] = (doc["_id"], now)
             # The live `alert:updated` (itself at most one per alert per REPEAT_EVERY_S) shows this reading.
             await self.dispatch.publish({**doc, "last_value": value, "last_at": now, "count": doc.get("count", 0) + 1},
                                         "repeat")
-        self.derived.stage(self.alerts.coll.name, known[0], self.alerts.repeat_update(value, category, data),
+        self.derived.stage(self.alerts.coll.name, known[0], self.alerts.episode_repeat(value, data),
                            only_if={"open": True})
         return True
 
@@ -209,18 +235,21 @@ class AlertEngine:
     async def clear(self, alert_id: str, user_id: str, comment: str | None) -> dict:
         """Clear by hand: the rule must persist again to re-raise; stored first, then announced."""
         doc = await self.alerts.clear(alert_id, by=user_id, reason="manual", comment=comment)
-        await self.reset_rule(doc["patient_id"], doc["type"])
+        keys = [c["rule"] if c["kind"] == "rule" else "news2" for c in doc.get("causes") or []]
+        await self.reset_rules(doc["patient_id"], list(dict.fromkeys(keys)) or [doc["type"]])
         await self.dispatch.publish(doc, "cleared")
         return doc
 
-    async def reset_rule(self, patient_id: str, key: str) -> None:
-        """After a manual clear the breach must persist again before the alert returns."""
+    async def reset_rules(self, patient_id: str, keys: list[str]) -> None:
+        """After a manual clear every cause's breach must persist again before an alert returns."""
         async with self._lock:
             cached = self._states.get(patient_id)
-            if cached is not None:
-                cached.pop(key, None)
-            self._open.pop((patient_id, key), None)
-            self.derived.stage(STATES, patient_id, {"$unset": {f"states.{key}": ""}})
+            for key in keys:
+                if cached is not None:
+                    cached.pop(key, None)
+            self._open.pop(patient_id, None)
+            self._news2_seen.pop(patient_id, None)
+            self.derived.stage(STATES, patient_id, {"$unset": {f"states.{key}": "" for key in keys}})
         await self.derived.flush()
 
     async def on_device_event(self, event: dict) -> None:

@@ -18,6 +18,10 @@ empty", "no senior", "no care unit"). Once at `all_doctors` it repeats there. Th
 paged are those of every level reached so far (the responsible doctor keeps hearing about it
 while it climbs), each with an `urgent` inbox item; a doctor with no relation to the patient
 (only at `all_doctors`) gets the minimum (server/alerting/dispatch.py).
+
+The schedule follows the alert's current severity: when an episode's severity falls
+(server/alerting/episodes.py) it is recomputed from the lower severity's delay, and a severity
+that never escalates (ALERT_ESCALATION_WARNING_S=0 by default) stops it.
 """
 
 from __future__ import annotations
@@ -85,7 +89,7 @@ class Escalation:
             entry, page = await self.next_step(due)
             nxt = now + timedelta(seconds=self.repeat_after(due["severity"]))
             return {"$set": {"next_escalation_at": nxt, "escalated_at": now, "escalation_step": entry["to"]},
-                    "$inc": {"escalation_level": 1},
+                    "$inc": {"escalation_level": 1, "rev": 1},
                     "$push": {"history": entry, "outbox": self.alerts.intent("escalated", page=page)}}
         return update
 

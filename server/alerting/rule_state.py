@@ -9,7 +9,8 @@ into the rule's state and says what the alert should do:
 - an active band clears once every reading for `clear_after_s` has been beyond
   `threshold ± hysteresis`; a value between the threshold and the hysteresis edge keeps it
   active (so a value hovering on the edge does not flap);
-- the rule's severity is that of its most severe active band.
+- the rule's severity is that of its most severe active band: it falls ("fall") only when a
+  higher band clears by the same hysteresis and clear time, so severity does not flap either.
 
 State is a plain dict (stored as is in MongoDB, so rules survive a restart and any
 process can continue them).
@@ -26,7 +27,7 @@ from server.alerting.rules import Rule, rank
 
 @dataclass(frozen=True)
 class Transition:
-    action: str          # "raise" | "rise" | "repeat" | "clear"
+    action: str          # "raise" | "rise" | "fall" | "repeat" | "clear"
     severity: str | None
     value: float
 
@@ -94,6 +95,8 @@ def step(rule: Rule, state: dict[str, Any] | None, value: float, at: datetime
         return state, Transition("clear", None, value)
     if after is not None and rank(after) > rank(before):
         return state, Transition("rise", after, value)
+    if after is not None and rank(after) < rank(before):
+        return state, Transition("fall", after, value)  # a higher band cleared (hysteresis, clear time)
     if after is not None and any_breach:
         return state, Transition("repeat", after, value)
     return state, None

@@ -1,15 +1,18 @@
-"""The alert lifecycle, in the database: one open alert per (patient, type, source), atomically.
+"""The alert lifecycle, in the database: one open alert per (patient, group, source), atomically.
 
-A unique partial index on `(patient_id, type, source)` over `open: true` documents is what
-guarantees one open alert, even when several processes see the same burst: a raise is a
-single upsert (`find_one_and_update`), a repeat only bumps `count`, `last_value`, `last_at`.
-`source` is "" for clinical alerts (so there is one per patient and type) and the device id
-for device alerts (a patient with two devices can have both offline).
+A unique partial index on `(patient_id, group, source)` over `open: true` documents is what
+guarantees one open alert, even when several processes see the same burst. Clinical alerts
+(threshold rules and NEWS2) share the group "clinical" and source "": one open episode per
+patient, whatever its causes (server/alerting/episodes.py writes it through `insert_episode`
+and `write_episode`, guarded by `rev`). Device alerts keep group = type and source = the
+device id (a patient with two devices can have both offline): a raise is a single upsert
+(`find_one_and_update`), a repeat only bumps `count`, `last_value`, `last_at`.
 
 States: active_unacknowledged → (acknowledge) active_acknowledged → (clear) cleared_acknowledged,
 or active_unacknowledged → (clear) cleared_unacknowledged → (acknowledge) cleared_acknowledged.
 A severity rise re-arms an acknowledged alert (back to active_unacknowledged): the nurse who
-acknowledged a warning has not seen the emergency. Every transition is pushed to `history`.
+acknowledged a warning has not seen the emergency. Every transition is pushed to `history`
+and bumps `rev` (so an episode's read-modify-write never overwrites a concurrent one).
 Escalation fields (`next_escalation_at`, `escalation_level`, `escalation_step`) are kept here;
 server/alerting/escalation.py claims them.
 """
@@ -36,7 +39,8 @@ log = logging.getLogger(__name__)
 
 COLLECTION = "alerts"
 # kept for queries or the outbox, never sent: public(doc, omit=INTERNAL)
-INTERNAL = ("open", "severity_rank", "outbox", "outbox_claimed_until")
+INTERNAL = ("open", "severity_rank", "outbox", "outbox_claimed_until", "rev")
+CLINICAL = "clinical"  # the group of every vital-sign alert (one open episode per patient)
 OUTBOX_GRACE_S = 30  # an intent older than this was not delivered by its writer: the outbox loop sends it
 ACTIVE_UNACK, ACTIVE_ACK = "active_unacknowledged", "active_acknowledged"
 CLEARED_UNACK, CLEARED_ACK = "cleared_unacknowledged", "cleared_acknowledged"
@@ -44,9 +48,13 @@ STATES = (ACTIVE_UNACK, ACTIVE_ACK, CLEARED_UNACK, CLEARED_ACK)
 
 
 def declare_indexes(db: Database) -> None:
+    # One open alert per (patient, type) until alert episodes; alerts written before them have no `group`,
+    # stay outside the new index (so it builds over them) and are cleared by hand.
+    db.retire(COLLECTION, "one_open_alert")
     db.declare(COLLECTION,
-               IndexModel([("patient_id", 1), ("type", 1), ("source", 1)], unique=True,
-                          partialFilterExpression={"open": True}, name="one_open_alert"),
+               IndexModel([("patient_id", 1), ("group", 1), ("source", 1)], unique=True,
+                          partialFilterExpression={"open": True, "group": {"$exists": True}},
+                          name="one_open_alert_per_group"),
                IndexModel([("patient_id", 1), ("last_at", -1)]),
                IndexModel([("open", 1), ("severity_rank", 1)]),
                IndexModel("next_escalation_at"))
@@ -89,14 +97,14 @@ class Alerts:
         return claim_due(self.coll, due, {"$set": {"outbox_claimed_until": now + timedelta(seconds=OUTBOX_GRACE_S)}},
                          limit=limit)
 
-    def _entry(self, action: str, **fields: Any) -> dict:
+    def entry(self, action: str, **fields: Any) -> dict:
         return {"at": self.clock.now(), "action": action, **{k: v for k, v in fields.items() if v is not None}}
 
     async def upsert(self, *, patient_id: str, type: str, severity: str, value: Any, category: str,
                      source: str = "", kind: str | None = None, data: dict | None = None) -> tuple[dict, str]:
         """Raise, or repeat into the open alert. Returns (doc, "raised" | "rose" | "repeat")."""
         now, op = self.clock.now(), new_id()
-        key = {"patient_id": patient_id, "type": type, "source": source, "open": True}
+        key = {"patient_id": patient_id, "group": type, "type": type, "source": source, "open": True}
         fresh = self._fresh(now, value, data, category)
         insert = {"_id": op, "category": category, "kind": kind, "severity": severity,
                   "severity_rank": rank(severity), "state": ACTIVE_UNACK, "first_at": now,
@@ -104,7 +112,7 @@ class Alerts:
                   "next_escalation_at": self.first_escalation(severity),
                   "acknowledged_by": None, "acknowledged_at": None, "ack_comment": None,
                   "cleared_at": None, "cleared_by": None, "clear_reason": None,
-                  "history": [self._entry("raised", severity=severity, value=value)],
+                  "history": [self.entry("raised", severity=severity, value=value)],
                   "outbox": [self.intent("raised")]}
         if category == "device":
             insert["stale"] = False
@@ -123,8 +131,8 @@ class Alerts:
             rose = await self.coll.find_one_and_update(
                 {"_id": doc["_id"], "open": True, "severity_rank": {"$lt": rank(severity)}},
                 {"$set": {"severity": severity, "severity_rank": rank(severity), "state": ACTIVE_UNACK,
-                          "next_escalation_at": self.first_escalation(severity)},
-                 "$push": {"history": self._entry("severity_rose", severity=severity, value=value,
+                          "next_escalation_at": self.first_escalation(severity)}, "$inc": {"rev": 1},
+                 "$push": {"history": self.entry("severity_rose", severity=severity, value=value,
                                                   previous=doc["severity"]),
                            "outbox": self.intent("severity_rose")}},
                 return_document=ReturnDocument.AFTER)
@@ -143,8 +151,28 @@ class Alerts:
         """The update folding one more breaching reading into an open alert."""
         return {"$set": self._fresh(self.clock.now(), value, data, category), "$inc": {"count": 1}}
 
+    def episode_repeat(self, value: Any, data: dict) -> dict:
+        """One more breaching reading into an open episode; `data` fields set one by one (a repeat of a
+        threshold rule must not erase the NEWS2 details)."""
+        fresh = {"last_value": value, "last_at": self.clock.now(), "stale": False,
+                 **{f"data.{k}": v for k, v in data.items()}}
+        return {"$set": fresh, "$inc": {"count": 1}}
+
     async def open_one(self, patient_id: str, type: str, source: str = "") -> dict | None:
-        return await self.coll.find_one({"patient_id": patient_id, "type": type, "source": source, "open": True})
+        return await self.coll.find_one({"patient_id": patient_id, "group": type, "source": source, "open": True})
+
+    async def open_episode(self, patient_id: str) -> dict | None:
+        return await self.coll.find_one({"patient_id": patient_id, "group": CLINICAL, "source": "", "open": True})
+
+    async def insert_episode(self, doc: dict) -> None:
+        """A new clinical episode; DuplicateKeyError when another writer opened one first."""
+        await self.coll.insert_one(doc)
+
+    async def write_episode(self, doc: dict, update: dict) -> dict | None:
+        """Apply `update` to the episode unless anyone changed it since `doc` was read (then None)."""
+        return await self.coll.find_one_and_update({"_id": doc["_id"], "open": True, "rev": doc.get("rev")},
+                                                   {**update, "$inc": {**update.get("$inc", {}), "rev": 1}},
+                                                   return_document=ReturnDocument.AFTER)
 
     async def get(self, alert_id: str) -> dict:
         doc = await self.coll.find_one({"_id": alert_id})
@@ -156,7 +184,7 @@ class Alerts:
                           entry: dict) -> dict | None:
         for before, after in moves:
             doc = await self.coll.find_one_and_update(
-                {**match, "state": before}, {"$set": {**fields, "state": after},
+                {**match, "state": before}, {"$set": {**fields, "state": after}, "$inc": {"rev": 1},
                                              "$push": {"history": entry, "outbox": self.intent(entry["action"])}},
                 return_document=ReturnDocument.AFTER)
             if doc is not None:
@@ -169,7 +197,7 @@ class Alerts:
         doc = await self._transition(
             {"_id": alert_id}, ((ACTIVE_UNACK, ACTIVE_ACK), (CLEARED_UNACK, CLEARED_ACK)),
             {"acknowledged_by": user_id, "acknowledged_at": now, "ack_comment": comment, "next_escalation_at": None},
-            self._entry("acknowledged", by=user_id, comment=comment))
+            self.entry("acknowledged", by=user_id, comment=comment))
         if doc is None:
             await self.get(alert_id)
             raise Conflict("This alert is already acknowledged", code="already_acknowledged")
@@ -191,7 +219,7 @@ class Alerts:
                          projection={"severity": 1, "patient_id": 1, "escalation_level": 1, "escalation_step": 1})
 
     async def clear_open(self, patient_id: str, type: str, source: str = "", reason: str = "auto") -> dict | None:
-        return await self._clear({"patient_id": patient_id, "type": type, "source": source, "open": True},
+        return await self._clear({"patient_id": patient_id, "group": type, "source": source, "open": True},
                                  by=None, reason=reason)
 
     async def _clear(self, match: dict, *, by: str | None, reason: str, comment: str | None = None) -> dict | None:
@@ -199,7 +227,7 @@ class Alerts:
             match, ((ACTIVE_UNACK, CLEARED_UNACK), (ACTIVE_ACK, CLEARED_ACK)),
             {"open": False, "cleared_at": self.clock.now(), "cleared_by": by, "clear_reason": reason,
              "next_escalation_at": None},
-            self._entry("cleared", by=by, reason=reason, comment=comment))
+            self.entry("cleared", by=by, reason=reason, comment=comment))
 
     async def set_stale(self, patient_id: str, stale: bool, reason: str, only: list[str] | None = None) -> list[dict]:
         """Mark the patient's open clinical alerts (those of `only` when given) as based on stale data
@@ -212,8 +240,8 @@ class Alerts:
         for d in docs:
             doc = await self.coll.find_one_and_update(
                 {**match, "_id": d["_id"]},
-                {"$set": {"stale": stale}, "$push": {"history": self._entry("stale" if stale else "fresh",
-                                                                             reason=reason)}},
+                {"$set": {"stale": stale}, "$inc": {"rev": 1},
+                 "$push": {"history": self.entry("stale" if stale else "fresh", reason=reason)}},
                 return_document=ReturnDocument.AFTER)
             if doc is not None:
                 out.append(doc)

@@ -144,6 +144,7 @@ SEVERITIES: dict[str, Text] = {
 ALERT_ACTIONS: dict[str, Text] = {
     "raised": {"fr": "déclenchée", "en": "raised"},
     "severity_rose": {"fr": "gravité accrue", "en": "severity rose"},
+    "cause_added": {"fr": "nouvelle cause, gravité accrue", "en": "new cause, severity rose"},
     "acknowledged": {"fr": "prise en compte", "en": "acknowledged"},
     "cleared": {"fr": "levée", "en": "cleared"},
     "escalated": {"fr": "ESCALADÉE : toujours non prise en compte", "en": "ESCALATED: still unacknowledged"},

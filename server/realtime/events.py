@@ -47,17 +47,25 @@ AUTH_REVOKED = event(
     "process, just before the server disconnects them.")
 
 # -- clinical alerts and care units (branch alerts: server/alerting/store.py, server/care/units.py) --
-_ALERT = ("`{alert: {id, patient_id, type, source, category, kind, severity, state, first_at, last_at, "
-          "last_value, count, stale, escalation_level, next_escalation_at, acknowledged_by, acknowledged_at, "
-          "ack_comment, cleared_at, cleared_by, clear_reason, data, history}, change}`")
+_ALERT = ("`{alert: {id, patient_id, group, type, source, category, kind, severity, state, causes, first_at, "
+          "last_at, last_value, count, stale, escalation_level, next_escalation_at, acknowledged_by, "
+          "acknowledged_at, ack_comment, cleared_at, cleared_by, clear_reason, retrospective, measured_from, "
+          "measured_to, data, history}, change}`")
 _ALERT_ROOMS = "`user:<patient>`, `patient:<id>`, `user:<doctor with vitals grant>`, `unit:<id>`"
 ALERT_RAISED = event(
     "alert:raised", OUT, _ALERT_ROOMS, _ALERT,
-    "A rule's condition held long enough (or NEWS2, a device fault): a new open alert, one per patient and "
-    "type. Also an inbox item for the patient, the granted doctors and the unit's staff.")
+    "A rule's condition held long enough (or NEWS2, a device fault): a new open alert, one clinical episode "
+    "per patient (its `causes`: rules and NEWS2 parameters), one per device and type for device alerts. Also "
+    "an inbox item for the patient, the granted doctors and the unit's staff. A *retrospective* alert "
+    "(`retrospective: true`, `measured_from`/`measured_to`) is raised already closed for late data: the "
+    "patient was in that state then, not now.")
 ALERT_UPDATED = event(
     "alert:updated", OUT, _ALERT_ROOMS, _ALERT,
-    "`change` = `severity_rose` (also an inbox item; an acknowledged alert becomes unacknowledged again), "
+    "`change` = `cause_added` (a rule or NEWS2 parameter joined the open episode; live only, unless it lifts "
+    "the severity of an acknowledged alert: then an inbox item and unacknowledged again), `severity_rose` "
+    "(a cause worsened: also an inbox item; an acknowledged alert becomes unacknowledged again), "
+    "`severity_fell` (the patient partly improved past the rule's hysteresis and clear time; live only, in "
+    "`history`; escalation follows the lower severity), `cause_cleared` (live only), "
     "`repeat` (one more bad reading: count/last value; live only, at most every 10 s per alert), "
     "`stale`/`fresh` (the patient's device went offline / came back).")
 ALERT_ACKNOWLEDGED = event(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from server.keys import ALERT_ENGINE
 from tests.support.alerting import NORMAL, cast, feed
 
 pytestmark = pytest.mark.ward
@@ -12,25 +13,31 @@ pytestmark = pytest.mark.ward
 async def test_lists_and_filters_show_only_visible_patients(api, app):
     people = await cast(api)
     await feed(app, people["device"], {**NORMAL, "spo2": 92, "temperature": 38.5}, times=30)
+    engine, dev = app[ALERT_ENGINE], people["device"]["_id"]
+    await engine.on_device_event({"type": "heartbeat", "device_id": dev, "patient_id": people["pid"], "rssi": -60,
+                                  "uptime": 1, "free_heap": 1, "battery": 18})  # a device alert beside it
     doc_token = people["doctor"][1]
     status, alerts = await api.call("GET", "/api/iot/alerts", doc_token)
     assert status == 200
-    assert {(a["type"], a["severity"]) for a in alerts} == {("spo2_low", "warning"), ("temperature_high", "info")}
-    spo2 = next(a for a in alerts if a["type"] == "spo2_low")
-    assert alerts[0]["type"] == "spo2_low"  # most severe first
+    # one clinical episode with both causes (SpO2 92 %: warning; 38.5 °C: info), and the device's battery
+    assert [(a["type"], a["severity"]) for a in alerts] == [("spo2_low", "warning"), ("battery_low", "warning")]
+    spo2 = alerts[0]
+    assert {(c["rule"], c["severity"]) for c in spo2["causes"]} == {("spo2_low", "warning"),
+                                                                    ("temperature_high", "info")}
+    assert "rev" not in spo2 and "group" in spo2
     status, body = await api.call("GET", "/api/iot/alerts?severity=info", doc_token)
-    assert [a["type"] for a in body] == ["temperature_high"]
+    assert body == []
     status, body = await api.call("GET", "/api/iot/alerts/critical", doc_token)
     assert status == 200 and body == []
     await api.call("POST", f"/api/iot/alerts/{spo2['id']}/acknowledge", doc_token, json={})
     status, body = await api.call("GET", "/api/iot/alerts?unacknowledged=true", doc_token)
-    assert [a["type"] for a in body] == ["temperature_high"]
+    assert [a["type"] for a in body] == ["battery_low"]
     await api.call("POST", f"/api/iot/alerts/{spo2['id']}/clear", doc_token, json={"comment": "probe moved"})
     status, body = await api.call("GET", "/api/iot/alerts/active", doc_token)
-    assert [a["type"] for a in body] == ["temperature_high"]
+    assert [a["type"] for a in body] == ["battery_low"]
     status, body = await api.call("GET", "/api/iot/alerts?active=false", doc_token)
     assert [(a["type"], a["state"]) for a in body] == [("spo2_low", "cleared_acknowledged")]
-    assert [h["action"] for h in body[0]["history"]] == ["raised", "acknowledged", "cleared"]
+    assert [h["action"] for h in body[0]["history"]] == ["raised", "cause_added", "acknowledged", "cleared"]
     # the patient sees their own, the ward staff see the unit's, others see nothing
     for who, count in (("patient", 2), ("ward", 2), ("stranger", 0), ("other", 0), ("pharma", 0), ("admin", 0)):
         status, body = await api.call("GET", "/api/iot/alerts", people[who][1])

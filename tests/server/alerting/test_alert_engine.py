@@ -117,8 +117,13 @@ async def test_news2_endpoint_partial_then_complete_and_news2_alert(api, app):
     # deteriorating: RR 22 (2) + HR 115 (2) + temp 38.5 (1) = 5 once the manual RR is replaced
     bad = {"heart_rate": 115, "spo2": 97, "temperature": 38.5, "respiratory_rate": 22, "systolic": 120}
     await feed(app, people["device"], bad, times=14)
-    (news,) = await alerts_of(app, pid, type="news2")
-    assert news["severity"] == "critical" and news["data"]["score"] == 5 and not news["data"]["partial"]
+    (news,) = await alerts_of(app, pid, open=True)  # one episode: NEWS2 and the heart-rate rule
+    assert news["severity"] == "critical" and news["data"]["news2"]["score"] == 5
+    assert not news["data"]["news2"]["partial"]
+    assert {(c["kind"], c.get("parameter") or c.get("rule"), c.get("score")) for c in news["causes"]} == {
+        ("rule", "heart_rate_high", None), ("rule", "respiratory_rate_high", None), ("news2", "respiratory_rate", 2),
+        ("news2", "heart_rate", 2),
+        ("news2", "temperature", 1)}
     # the stored inputs age out of the window: the score says so instead of reusing them
     app[ALERT_ENGINE].clock.advance(3600)
     status, n = await api.call("GET", f"/api/iot/patients/{pid}/news2", people["patient"][1])

@@ -33,11 +33,15 @@ async def test_an_hour_of_normal_vitals_raises_no_alert(client, app):
 
 async def test_demo_episode_raises_escalates_and_clears(client, app):
     result = await simulate(app, {"episode": EPISODE}, minutes=29)
-    types = {a["type"] for a in result["alerts"]}
-    assert {"spo2_low", "heart_rate_high", "respiratory_rate_high", "temperature_high", "news2"} <= types
-    news2 = next(a for a in result["alerts"] if a["type"] == "news2")
-    assert news2["severity"] == "emergency"
-    assert result["escalations"] >= 2 and news2["escalation_level"] >= 2
-    assert result["open"] == 0, [(a["type"], a["state"]) for a in result["alerts"] if a["open"]]
-    assert all(a["clear_reason"] == "auto" for a in result["alerts"])
-    assert max(n for n in result["by_type"].values()) == 1  # one alert per type, however long it lasted
+    # one clinical event, one alert: every rule and NEWS2 parameter is a cause of the same episode
+    (episode,) = result["alerts"]
+    rules = {c["rule"] for c in episode["causes"] if c["kind"] == "rule"}
+    assert {"spo2_low", "heart_rate_high", "respiratory_rate_high", "temperature_high"} <= rules
+    assert {"spo2", "heart_rate", "respiratory_rate"} <= {c["parameter"] for c in episode["causes"]
+                                                          if c["kind"] == "news2"}
+    actions = [h["action"] for h in episode["history"]]
+    assert "emergency" in {h.get("severity") for h in episode["history"]}
+    assert result["escalations"] >= 2 and episode["escalation_level"] >= 2
+    # the recovery is followed: severity falls before the episode ends
+    assert "severity_fell" in actions and actions[-1] == "cleared"
+    assert result["open"] == 0 and episode["clear_reason"] == "auto"

@@ -7,9 +7,11 @@ import { Box, Button, Chip, List, ListItem, ListItemText, TextField, Typography 
 import { api, qs } from "../api/http";
 import { useApp, useEvent, useFetch } from "../state";
 import { MessageKey } from "../i18n/messages";
-import { isKind } from "./vitals";
 import { useNames } from "../names/react";
 import { canAcknowledge, isOpen, measuredPeriod } from "./alertState";
+import { alertLabel, causeLabels } from "./alertCauses";
+
+export { alertLabel };
 
 export const ALERT_EVENTS = ["alert:raised", "alert:updated", "alert:acknowledged", "alert:cleared", "alert:escalated"];
 const sevColor: Record<string, "default" | "info" | "warning" | "error"> = { info: "info", warning: "warning", critical: "error", emergency: "error" };
@@ -20,14 +22,6 @@ export function upsertAlert(list: any[], alert: any): any[] {
   const next = list.slice();
   next[i] = alert;
   return next;
-}
-
-/** An alert's type in the user's language: `spo2_low` → "SpO₂ basse", `news2` → "Score NEWS2". */
-export function alertLabel(t: (k: MessageKey, v?: Record<string, string | number>) => string, type: string): string {
-  const m = /^(.*)_(low|high)$/.exec(type);
-  if (m && isKind(m[1])) return t(`alertType.${m[2]}` as MessageKey, { vital: t(`vital.${m[1]}` as MessageKey) });
-  const known = ["news2", "device_offline", "battery_low", "device_alert"];
-  return known.includes(type) ? t(`alertType.${type}` as MessageKey) : type;
 }
 
 export function stateKey(a: any): MessageKey {
@@ -66,7 +60,7 @@ export function AlertList({ patientId, canAct }: { patientId?: string; canAct: b
             <Chip size="small" color={sevColor[a.severity] ?? "default"} label={t(`severity.${a.severity}` as MessageKey)} />
             <ListItemText sx={{ minWidth: 200 }}
               primary={<>{alertLabel(t, a.type)} · <span data-testid="alert-state">{t(stateKey(a))}</span>{a.last_value != null ? ` · ${a.last_value}` : ""}</>}
-              secondary={<>{period ? <span data-testid="alert-retrospective">{t("alerts.retrospective", { from: dt(period.from), to: dt(period.to) })}</span> : dt(a.first_at)}{a.acknowledged_by ? ` · ${t("alerts.ackBy", { who: nameOf(a.acknowledged_by), comment: a.ack_comment ?? "" })}` : ""}</>} />
+              secondary={<>{causeLabels(t, a).length > 0 && <span data-testid="alert-causes">{t("alerts.causes", { causes: causeLabels(t, a).join(" · ") })} · </span>}{period ? <span data-testid="alert-retrospective">{t("alerts.retrospective", { from: dt(period.from), to: dt(period.to) })}</span> : dt(a.first_at)}{a.acknowledged_by ? ` · ${t("alerts.ackBy", { who: nameOf(a.acknowledged_by), comment: a.ack_comment ?? "" })}` : ""}</>} />
             {canAct && (open || canAcknowledge(a)) && (
               <Box sx={{ display: "flex", gap: 1, flexWrap: "wrap", alignItems: "center" }}>
                 <TextField size="small" label={t("common.comment")} value={comment[a.id] ?? ""}

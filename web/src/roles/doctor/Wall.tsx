@@ -14,6 +14,7 @@ import { useApp, useEvent } from "../../state";
 import { FrameBatcher } from "../../charts/buffer";
 import { MessageKey } from "../../i18n/messages";
 import { ALERT_EVENTS, alertLabel } from "../../components/AlertList";
+import { causeLabels } from "../../components/alertCauses";
 import { Section } from "../../components/LiveVitals";
 import { RANGES, isKind, statusColor, vitalStatus } from "../../components/vitals";
 import { compareWall, WallPatient, worstAlert } from "./order";
@@ -73,7 +74,7 @@ const Tile = memo(function Tile({ p, lang }: { p: WallPatient; lang: string }) {
           {p.alerts.length > 0 && (
             <Typography variant="body2" sx={{ color: statusColor.critical, fontWeight: 700 }} data-testid="wall-alerts"
               data-types={p.alerts.map((a) => a.type).join(" ")}>
-              {t("wall.openAlerts", { count: p.alerts.length })}: {p.alerts.map((a) => `${alertLabel(t, a.type)} (${t(`severity.${a.severity}` as MessageKey)}${a.state === "active_acknowledged" ? ", " + t("alerts.acknowledged") : ""})`).join(", ")}
+              {t("wall.openAlerts", { count: p.alerts.length })}: {p.alerts.map((a) => `${causeLabels(t, a).join(" + ") || alertLabel(t, a.type)} (${t(`severity.${a.severity}` as MessageKey)}${a.state === "active_acknowledged" ? ", " + t("alerts.acknowledged") : ""})`).join(", ")}
             </Typography>
           )}
         </CardContent>

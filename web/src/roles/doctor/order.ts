@@ -3,7 +3,7 @@ export interface WallPatient {
   id: string;
   name: string;
   news2: number | null;
-  alerts: { id: string; severity: string; state: string; type: string }[];
+  alerts: { id: string; severity: string; state: string; type: string; causes?: any[] }[];
   latest: Record<string, number>;
   lastAt: number | null;
 }
