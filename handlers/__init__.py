@@ -20,6 +20,7 @@ from handlers import (
     health,
     lorawan,
     notifications,
+    openapi,
     prescriptions,
     records,
     scheduling,
@@ -32,7 +33,7 @@ from handlers import (
 
 MODULES = (health, auth, users, notifications, access, prescriptions, records, devices, device_socket, device_ws,
            device_http, lorawan, vitals, fhir, alerts, care_units,
-           symptoms, doctors, chatbot, chat, scheduling, treatments,
+           symptoms, doctors, chatbot, chat, scheduling, treatments, openapi,
            web)  # last: its catch-all must come after every API route
 
 

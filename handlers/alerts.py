@@ -16,6 +16,7 @@ from models.identity import Identity
 from server.alerting.rules import RANK, SEVERITIES, describe, effective_rules
 from server.alerting.store import INTERNAL
 from server.http.middleware import authenticated, json_response, read_body
+from server.http.openapi import ARRAY, operation
 from server.keys import ALERT_ENGINE, ALERTS, RIGHTS
 
 BOOL = {"true": True, "1": True, "false": False, "0": False}
@@ -56,16 +57,19 @@ async def _list(request: web.Request, identity: Identity, *, active: bool | None
     return json_response([public(d, omit=INTERNAL) for d in docs])
 
 
+@operation("List alerts")
 @authenticated()
 async def list_alerts(request: web.Request, identity: Identity) -> web.Response:
     return await _list(request, identity)
 
 
+@operation("Active alerts")
 @authenticated()
 async def active_alerts(request: web.Request, identity: Identity) -> web.Response:
     return await _list(request, identity, active=True)
 
 
+@operation("Critical alerts")
 @authenticated()
 async def critical_alerts(request: web.Request, identity: Identity) -> web.Response:
     return await _list(request, identity, active=True, severities=["critical", "emergency"])
@@ -79,11 +83,13 @@ async def _alert_for(request: web.Request, identity: Identity) -> dict:
     return doc
 
 
+@operation("Get alert")
 @authenticated()
 async def get_alert(request: web.Request, identity: Identity) -> web.Response:
     return json_response(public(await _alert_for(request, identity), omit=INTERNAL))
 
 
+@operation("Acknowledge", body=AckIn)
 @authenticated("doctor")
 async def acknowledge(request: web.Request, identity: Identity) -> web.Response:
     body = await read_body(request, AckIn)
@@ -92,6 +98,7 @@ async def acknowledge(request: web.Request, identity: Identity) -> web.Response:
     return json_response(public(doc, omit=INTERNAL))
 
 
+@operation("Clear", body=ClearIn)
 @authenticated("doctor")
 async def clear(request: web.Request, identity: Identity) -> web.Response:
     body = await read_body(request, ClearIn)
@@ -100,6 +107,7 @@ async def clear(request: web.Request, identity: Identity) -> web.Response:
     return json_response(public(doc, omit=INTERNAL))
 
 
+@operation("News2 latest")
 @authenticated()
 async def news2_latest(request: web.Request, identity: Identity) -> web.Response:
     pid = request.match_info["patient_id"]
@@ -109,6 +117,7 @@ async def news2_latest(request: web.Request, identity: Identity) -> web.Response
     return json_response(public({"_id": pid, **result}, id_as="patient_id"))
 
 
+@operation("Observe", body=ObservationIn, status=201)
 @authenticated("doctor")
 async def observe(request: web.Request, identity: Identity) -> web.Response:
     pid = request.match_info["patient_id"]
@@ -126,6 +135,7 @@ async def _rules_view(request: web.Request, pid: str) -> dict:
             "rules": [describe(r) for r in effective_rules(doc.get("overrides"), doc.get("spo2_scale", 1))]}
 
 
+@operation("Get rules")
 @authenticated()
 async def get_rules(request: web.Request, identity: Identity) -> web.Response:
     pid = request.match_info["patient_id"]
@@ -133,6 +143,7 @@ async def get_rules(request: web.Request, identity: Identity) -> web.Response:
     return json_response(await _rules_view(request, pid))
 
 
+@operation("Put rules", body=AlertConfigIn)
 @authenticated("doctor")
 async def put_rules(request: web.Request, identity: Identity) -> web.Response:
     pid = request.match_info["patient_id"]
@@ -145,6 +156,7 @@ async def put_rules(request: web.Request, identity: Identity) -> web.Response:
     return json_response(await _rules_view(request, pid))
 
 
+@operation("Rules audit", response=ARRAY)
 @authenticated("doctor")
 async def rules_audit(request: web.Request, identity: Identity) -> web.Response:
     pid = request.match_info["patient_id"]

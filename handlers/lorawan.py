@@ -16,6 +16,7 @@ from models.devices import HeartbeatIn
 from models.errors import DomainError, Unauthorized
 from models.vitals import Rejected
 from server.http.middleware import bearer, json_response, read_json
+from server.http.openapi import OBJECT, operation
 from server.iot.lorawan import Uplink, decode, network_datetime, parse_chirpstack, parse_tts, uplink_seq
 from server.keys import DEVICE_LINKS, DEVICES, INGEST, SETTINGS
 
@@ -52,6 +53,7 @@ async def _uplink(request: web.Request, body: dict, parser) -> web.Response:
     return json_response({k: v for k, v in result.items() if k != "details"} | {"f_cnt": up.f_cnt, "f_port": up.f_port})
 
 
+@operation("The Things Stack uplink webhook", body=OBJECT, auth="webhook")
 async def tts(request: web.Request) -> web.Response:
     _check_secret(request)
     body = await read_json(request, required=True, object_only=True)
@@ -60,6 +62,7 @@ async def tts(request: web.Request) -> web.Response:
     return await _uplink(request, body, parse_tts)
 
 
+@operation("ChirpStack v4 `up` event webhook", body=OBJECT, auth="webhook")
 async def chirpstack(request: web.Request) -> web.Response:
     _check_secret(request)
     body = await read_json(request, required=True, object_only=True)
