@@ -8,7 +8,7 @@ from models.care import AccessRequestIn, DecisionIn, GrantQuery, RequestQuery
 from models.common import parse
 from models.identity import Identity
 from server.http.middleware import authenticated, json_response, read_body
-from server.http.openapi import operation
+from server.http.openapi import ARRAY, operation
 from server.keys import ACCESS
 
 
@@ -19,7 +19,7 @@ async def create_request(request: web.Request, identity: Identity) -> web.Respon
     return json_response(await request.app[ACCESS].create(identity, body), status=201)
 
 
-@operation("List requests", query=RequestQuery)
+@operation("List requests", query=RequestQuery, response=ARRAY)
 @authenticated("doctor", "patient")
 async def list_requests(request: web.Request, identity: Identity) -> web.Response:
     query = parse(RequestQuery, dict(request.query))
@@ -40,7 +40,7 @@ async def reject(request: web.Request, identity: Identity) -> web.Response:
     return json_response(await request.app[ACCESS].decide(identity, request.match_info["id"], False, body.reason))
 
 
-@operation("List grants", query=GrantQuery)
+@operation("List grants", query=GrantQuery, response=ARRAY)
 @authenticated("doctor", "patient")
 async def list_grants(request: web.Request, identity: Identity) -> web.Response:
     query = parse(GrantQuery, dict(request.query))

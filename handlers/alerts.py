@@ -8,8 +8,10 @@ recording NEWS2 observations and changing rules need a doctor with that access.
 from __future__ import annotations
 
 from aiohttp import web
+from pydantic import Field
 
 from models.alerts import AckIn, AlertConfigIn, ClearIn, ObservationIn
+from models.common import Input
 from models.documents import public
 from models.errors import Invalid, NotFound
 from models.identity import Identity
@@ -29,6 +31,15 @@ def _bool(request: web.Request, name: str) -> bool | None:
     if raw.lower() not in BOOL:
         raise Invalid(f"{name} must be true or false", details=[{"field": name, "message": "true or false"}])
     return BOOL[raw.lower()]
+
+
+class AlertsQuery(Input):
+    """The query `_list` reads by hand, for the OpenAPI document."""
+    patient: str | None = None
+    severity: str | None = Field(default=None, description="comma-separated severities")
+    active: bool | None = None
+    unacknowledged: bool | None = None
+    limit: int = Field(default=200, ge=1, le=1000)
 
 
 async def _list(request: web.Request, identity: Identity, *, active: bool | None = None,
@@ -57,19 +68,19 @@ async def _list(request: web.Request, identity: Identity, *, active: bool | None
     return json_response([public(d, omit=INTERNAL) for d in docs])
 
 
-@operation("List alerts")
+@operation("Alerts you may see", query=AlertsQuery, response=ARRAY)
 @authenticated()
 async def list_alerts(request: web.Request, identity: Identity) -> web.Response:
     return await _list(request, identity)
 
 
-@operation("Active alerts")
+@operation("Open alerts you may see", query=AlertsQuery, response=ARRAY)
 @authenticated()
 async def active_alerts(request: web.Request, identity: Identity) -> web.Response:
     return await _list(request, identity, active=True)
 
 
-@operation("Critical alerts")
+@operation("Open critical and emergency alerts you may see", query=AlertsQuery, response=ARRAY)
 @authenticated()
 async def critical_alerts(request: web.Request, identity: Identity) -> web.Response:
     return await _list(request, identity, active=True, severities=["critical", "emergency"])

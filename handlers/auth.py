@@ -17,20 +17,20 @@ from server.http.openapi import operation
 from server.keys import AUTH, USERS
 
 
-@operation("Log in: access and refresh tokens", body=LoginIn)
+@operation("Log in: access and refresh tokens", errors=(401,), body=LoginIn)
 async def obtain_token(request: web.Request) -> web.Response:
     body = await read_body(request, LoginIn)
     user = await request.app[USERS].check_login(body.username, body.password, request.remote)
     return json_response(await request.app[AUTH].issue_pair(user["_id"], user["role"]))
 
 
-@operation("Rotate the refresh token: new access and refresh tokens", body=RefreshIn)
+@operation("Rotate the refresh token: new access and refresh tokens", errors=(401,), body=RefreshIn)
 async def refresh_token(request: web.Request) -> web.Response:
     body = await read_body(request, RefreshIn)
     return json_response(await request.app[AUTH].refresh(body.refresh, request.app[USERS].active_role))
 
 
-@operation("Log out: revoke the family of the given refresh token, or of the bearer access token", body=RevokeIn)
+@operation("Log out: revoke a token family", errors=(401,), body=RevokeIn)
 async def revoke_token(request: web.Request) -> web.Response:
     """Log out: revoke the family of the given refresh token, or of the bearer access token."""
     body = await read_body(request, RevokeIn)

@@ -18,7 +18,7 @@ async def spec(request: web.Request) -> web.Response:
     return json_response(_document(request.app))
 
 
-@operation("A readable list of the operations (HTML)", response={"type": "string"})
+@operation("A readable list of the operations (HTML)", response={"type": "string"}, content_type="text/html")
 async def docs(request: web.Request) -> web.Response:
     return web.Response(text=openapi.page(_document(request.app)), content_type="text/html")
 

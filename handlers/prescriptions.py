@@ -45,7 +45,7 @@ async def set_status(request: web.Request, identity: Identity) -> web.Response:
         identity, request.match_info["id"], body.status, body.reason))
 
 
-@operation("List stock")
+@operation("List stock", response=ARRAY)
 @authenticated("pharmacist")
 async def list_stock(request: web.Request, identity: Identity) -> web.Response:
     return json_response(await request.app[INVENTORY].list())

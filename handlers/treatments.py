@@ -8,13 +8,13 @@ from models.common import parse
 from models.identity import Identity
 from models.treatments import IntakeIn, IntakeQuery, TimezoneIn, TreatmentIn, TreatmentPut, TreatmentQuery
 from server.http.middleware import authenticated, json_response, read_body
-from server.http.openapi import operation
+from server.http.openapi import ARRAY, operation
 from server.keys import INTAKES, TREATMENTS
 
 WHO = ("patient", "doctor")
 
 
-@operation("List treatments", query=TreatmentQuery)
+@operation("List treatments", query=TreatmentQuery, response=ARRAY)
 @authenticated(*WHO)
 async def list_treatments(request: web.Request, identity: Identity) -> web.Response:
     query = parse(TreatmentQuery, dict(request.query))

@@ -60,7 +60,8 @@ class Operation:
     auth: str | None = None  # "device" / "webhook"; users come from @authenticated
     errors: tuple[int, ...] = ()
     also: tuple[int, ...] = ()  # other success statuses, same schema
-    paged: bool = False  # X-Next-Cursor / Link headers (server.http.middleware.paged_response)
+    paged: bool = False
+    content_type: str = JSON  # X-Next-Cursor / Link headers (server.http.middleware.paged_response)
 
 
 def operation(summary: str, **fields: Any) -> Callable:
@@ -126,18 +127,17 @@ class _Schemas:
 
 
 def _responses(op: Operation, schemas: _Schemas, roles: tuple | None, path_params: list[str]) -> dict:
-    ok: dict = {"description": op.summary, "content": {JSON: {"schema": schemas.of(op.response, "serialization")}}}
+    ok: dict = {"description": op.summary,
+                "content": {op.content_type: {"schema": schemas.of(op.response, "serialization")}}}
     if op.paged:
         ok["headers"] = {"X-Next-Cursor": {"schema": {"type": "string"}, "description": "More: the next page"}}
     codes = {429, 503, *op.errors}
     if op.body is not None or op.query is not None or path_params:
         codes.add(400)
-    if roles is not None or op.auth:
-        codes.add(401)
-    if roles or op.auth:
-        codes.add(403)
-    if path_params:
-        codes.add(404)
+    if roles is not None:  # beyond the role, services refuse through rooms (403) and hide what is not yours (404)
+        codes.update((400, 401, 403, 404))
+    elif op.auth:
+        codes.update((401, 403))
     out = {str(status): ok for status in (op.status, *op.also)}
     for code in sorted(codes):
         out[str(code)] = {"description": REASONS.get(code, "Error"), "content": {JSON: {"schema": {
