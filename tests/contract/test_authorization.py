@@ -13,6 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import pytest
+import socketio
+
 from server.http.openapi import excluded
 from server.keys import ALERTS
 from server.realtime import events
@@ -283,4 +286,96 @@ async def test_every_route_for_every_role(api, app):
     assert not failures, f"{len(failures)} mismatches:\n" + "\n".join(failures)
 
 
-SOCKET: dict = {}
+# -- socket events: name -> variants of (payload with {names}, expected ack per role: "ok" or the error code).
+# Users send on `/` (the chatbot's on `/chatbot`), the device on `/devices`; an event of the other
+# namespace is `unknown_event` there. Anonymous sockets are refused at the handshake (test below).
+SOCKET_ROLES = ("device", "other", "stranger", "ph1", "admin", "doc", "pat")
+
+
+def acks(default: str, *, device: str = "unknown_event", **per_role: str) -> dict[str, str]:
+    return {**dict.fromkeys(SOCKET_ROLES, default), "device": device, **per_role}
+
+
+DEVICE_ONLY = acks("unknown_event", device="ok")
+SOCKET: dict[str, list[tuple[object, dict[str, str]]]] = {
+    events.AUTH_REFRESH: [({"token": "{own_token}"}, acks("ok")),
+                          ({"token": "{pat_token}"}, acks("token_invalid", pat="ok"))],
+    events.UNIT_WATCH: [({"unit_id": "{unit}"}, acks("not_unit_staff", doc="ok"))],
+    events.UNIT_UNWATCH: [({"unit_id": "{unit}"}, acks("ok"))],
+    events.NOTIFICATION_MARK_READ: [({"id": "{note}"}, acks("not_found", pat="ok"))],
+    events.NOTIFICATION_MARK_ALL_READ: [({}, acks("ok"))],
+    events.PRESCRIPTION_SET_STATUS: [({"id": "{fresh.prescription}", "status": "validated"},
+                                      acks("role_forbidden", ph1="ok", doc="transition_forbidden",
+                                           stranger="not_found"))],
+    events.VITALS_WATCH: [({"patient_id": "{pat}"}, acks("no_grant", pat="ok", doc="ok"))],
+    events.VITALS_UNWATCH: [({"patient_id": "{pat}"}, acks("ok"))],
+    events.CHATBOT_MESSAGE: [({"message": "What is a normal heart rate?"}, acks("ok"))],
+    events.CHATBOT_CLEAR: [({}, acks("ok"))],
+    events.CHAT_SEND: [({"conversation_id": "{conversation}", "text": "hello"},
+                        acks("conversation_not_found", pat="ok", doc="ok", admin="role_forbidden"))],
+    events.CHAT_TYPING: [({"conversation_id": "{conversation}", "typing": True},
+                          acks("conversation_not_found", pat="ok", doc="ok", admin="role_forbidden"))],
+    events.CHAT_MARK_READ: [({"conversation_id": "{conversation}", "seq": 1},
+                             acks("conversation_not_found", pat="ok", doc="ok", admin="role_forbidden"))],
+    events.VITALS_SEND: [({"seq": 10, "readings": {"heart_rate": 71}}, DEVICE_ONLY)],
+    events.DEVICE_HEARTBEAT: [({"battery": 80}, DEVICE_ONLY)],
+    events.DEVICE_ALERT: [({"code": "sensor_fault", "message": "probe off"}, DEVICE_ONLY)],
+    events.COMMAND_ACK: [({"command_id": "{command}", "ok": True}, DEVICE_ONLY)],
+}
+NAMESPACE = {events.CHATBOT_MESSAGE: events.CHATBOT_NAMESPACE, events.CHATBOT_CLEAR: events.CHATBOT_NAMESPACE,
+             **dict.fromkeys((events.VITALS_SEND, events.DEVICE_HEARTBEAT, events.DEVICE_ALERT, events.COMMAND_ACK),
+                             events.DEVICES_NAMESPACE)}
+
+
+async def _sockets(api, the: Cast) -> dict[str, socketio.AsyncClient]:
+    clients = {}
+    for role in SOCKET_ROLES:
+        client = socketio.AsyncClient(reconnection=False)
+        if role == "device":
+            await client.connect(api.base_url, auth={"device_id": the.ids["device"], "token": the.device_token},
+                                 transports=["websocket"], namespaces=[events.DEVICES_NAMESPACE], wait_timeout=10)
+        else:
+            await client.connect(api.base_url, auth={"token": the.token(role)}, transports=["websocket"],
+                                 namespaces=["/", events.CHATBOT_NAMESPACE], wait_timeout=10)
+        clients[role] = client
+    return clients
+
+
+async def test_every_event_for_every_role(api, app):
+    the = await cast(api)
+    fresh = Fresh(the, app)
+    command = await ok(the.world, "admin", "POST", f"/api/iot/devices/{the.ids['device']}/commands",
+                       {"command": "reboot"})
+    the.ids.update(command=command["id"], pat_token=the.token("pat"))
+    clients = await _sockets(api, the)
+    failures = []
+    try:
+        for name, variants in SOCKET.items():
+            for payload, expected in variants:
+                for role in SOCKET_ROLES:
+                    ids = {**the.ids, "own_token": the.token(role) or ""}
+                    data = await _expand(payload, fresh, ids)
+                    if role == "device":
+                        ns = events.DEVICES_NAMESPACE
+                    else:
+                        ns = NAMESPACE.get(name, "/")
+                        ns = "/" if ns == events.DEVICES_NAMESPACE else ns
+                    ack = await clients[role].call(name, data, namespace=ns, timeout=20)
+                    got = "ok" if ack.get("ok") else ack["error"]["code"]
+                    if got != expected[role]:
+                        failures.append(f"{name} {payload} as {role}: {got} (expected {expected[role]}) "
+                                        f"{str(ack)[:160]}")
+                    elif not ack.get("ok"):
+                        assert set(ack) == {"ok", "error"}, ack  # refusals never carry data
+    finally:
+        for client in clients.values():
+            await client.disconnect()
+    assert not failures, f"{len(failures)} mismatches:\n" + "\n".join(failures)
+
+
+async def test_anonymous_sockets_are_refused_in_every_namespace(api):
+    for namespace in ("/", events.CHATBOT_NAMESPACE, events.DEVICES_NAMESPACE):
+        client = socketio.AsyncClient(reconnection=False)
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await client.connect(api.base_url, auth={}, transports=["websocket"], namespaces=[namespace],
+                                 wait_timeout=10)
