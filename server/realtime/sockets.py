@@ -181,6 +181,7 @@ def on(sio: socketio.AsyncServer, name: str, model: type[BaseModel] | None, cloc
 
             return await acked(name, run, on_refused)
 
+        handler.payload_model, handler.roles = model, roles  # read by the contract tests' fuzzers
         sio.on(name, handler=handler, namespace=ns)
         return fn
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.contract.cast import cast
+from server.keys import DB
+from tests.contract.cast import WEBHOOK_SECRET, cast
 
 BEYOND_INT64 = 2**63 + 5  # MongoDB stores 64-bit integers: pymongo raised OverflowError (a 500)
 
@@ -25,3 +26,19 @@ async def test_read_receipt_and_heartbeat_numbers_beyond_64_bits_are_field_error
     assert status == 400 and answer["error"]["details"][0]["field"] == "seq", answer
     status, answer = await api.call("POST", "/api/iot/heartbeat", the.device_token, json={"uptime": BEYOND_INT64})
     assert status == 400 and answer["error"]["details"][0]["field"] == "uptime", answer
+
+
+async def test_lorawan_ids_that_are_not_strings_are_refused_not_a_500_nor_an_operator(api):
+    the = await cast(api)
+    secret = {"X-Webhook-Secret": WEBHOOK_SECRET}
+    uplink = {"uplink_message": {"frm_payload": "AAAA", "f_cnt": 1}}
+    # a query operator where an id belongs matched any device (pymongo took the dict as `$ne`)
+    for ids in ({"device_id": {"$ne": None}}, {"dev_eui": {"$gt": ""}}, {"dev_eui": ["70B3D57ED0000001"]}):
+        status, answer = await api.call("POST", "/api/iot/lorawan/tts", json={"end_device_ids": ids, **uplink},
+                                        headers=dict(secret))
+        assert status == 400 and answer["error"]["code"] == "invalid", (ids, status, answer)
+    for body in ({"end_device_ids": ["x"], **uplink}, {"deviceInfo": "x", "data": "AAAA"}):
+        path = "/api/iot/lorawan/tts" if "end_device_ids" in body else "/api/iot/lorawan/chirpstack"
+        status, answer = await api.call("POST", path, json=body, headers=dict(secret))
+        assert status == 400 and answer["error"]["code"] == "invalid", (body, status, answer)
+    assert await the.world.api.client.app[DB]["vitals"].count_documents({}) == 0
