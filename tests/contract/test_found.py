@@ -42,3 +42,20 @@ async def test_lorawan_ids_that_are_not_strings_are_refused_not_a_500_nor_an_ope
         status, answer = await api.call("POST", path, json=body, headers=dict(secret))
         assert status == 400 and answer["error"]["code"] == "invalid", (body, status, answer)
     assert await the.world.api.client.app[DB]["vitals"].count_documents({}) == 0
+
+
+async def test_unknown_and_malformed_events_on_the_chatbot_namespace_are_answered(api):
+    from server.realtime import events
+    from tests.contract.test_fuzz_frames import wire_client
+    the = await cast(api)
+    client = wire_client()
+    await client.connect(api.base_url, auth={"token": the.token("pat")}, transports=["websocket"],
+                         namespaces=[events.CHATBOT_NAMESPACE], wait_timeout=10)
+    try:
+        unknown = await client.call("no:such_event", {}, namespace=events.CHATBOT_NAMESPACE, timeout=10)
+        nan = await client.call(events.CHATBOT_MESSAGE, {"message": float("nan")}, namespace=events.CHATBOT_NAMESPACE,
+                                timeout=10)
+    finally:
+        await client.disconnect()
+    assert unknown["ok"] is False and unknown["error"]["code"] == "unknown_event", unknown
+    assert nan["ok"] is False and nan["error"]["code"] == "invalid_json", nan
