@@ -8,11 +8,12 @@ from models.care import AccessRequestIn, DecisionIn, GrantQuery, RequestQuery
 from models.common import parse
 from models.identity import Identity
 from server.http.middleware import authenticated, json_response, read_body
-from server.http.openapi import ARRAY, operation
+from server.http.openapi import ARRAY, follow, operation
 from server.keys import ACCESS
 
 
-@operation("Create request", body=AccessRequestIn, status=201)
+@operation("Create request", body=AccessRequestIn, status=201,
+           links=follow("id", "access.approve", "access.reject"))
 @authenticated("doctor")
 async def create_request(request: web.Request, identity: Identity) -> web.Response:
     body = await read_body(request, AccessRequestIn)

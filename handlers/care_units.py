@@ -17,13 +17,14 @@ from models.errors import Forbidden
 from models.identity import Identity
 from server.care.units import FIELDS as UNIT_FIELDS
 from server.http.middleware import authenticated, json_response, read_body
-from server.http.openapi import ARRAY, operation
+from server.http.openapi import ARRAY, follow, operation
 from server.keys import ALERT_ENGINE, CARE_UNITS, CLOCK, SIO
 from server.realtime import events
 from server.realtime.sockets import on
 
 
-@operation("Create unit", body=UnitIn, status=201)
+@operation("Create unit", body=UnitIn, status=201,
+           links=follow("unit_id", "care-units.get-unit", "care-units.add-staff", "care-units.add-patient"))
 @authenticated("admin")
 async def create_unit(request: web.Request, identity: Identity) -> web.Response:
     body = await read_body(request, UnitIn)

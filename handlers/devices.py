@@ -16,7 +16,7 @@ from models.documents import public
 from models.errors import Forbidden, Invalid
 from models.identity import Identity
 from server.http.middleware import authenticated, json_response, read_body
-from server.http.openapi import ARRAY, operation
+from server.http.openapi import ARRAY, follow, operation
 from server.keys import DEVICE_LINKS, DEVICES, INGEST, RIGHTS
 
 
@@ -33,7 +33,9 @@ async def _may_view(request: web.Request, identity: Identity, device: dict) -> N
     await request.app[RIGHTS].require(identity, device["patient_id"], "vitals")
 
 
-@operation("Create", body=DeviceCreateIn, status=201)
+@operation("Create", body=DeviceCreateIn, status=201,
+           links=follow("device_id", "devices.get", "devices.update", "devices.send-command", "devices.rotate",
+                        "devices.revoke"))
 @authenticated("admin")
 async def create(request: web.Request, identity: Identity) -> web.Response:
     body = await read_body(request, DeviceCreateIn)

@@ -8,7 +8,7 @@ from models.care import PrescriptionIn, PrescriptionQuery, RestockIn, StatusEven
 from models.common import parse
 from models.identity import Identity
 from server.http.middleware import authenticated, json_response, paged_response, read_body
-from server.http.openapi import ARRAY, operation
+from server.http.openapi import ARRAY, follow, operation
 from server.keys import CLOCK, INVENTORY, PRESCRIPTIONS, SIO
 from server.realtime import events
 from server.realtime.sockets import on
@@ -16,7 +16,8 @@ from server.realtime.sockets import on
 CARE_ROLES = ("patient", "doctor", "pharmacist")
 
 
-@operation("Create", body=PrescriptionIn, status=201)
+@operation("Create", body=PrescriptionIn, status=201,
+           links=follow("id", "prescriptions.get", "prescriptions.set-status"))
 @authenticated("doctor")
 async def create(request: web.Request, identity: Identity) -> web.Response:
     body = await read_body(request, PrescriptionIn)

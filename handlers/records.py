@@ -8,11 +8,12 @@ from models.care import AuditQuery, RecordIn, RecordPatch
 from models.common import parse
 from models.identity import Identity
 from server.http.middleware import authenticated, json_response, paged_response, read_body
-from server.http.openapi import ARRAY, operation
+from server.http.openapi import ARRAY, follow, operation
 from server.keys import AUDIT, RECORDS
 
 
-@operation("Create", body=RecordIn, status=201)
+@operation("Create", body=RecordIn, status=201,
+           links=follow("id", "records.get", "records.update"))
 @authenticated()  # every role reaches the service, so refusals are audited too
 async def create(request: web.Request, identity: Identity) -> web.Response:
     body = await read_body(request, RecordIn)

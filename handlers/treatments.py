@@ -8,7 +8,7 @@ from models.common import parse
 from models.identity import Identity
 from models.treatments import IntakeIn, IntakeQuery, TimezoneIn, TreatmentIn, TreatmentPut, TreatmentQuery
 from server.http.middleware import authenticated, json_response, read_body
-from server.http.openapi import ARRAY, operation
+from server.http.openapi import ARRAY, follow, operation
 from server.keys import INTAKES, TREATMENTS
 
 WHO = ("patient", "doctor")
@@ -21,7 +21,9 @@ async def list_treatments(request: web.Request, identity: Identity) -> web.Respo
     return json_response(await request.app[TREATMENTS].list(identity, query))
 
 
-@operation("Create", body=TreatmentIn, status=201)
+@operation("Create", body=TreatmentIn, status=201,
+           links=follow("id", "treatments.get", "treatments.update", "treatments.list-intakes",
+                        "treatments.adherence", "treatments.delete"))
 @authenticated(*WHO)
 async def create(request: web.Request, identity: Identity) -> web.Response:
     body = await read_body(request, TreatmentIn)
@@ -49,7 +51,7 @@ async def delete(request: web.Request, identity: Identity) -> web.Response:
     return web.Response(status=204)
 
 
-@operation("List intakes", query=IntakeQuery)
+@operation("List intakes", query=IntakeQuery, response=ARRAY)
 @authenticated(*WHO)
 async def list_intakes(request: web.Request, identity: Identity) -> web.Response:
     query = parse(IntakeQuery, dict(request.query))

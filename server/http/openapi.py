@@ -60,8 +60,11 @@ class Operation:
     auth: str | None = None  # "device" / "webhook"; users come from @authenticated
     errors: tuple[int, ...] = ()
     also: tuple[int, ...] = ()  # other success statuses, same schema
-    paged: bool = False
-    content_type: str = JSON  # X-Next-Cursor / Link headers (server.http.middleware.paged_response)
+    paged: bool = False  # X-Next-Cursor / Link headers (server.http.middleware.paged_response)
+    content_type: str = JSON
+    # OpenAPI links from the success answer: {target operationId: {its parameter: "$response.body#/id"}};
+    # Schemathesis' stateful run follows them (create, then read, change, delete what was created).
+    links: dict[str, dict[str, str]] | None = None
 
 
 def operation(summary: str, **fields: Any) -> Callable:
@@ -73,6 +76,11 @@ def operation(summary: str, **fields: Any) -> Callable:
         return fn
 
     return mark
+
+
+def follow(param: str, *targets: str) -> dict[str, dict[str, str]]:
+    """`links=` for a creation: each target operation takes the created object's `id` as `param`."""
+    return {target: {param: "$response.body#/id"} for target in targets}
 
 
 def excluded(path: str) -> str | None:
@@ -126,18 +134,22 @@ class _Schemas:
                 for name, prop in schema.get("properties", {}).items()]
 
 
-def _responses(op: Operation, schemas: _Schemas, roles: tuple | None, path_params: list[str]) -> dict:
+def _responses(op: Operation, schemas: _Schemas, roles: tuple | None, path_params: list[str], write: bool) -> dict:
     ok: dict = {"description": op.summary,
                 "content": {op.content_type: {"schema": schemas.of(op.response, "serialization")}}}
+    if op.status == 204:
+        ok = {"description": op.summary}  # no body
     if op.paged:
         ok["headers"] = {"X-Next-Cursor": {"schema": {"type": "string"}, "description": "More: the next page"}}
     codes = {429, 503, *op.errors}
     if op.body is not None or op.query is not None or path_params:
         codes.add(400)
     if roles is not None:  # beyond the role, services refuse through rooms (403) and hide what is not yours (404)
-        codes.update((400, 401, 403, 404))
+        codes.update((400, 401, 403, 404, *((409,) if write else ())))  # a write can lose a race or meet a duplicate
     elif op.auth:
         codes.update((401, 403))
+    if op.links:
+        ok["links"] = {target: {"operationId": target, "parameters": params} for target, params in op.links.items()}
     out = {str(status): ok for status in (op.status, *op.also)}
     for code in sorted(codes):
         out[str(code)] = {"description": REASONS.get(code, "Error"), "content": {JSON: {"schema": {
@@ -152,7 +164,7 @@ def _operation(method: str, path: str, handler: Any, op: Operation, schemas: _Sc
                  "summary": op.summary, "tags": [handler.__module__.rsplit(".", 1)[-1]],
                  "parameters": [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
                                 for p in path_params] + schemas.parameters(op.query),
-                 "responses": _responses(op, schemas, roles, path_params)}
+                 "responses": _responses(op, schemas, roles, path_params, method != "GET")}
     if roles is not None:
         doc["security"] = [{"user": []}]
         doc["description"] = f"For: {', '.join(roles)}." if roles else "For any signed-in user."

@@ -102,3 +102,53 @@ async def test_no_5xx_and_every_answer_as_documented(api, app):
     assert counts["5xx"] == 0 or failures
     assert counts["positive"] + counts["negative"] >= 5 * len(document(app)["paths"])  # it really ran
     assert not failures, f"{len(failures)} contract failures:\n\n" + "\n\n".join(failures)
+
+
+NATURAL = {"doctor": "doc", "patient": "pat", "pharmacist": "ph1", "admin": "admin"}
+
+
+def natural_headers(op: dict, the: Cast) -> dict:
+    """The caller an operation is for (the first role it names), so a created object can be followed."""
+    scheme = next(iter(op["security"][0]), None) if op["security"] else None
+    if scheme != "user":
+        return dict(callers(op, the)[0][1]) if scheme else {}
+    roles = op.get("description", "").removeprefix("For: ").rstrip(".").split(", ")
+    return {"Authorization": f"Bearer {the.token(NATURAL.get(roles[0], 'pat'))}"}
+
+
+def stateful(doc: dict, base_url: str, the: Cast) -> tuple[Counter, list[str]]:
+    schema = schemathesis.openapi.from_dict(doc)
+    counts: Counter = Counter()
+    failures: dict[tuple, str] = {}
+
+    class Workflow(schema.as_state_machine()):
+        def get_call_kwargs(self, case):
+            op = doc["paths"][case.operation.path][case.method.lower()]
+            return {"base_url": base_url, "headers": natural_headers(op, the), "timeout": 30}
+
+        def after_call(self, response, case):
+            counts[f"{response.status_code // 100}xx"] += 1
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            try:  # gathered, not raised: a replay of a stateful scenario is not deterministic (a live server)
+                case.validate_response(response, checks=CHECKS[:-1], headers=kwargs.get("headers"))
+            except (Exception, FailureGroup) as exc:
+                title = str(exc).strip().split("\n")[0][:160]
+                failures.setdefault((case.operation.label, title), f"{case.operation.label}: {str(exc)[:1500]}")
+
+    Workflow.run(settings=settings(max_examples=STATEFUL_SCENARIOS, stateful_step_count=6, deadline=None,
+                                   database=None, derandomize=True, phases=[Phase.explicit, Phase.generate],
+                                   suppress_health_check=list(HealthCheck)))
+    return counts, list(failures.values())
+
+
+STATEFUL_SCENARIOS = 25
+
+
+async def test_stateful_links_create_then_use(api, app):
+    the = await cast(api)
+    started = time.monotonic()
+    counts, failures = await asyncio.to_thread(stateful, document(app), api.base_url, the)
+    log.warning("schemathesis stateful: %s in %.1f s", dict(counts), time.monotonic() - started)
+    assert not failures, f"{len(failures)} contract failures:\n\n" + "\n\n".join(failures)
+    assert counts["2xx"] > 0 and counts["5xx"] == 0

@@ -33,7 +33,7 @@ def test_document_describes_models_roles_and_errors(app):
     assert create["security"] == [{"user": []}] and create["description"] == "For: doctor."
     assert create["requestBody"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/PrescriptionIn"}
-    assert set(create["responses"]) == {"201", "400", "401", "403", "404", "429", "503"}
+    assert set(create["responses"]) == {"201", "400", "401", "403", "404", "409", "429", "503"}
     assert "medications" in doc["components"]["schemas"]["PrescriptionIn"]["required"]
     assert doc["components"]["schemas"]["Error"]["required"] == ["error"]
     rx = doc["paths"]["/api/prescriptions/{id}"]["get"]
