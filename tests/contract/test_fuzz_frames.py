@@ -22,6 +22,9 @@ import socketio
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from models.chat import MAX_TEXT
+from models.chatbot import MAX_QUESTION
+from models.documents import CHAT_MESSAGES, CHATBOT_HISTORY
 from models.vitals import KINDS, MESSAGE_FIELDS
 from server.keys import DB, SIO
 from server.realtime import events
@@ -94,7 +97,8 @@ def run_in_thread(loop: asyncio.AbstractEventLoop, coro, timeout: float = 30):
 
 
 async def assert_nothing_malformed(app, the) -> int:
-    """Every stored reading is a well-formed message of the cast's device for its patient."""
+    """Every stored reading is a well-formed message of the cast's device for its patient; chat messages
+    and chatbot questions are bounded text in their conversation; the device's battery is a percentage."""
     docs = await app[DB]["vitals"].find({}).to_list(None)
     for doc in docs:
         assert set(doc) == {"_id", "source", *MESSAGE_FIELDS}, doc
@@ -103,6 +107,11 @@ async def assert_nothing_malformed(app, the) -> int:
         assert doc["readings"] and set(doc["readings"]) <= set(KINDS), doc
         for kind, r in doc["readings"].items():
             assert math.isfinite(r["value"]) and KINDS[kind].lo <= r["value"] <= KINDS[kind].hi, doc
+    for msg in await app[DB][CHAT_MESSAGES].find({}).to_list(None):  # fuzzed chat:send
+        assert isinstance(msg["text"], str) and 1 <= len(msg["text"]) <= MAX_TEXT, msg
+        assert msg["conversation_id"] == the.ids["conversation"], msg
+    for turn in await app[DB][CHATBOT_HISTORY].find({}).to_list(None):  # fuzzed chatbot:message
+        assert isinstance(turn["question"], str) and 1 <= len(turn["question"]) <= MAX_QUESTION, turn
     device = await app[DB]["devices"].find_one({"_id": the.ids["device"]})
     battery = device.get("battery")
     assert battery is None or (isinstance(battery, int | float) and 0 <= battery <= 100), device
