@@ -20,6 +20,7 @@ from handlers import (
     health,
     lorawan,
     notifications,
+    openapi,
     people,
     prescriptions,
     records,
@@ -33,7 +34,7 @@ from handlers import (
 
 MODULES = (health, auth, users, notifications, access, prescriptions, records, devices, device_socket, device_ws,
            device_http, lorawan, vitals, fhir, alerts, care_units,
-           symptoms, doctors, chatbot, chat, scheduling, treatments, people,
+           symptoms, doctors, chatbot, chat, scheduling, treatments, people, openapi,
            web)  # last: its catch-all must come after every API route
 
 

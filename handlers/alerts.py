@@ -8,14 +8,17 @@ recording NEWS2 observations and changing rules need a doctor with that access.
 from __future__ import annotations
 
 from aiohttp import web
+from pydantic import Field
 
 from models.alerts import AckIn, AlertConfigIn, ClearIn, ObservationIn
+from models.common import Input
 from models.documents import public
 from models.errors import Invalid, NotFound
 from models.identity import Identity
 from server.alerting.rules import RANK, SEVERITIES, describe, effective_rules
 from server.alerting.store import INTERNAL
 from server.http.middleware import authenticated, json_response, read_body
+from server.http.openapi import ARRAY, operation
 from server.keys import ALERT_ENGINE, ALERTS, RIGHTS
 
 BOOL = {"true": True, "1": True, "false": False, "0": False}
@@ -28,6 +31,15 @@ def _bool(request: web.Request, name: str) -> bool | None:
     if raw.lower() not in BOOL:
         raise Invalid(f"{name} must be true or false", details=[{"field": name, "message": "true or false"}])
     return BOOL[raw.lower()]
+
+
+class AlertsQuery(Input):
+    """The query `_list` reads by hand, for the OpenAPI document."""
+    patient: str | None = None
+    severity: str | None = Field(default=None, description="comma-separated severities")
+    active: bool | None = None
+    unacknowledged: bool | None = None
+    limit: int = Field(default=200, ge=1, le=1000)
 
 
 async def _list(request: web.Request, identity: Identity, *, active: bool | None = None,
@@ -56,16 +68,19 @@ async def _list(request: web.Request, identity: Identity, *, active: bool | None
     return json_response([public(d, omit=INTERNAL) for d in docs])
 
 
+@operation("Alerts you may see", query=AlertsQuery, response=ARRAY)
 @authenticated()
 async def list_alerts(request: web.Request, identity: Identity) -> web.Response:
     return await _list(request, identity)
 
 
+@operation("Open alerts you may see", query=AlertsQuery, response=ARRAY)
 @authenticated()
 async def active_alerts(request: web.Request, identity: Identity) -> web.Response:
     return await _list(request, identity, active=True)
 
 
+@operation("Open critical and emergency alerts you may see", query=AlertsQuery, response=ARRAY)
 @authenticated()
 async def critical_alerts(request: web.Request, identity: Identity) -> web.Response:
     return await _list(request, identity, active=True, severities=["critical", "emergency"])
@@ -79,11 +94,13 @@ async def _alert_for(request: web.Request, identity: Identity) -> dict:
     return doc
 
 
+@operation("Get alert")
 @authenticated()
 async def get_alert(request: web.Request, identity: Identity) -> web.Response:
     return json_response(public(await _alert_for(request, identity), omit=INTERNAL))
 
 
+@operation("Acknowledge", body=AckIn)
 @authenticated("doctor")
 async def acknowledge(request: web.Request, identity: Identity) -> web.Response:
     body = await read_body(request, AckIn)
@@ -92,6 +109,7 @@ async def acknowledge(request: web.Request, identity: Identity) -> web.Response:
     return json_response(public(doc, omit=INTERNAL))
 
 
+@operation("Clear", body=ClearIn)
 @authenticated("doctor")
 async def clear(request: web.Request, identity: Identity) -> web.Response:
     body = await read_body(request, ClearIn)
@@ -100,6 +118,7 @@ async def clear(request: web.Request, identity: Identity) -> web.Response:
     return json_response(public(doc, omit=INTERNAL))
 
 
+@operation("News2 latest")
 @authenticated()
 async def news2_latest(request: web.Request, identity: Identity) -> web.Response:
     pid = request.match_info["patient_id"]
@@ -109,6 +128,7 @@ async def news2_latest(request: web.Request, identity: Identity) -> web.Response
     return json_response(public({"_id": pid, **result}, id_as="patient_id"))
 
 
+@operation("Observe", body=ObservationIn, status=201)
 @authenticated("doctor")
 async def observe(request: web.Request, identity: Identity) -> web.Response:
     pid = request.match_info["patient_id"]
@@ -126,6 +146,7 @@ async def _rules_view(request: web.Request, pid: str) -> dict:
             "rules": [describe(r) for r in effective_rules(doc.get("overrides"), doc.get("spo2_scale", 1))]}
 
 
+@operation("Get rules")
 @authenticated()
 async def get_rules(request: web.Request, identity: Identity) -> web.Response:
     pid = request.match_info["patient_id"]
@@ -133,6 +154,7 @@ async def get_rules(request: web.Request, identity: Identity) -> web.Response:
     return json_response(await _rules_view(request, pid))
 
 
+@operation("Put rules", body=AlertConfigIn)
 @authenticated("doctor")
 async def put_rules(request: web.Request, identity: Identity) -> web.Response:
     pid = request.match_info["patient_id"]
@@ -145,6 +167,7 @@ async def put_rules(request: web.Request, identity: Identity) -> web.Response:
     return json_response(await _rules_view(request, pid))
 
 
+@operation("Rules audit", response=ARRAY)
 @authenticated("doctor")
 async def rules_audit(request: web.Request, identity: Identity) -> web.Response:
     pid = request.match_info["patient_id"]

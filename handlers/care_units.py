@@ -21,11 +21,14 @@ from models.identity import Identity
 from server.care.oncall import entry_out
 from server.care.units import FIELDS as UNIT_FIELDS
 from server.http.middleware import authenticated, json_response, read_body
+from server.http.openapi import ARRAY, follow, operation
 from server.keys import ALERT_ENGINE, CARE_UNITS, CLOCK, ONCALL, SIO
 from server.realtime import events
 from server.realtime.sockets import on
 
 
+@operation("Create unit", body=UnitIn, status=201,
+           links=follow("unit_id", "care-units.get-unit", "care-units.add-staff", "care-units.add-patient"))
 @authenticated("admin")
 async def create_unit(request: web.Request, identity: Identity) -> web.Response:
     body = await read_body(request, UnitIn)
@@ -33,6 +36,7 @@ async def create_unit(request: web.Request, identity: Identity) -> web.Response:
     return json_response(public(doc, fields=UNIT_FIELDS), status=201)
 
 
+@operation("List units", response=ARRAY)
 @authenticated("admin", "doctor")
 async def list_units(request: web.Request, identity: Identity) -> web.Response:
     docs = await request.app[CARE_UNITS].visible_to(identity.user_id, identity.role)
@@ -47,17 +51,20 @@ async def _readable(request: web.Request, identity: Identity) -> dict:
     return unit
 
 
+@operation("Get unit")
 @authenticated("admin", "doctor")
 async def get_unit(request: web.Request, identity: Identity) -> web.Response:
     return json_response(public(await _readable(request, identity), fields=UNIT_FIELDS))
 
 
+@operation("Unit summary")
 @authenticated("doctor")
 async def unit_summary(request: web.Request, identity: Identity) -> web.Response:
     unit = await _readable(request, identity)
     return json_response(await request.app[ALERT_ENGINE].units.build(unit))
 
 
+@operation("Add staff", body=MemberIn)
 @authenticated("admin")
 async def add_staff(request: web.Request, identity: Identity) -> web.Response:
     body = await read_body(request, MemberIn)
@@ -65,6 +72,7 @@ async def add_staff(request: web.Request, identity: Identity) -> web.Response:
     return json_response(public(doc, fields=UNIT_FIELDS))
 
 
+@operation("Remove staff")
 @authenticated("admin")
 async def remove_staff(request: web.Request, identity: Identity) -> web.Response:
     unit_id, user_id = request.match_info["unit_id"], request.match_info["user_id"]
@@ -72,6 +80,7 @@ async def remove_staff(request: web.Request, identity: Identity) -> web.Response
     return json_response(public(doc, fields=UNIT_FIELDS))
 
 
+@operation("Add patient", body=MemberIn)
 @authenticated("admin")
 async def add_patient(request: web.Request, identity: Identity) -> web.Response:
     body = await read_body(request, MemberIn)
@@ -79,6 +88,7 @@ async def add_patient(request: web.Request, identity: Identity) -> web.Response:
     return json_response(public(doc, fields=UNIT_FIELDS))
 
 
+@operation("Remove patient")
 @authenticated("admin")
 async def remove_patient(request: web.Request, identity: Identity) -> web.Response:
     pid = request.match_info["patient_id"]

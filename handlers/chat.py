@@ -13,22 +13,26 @@ from models.common import parse
 from models.identity import Identity
 from server.chat.service import CHAT_ROLES
 from server.http.middleware import authenticated, json_response, read_body
+from server.http.openapi import operation
 from server.keys import CHAT, CLOCK, SIO
 from server.realtime import events
 from server.realtime.sockets import on
 
 
+@operation("Open a conversation (201; 200 when it exists)", body=OpenIn, status=201, also=(200,))
 @authenticated(*CHAT_ROLES)
 async def open_conversation(request: web.Request, identity: Identity) -> web.Response:
     doc, created = await request.app[CHAT].open(identity, await read_body(request, OpenIn))
     return json_response(doc, status=201 if created else 200)
 
 
+@operation("List conversations")
 @authenticated(*CHAT_ROLES)
 async def list_conversations(request: web.Request, identity: Identity) -> web.Response:
     return json_response(await request.app[CHAT].conversations(identity))
 
 
+@operation("List messages", query=MessagesQuery)
 @authenticated(*CHAT_ROLES)
 async def list_messages(request: web.Request, identity: Identity) -> web.Response:
     query = parse(MessagesQuery, dict(request.query))
@@ -36,6 +40,7 @@ async def list_messages(request: web.Request, identity: Identity) -> web.Respons
                                                           query.limit))
 
 
+@operation("Send message", body=SendBody, status=201)
 @authenticated(*CHAT_ROLES)
 async def send_message(request: web.Request, identity: Identity) -> web.Response:
     body = await read_body(request, SendBody)
@@ -43,6 +48,7 @@ async def send_message(request: web.Request, identity: Identity) -> web.Response
     return json_response(msg, status=201)
 
 
+@operation("Mark read", body=ReadBody)
 @authenticated(*CHAT_ROLES)
 async def mark_read(request: web.Request, identity: Identity) -> web.Response:
     body = await read_body(request, ReadBody)

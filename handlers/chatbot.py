@@ -23,6 +23,7 @@ from models.common import parse
 from models.errors import DomainError, Unauthorized
 from models.identity import Identity
 from server.http.middleware import authenticated, bearer, json_response
+from server.http.openapi import operation
 from server.keys import AUTH, CHATBOT, CLOCK, SIO
 from server.realtime import events
 from server.realtime.socket_auth import RefreshIn
@@ -33,11 +34,13 @@ NS = events.CHATBOT_NAMESPACE
 WELCOME = "Connexion établie avec le chatbot"
 
 
+@operation("Get history")
 @authenticated()
 async def get_history(request: web.Request, identity: Identity) -> web.Response:
     return json_response(await request.app[CHATBOT].list_history(identity))
 
 
+@operation("Clear history")
 @authenticated()
 async def clear_history(request: web.Request, identity: Identity) -> web.Response:
     return json_response(await request.app[CHATBOT].clear(identity))

@@ -18,11 +18,14 @@ from models.devices import HeartbeatIn
 from models.errors import Forbidden, Invalid
 from models.vitals import Rejected
 from server.http.middleware import bearer, json_response, read_json
+from server.http.openapi import OBJECT, operation
 from server.iot.frames import battery_of, submit_frame
 from server.keys import DEVICE_LINKS, DEVICES, INGEST, THROTTLE
 from server.ops.throttle import DEVICE_DATA
 
 MAX_BATCH = 1000
+BATCH = {"type": "object", "required": ["measurements"],
+         "properties": {"measurements": {"type": "array", "items": OBJECT, "minItems": 1, "maxItems": MAX_BATCH}}}
 
 
 async def _device(request: web.Request) -> dict:
@@ -38,6 +41,7 @@ def _result(r: dict) -> dict:
     return {k: v for k, v in r.items() if v is not None and k != "details"}
 
 
+@operation("One reading set from a device", body=OBJECT, auth="device", errors=(413, 422))
 async def data(request: web.Request) -> web.Response:
     device = await _device(request)
     body = await read_json(request)
@@ -50,6 +54,7 @@ async def data(request: web.Request) -> web.Response:
     return json_response(_result(result))
 
 
+@operation("A device's buffered readings, replayed", body=BATCH, auth="device", errors=(413,))
 async def batch(request: web.Request) -> web.Response:
     device = await _device(request)
     body = await read_json(request)
@@ -65,6 +70,7 @@ async def batch(request: web.Request) -> web.Response:
     return json_response({"results": out, **counts})
 
 
+@operation("A device heartbeat", body=HeartbeatIn, auth="device")
 async def heartbeat(request: web.Request) -> web.Response:
     device = await _device(request)
     hb = parse(HeartbeatIn, await read_json(request))

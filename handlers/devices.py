@@ -16,6 +16,7 @@ from models.documents import public
 from models.errors import Forbidden, Invalid
 from models.identity import Identity
 from server.http.middleware import authenticated, json_response, read_body
+from server.http.openapi import ARRAY, follow, operation
 from server.keys import DEVICE_LINKS, DEVICES, INGEST, RIGHTS
 
 
@@ -32,6 +33,9 @@ async def _may_view(request: web.Request, identity: Identity, device: dict) -> N
     await request.app[RIGHTS].require(identity, device["patient_id"], "vitals")
 
 
+@operation("Create", body=DeviceCreateIn, status=201,
+           links=follow("device_id", "devices.get", "devices.update", "devices.send-command", "devices.rotate",
+                        "devices.revoke"))
 @authenticated("admin")
 async def create(request: web.Request, identity: Identity) -> web.Response:
     body = await read_body(request, DeviceCreateIn)
@@ -39,6 +43,7 @@ async def create(request: web.Request, identity: Identity) -> web.Response:
     return json_response({**device_json(doc), "token": token}, status=201)
 
 
+@operation("List devices", response=ARRAY)
 @authenticated()
 async def list_devices(request: web.Request, identity: Identity) -> web.Response:
     patient_id = request.query.get("patient_id")
@@ -52,6 +57,7 @@ async def list_devices(request: web.Request, identity: Identity) -> web.Response
     return json_response([device_json(d) for d in docs])
 
 
+@operation("Get")
 @authenticated()
 async def get(request: web.Request, identity: Identity) -> web.Response:
     doc = await request.app[DEVICES].get(request.match_info["device_id"])
@@ -59,6 +65,7 @@ async def get(request: web.Request, identity: Identity) -> web.Response:
     return json_response(device_json(doc))
 
 
+@operation("Update", body=DeviceUpdateIn)
 @authenticated("admin")
 async def update(request: web.Request, identity: Identity) -> web.Response:
     body = await read_body(request, DeviceUpdateIn)
@@ -66,6 +73,7 @@ async def update(request: web.Request, identity: Identity) -> web.Response:
     return json_response(device_json(doc))
 
 
+@operation("Rotate")
 @authenticated("admin")
 async def rotate(request: web.Request, identity: Identity) -> web.Response:
     doc, token = await request.app[DEVICES].rotate(request.match_info["device_id"])
@@ -73,6 +81,7 @@ async def rotate(request: web.Request, identity: Identity) -> web.Response:
     return json_response({**device_json(doc), "token": token})
 
 
+@operation("Revoke")
 @authenticated("admin")
 async def revoke(request: web.Request, identity: Identity) -> web.Response:
     doc = await request.app[DEVICES].revoke(request.match_info["device_id"])
@@ -80,6 +89,7 @@ async def revoke(request: web.Request, identity: Identity) -> web.Response:
     return json_response(device_json(doc))
 
 
+@operation("Send command", body=CommandIn, status=201)
 @authenticated("admin")
 async def send_command(request: web.Request, identity: Identity) -> web.Response:
     body = await read_body(request, CommandIn)
@@ -88,12 +98,14 @@ async def send_command(request: web.Request, identity: Identity) -> web.Response
     return json_response(public(doc), status=201)
 
 
+@operation("List commands", response=ARRAY)
 @authenticated("admin")
 async def list_commands(request: web.Request, identity: Identity) -> web.Response:
     device = await request.app[DEVICES].get(request.match_info["device_id"])
     return json_response([public(d) for d in await request.app[DEVICE_LINKS].commands(device["_id"])])
 
 
+@operation("Rejected", query=RejectedPage)
 @authenticated("admin")
 async def rejected(request: web.Request, identity: Identity) -> web.Response:
     device = await request.app[DEVICES].get(request.match_info["device_id"])
@@ -103,6 +115,7 @@ async def rejected(request: web.Request, identity: Identity) -> web.Response:
                           "recent": [public(d) for d in docs], "next": more, "truncated": more is not None})
 
 
+@operation("Sessions")
 @authenticated("admin")
 async def sessions(request: web.Request, identity: Identity) -> web.Response:
     return json_response(request.app[DEVICE_LINKS].sessions())

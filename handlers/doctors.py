@@ -9,9 +9,11 @@ from models.identity import Identity
 from models.users import DoctorOut, DoctorsQuery
 from server.accounts.users import full_name
 from server.http.middleware import authenticated, json_response
+from server.http.openapi import ARRAY, operation
 from server.keys import USERS
 
 
+@operation("List doctors", query=DoctorsQuery, response=ARRAY)
 @authenticated()
 async def list_doctors(request: web.Request, identity: Identity) -> web.Response:
     query = parse(DoctorsQuery, dict(request.query))

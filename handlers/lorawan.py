@@ -13,9 +13,10 @@ import hmac
 from aiohttp import web
 
 from models.devices import HeartbeatIn
-from models.errors import DomainError, Unauthorized
+from models.errors import DomainError, Invalid, Unauthorized
 from models.vitals import Rejected
 from server.http.middleware import bearer, json_response, read_json
+from server.http.openapi import OBJECT, operation
 from server.iot.lorawan import Uplink, decode, network_datetime, parse_chirpstack, parse_tts, uplink_seq
 from server.keys import DEVICE_LINKS, DEVICES, INGEST, SETTINGS
 
@@ -34,11 +35,22 @@ def _check_secret(request: web.Request) -> None:
         raise Unauthorized("Wrong webhook secret", code="bad_webhook_secret")
 
 
+def _text(where: dict, key: str) -> str | None:
+    """An id from the uplink: a string or absent. Anything else is refused: a dict such as `{"$ne": null}`
+    would reach the database as a query operator and match any device."""
+    value = where.get(key)
+    if value is None or isinstance(value, str):
+        return value or None
+    raise Invalid(f"`{key}` must be a string", details=[{"field": key, "message": "a string"}])
+
+
 async def _uplink(request: web.Request, body: dict, parser) -> web.Response:
     app = request.app
     ids = body.get("end_device_ids") or body.get("deviceInfo") or {}
-    device = await app[DEVICES].by_dev_eui(ids.get("dev_eui") or ids.get("devEui") or body.get("devEUI"),
-                                          ids.get("device_id") or ids.get("deviceName"))
+    if not isinstance(ids, dict):
+        raise Invalid("`end_device_ids` / `deviceInfo` must be an object")
+    device = await app[DEVICES].by_dev_eui(_text(ids, "dev_eui") or _text(ids, "devEui") or _text(body, "devEUI"),
+                                          _text(ids, "device_id") or _text(ids, "deviceName"))
     try:
         up: Uplink = parser(body)
         readings, facts = decode(up.payload)
@@ -52,6 +64,7 @@ async def _uplink(request: web.Request, body: dict, parser) -> web.Response:
     return json_response({k: v for k, v in result.items() if k != "details"} | {"f_cnt": up.f_cnt, "f_port": up.f_port})
 
 
+@operation("The Things Stack uplink webhook", body=OBJECT, auth="webhook")
 async def tts(request: web.Request) -> web.Response:
     _check_secret(request)
     body = await read_json(request, required=True, object_only=True)
@@ -60,6 +73,7 @@ async def tts(request: web.Request) -> web.Response:
     return await _uplink(request, body, parse_tts)
 
 
+@operation("ChirpStack v4 `up` event webhook", body=OBJECT, auth="webhook")
 async def chirpstack(request: web.Request) -> web.Response:
     _check_secret(request)
     body = await read_json(request, required=True, object_only=True)

@@ -13,11 +13,13 @@ from models.common import parse
 from models.identity import Identity
 from models.notifications import MarkAllReadIn, MarkReadIn, NotificationQuery
 from server.http.middleware import authenticated, json_response
+from server.http.openapi import operation
 from server.keys import CLOCK, NOTIFIER, SIO
 from server.realtime import events
 from server.realtime.sockets import on
 
 
+@operation("List notifications", query=NotificationQuery)
 @authenticated()
 async def list_notifications(request: web.Request, identity: Identity) -> web.Response:
     query = parse(NotificationQuery, dict(request.query))
@@ -25,11 +27,13 @@ async def list_notifications(request: web.Request, identity: Identity) -> web.Re
         identity.user_id, unread=query.unread, type=query.type, before_seq=query.before_seq, limit=query.limit))
 
 
+@operation("Mark read")
 @authenticated()
 async def mark_read(request: web.Request, identity: Identity) -> web.Response:
     return json_response(await request.app[NOTIFIER].mark_read(identity.user_id, request.match_info["id"]))
 
 
+@operation("Mark all read")
 @authenticated()
 async def mark_all_read(request: web.Request, identity: Identity) -> web.Response:
     return json_response(await request.app[NOTIFIER].mark_all_read(identity.user_id))

@@ -8,6 +8,7 @@ from models.care import PrescriptionIn, PrescriptionQuery, RestockIn, StatusEven
 from models.common import parse
 from models.identity import Identity
 from server.http.middleware import authenticated, json_response, paged_response, read_body
+from server.http.openapi import ARRAY, follow, operation
 from server.keys import CLOCK, INVENTORY, PRESCRIPTIONS, SIO
 from server.realtime import events
 from server.realtime.sockets import on
@@ -15,12 +16,15 @@ from server.realtime.sockets import on
 CARE_ROLES = ("patient", "doctor", "pharmacist")
 
 
+@operation("Create", body=PrescriptionIn, status=201,
+           links=follow("id", "prescriptions.get", "prescriptions.set-status"))
 @authenticated("doctor")
 async def create(request: web.Request, identity: Identity) -> web.Response:
     body = await read_body(request, PrescriptionIn)
     return json_response(await request.app[PRESCRIPTIONS].create(identity, body), status=201)
 
 
+@operation("List prescriptions", query=PrescriptionQuery, response=ARRAY, paged=True)
 @authenticated(*CARE_ROLES)
 async def list_prescriptions(request: web.Request, identity: Identity) -> web.Response:
     query = parse(PrescriptionQuery, dict(request.query))
@@ -28,11 +32,13 @@ async def list_prescriptions(request: web.Request, identity: Identity) -> web.Re
     return paged_response(request, items, more)
 
 
+@operation("Get")
 @authenticated(*CARE_ROLES)
 async def get(request: web.Request, identity: Identity) -> web.Response:
     return json_response(await request.app[PRESCRIPTIONS].get(identity, request.match_info["id"]))
 
 
+@operation("Set status", body=StatusIn)
 @authenticated("doctor", "pharmacist")
 async def set_status(request: web.Request, identity: Identity) -> web.Response:
     body = await read_body(request, StatusIn)
@@ -40,11 +46,13 @@ async def set_status(request: web.Request, identity: Identity) -> web.Response:
         identity, request.match_info["id"], body.status, body.reason))
 
 
+@operation("List stock", response=ARRAY)
 @authenticated("pharmacist")
 async def list_stock(request: web.Request, identity: Identity) -> web.Response:
     return json_response(await request.app[INVENTORY].list())
 
 
+@operation("Restock", body=RestockIn)
 @authenticated("pharmacist")
 async def restock(request: web.Request, identity: Identity) -> web.Response:
     body = await read_body(request, RestockIn)

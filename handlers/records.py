@@ -8,9 +8,12 @@ from models.care import AuditQuery, RecordIn, RecordPatch
 from models.common import parse
 from models.identity import Identity
 from server.http.middleware import authenticated, json_response, paged_response, read_body
+from server.http.openapi import ARRAY, follow, operation
 from server.keys import AUDIT, RECORDS
 
 
+@operation("Create", body=RecordIn, status=201,
+           links=follow("id", "records.get", "records.update"))
 @authenticated()  # every role reaches the service, so refusals are audited too
 async def create(request: web.Request, identity: Identity) -> web.Response:
     body = await read_body(request, RecordIn)
@@ -18,16 +21,19 @@ async def create(request: web.Request, identity: Identity) -> web.Response:
     return json_response(doc, status=201)
 
 
+@operation("List records")
 @authenticated()  # every role reaches the service, so refusals are audited too
 async def list_records(request: web.Request, identity: Identity) -> web.Response:
     return json_response(await request.app[RECORDS].list(identity, request.match_info["id"], request.remote))
 
 
+@operation("Get")
 @authenticated()  # every role reaches the service, so refusals are audited too
 async def get(request: web.Request, identity: Identity) -> web.Response:
     return json_response(await request.app[RECORDS].get(identity, request.match_info["id"], request.remote))
 
 
+@operation("Update", body=RecordPatch)
 @authenticated()  # every role reaches the service, so refusals are audited too
 async def update(request: web.Request, identity: Identity) -> web.Response:
     patch = await read_body(request, RecordPatch)
@@ -35,6 +41,7 @@ async def update(request: web.Request, identity: Identity) -> web.Response:
                                                            request.remote))
 
 
+@operation("My audit", query=AuditQuery, response=ARRAY, paged=True)
 @authenticated("patient")
 async def my_audit(request: web.Request, identity: Identity) -> web.Response:
     query = parse(AuditQuery, dict(request.query))

@@ -9,9 +9,11 @@ from models.errors import Invalid
 from models.identity import Identity
 from models.users import ROLES, StaffCreateIn, UserOut, UsersQuery
 from server.http.middleware import authenticated, json_response, paged_response, read_body
+from server.http.openapi import ARRAY, operation
 from server.keys import USERS
 
 
+@operation("Create user", body=StaffCreateIn, status=201)
 @authenticated("admin")
 async def create_user(request: web.Request, identity: Identity) -> web.Response:
     body = await read_body(request, StaffCreateIn)
@@ -21,6 +23,7 @@ async def create_user(request: web.Request, identity: Identity) -> web.Response:
     return json_response(UserOut.from_doc(user), status=201)
 
 
+@operation("List users", query=UsersQuery, response=ARRAY, paged=True)
 @authenticated("admin")
 async def list_users(request: web.Request, identity: Identity) -> web.Response:
     query = parse(UsersQuery, dict(request.query))

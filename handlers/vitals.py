@@ -18,6 +18,7 @@ from models.common import Input, parse
 from models.errors import Invalid
 from models.identity import Identity
 from server.http.middleware import authenticated, json_response
+from server.http.openapi import operation
 from server.keys import CLOCK, INGEST, RIGHTS, SIO, VITALS_HISTORY
 from server.realtime import events
 from server.realtime.sockets import on
@@ -26,6 +27,19 @@ from server.realtime.sockets import on
 class HistoryPage(Input):
     cursor: str | None = Field(default=None, max_length=2000)
     limit: int = Field(default=10_000, ge=1, le=10_000)
+
+
+class HistoryQuery(HistoryPage):
+    """The whole query of /history, for the OpenAPI document (the handler reads `kind`, `bucket`, times itself)."""
+    kind: str = ""
+    bucket: str = "5m"
+    since: datetime | None = Field(default=None, alias="from")
+    to: datetime | None = None
+
+
+class WindowQuery(Input):
+    since: datetime | None = Field(default=None, alias="from")
+    to: datetime | None = None
 
 
 class WatchIn(Input):
@@ -44,6 +58,7 @@ def query_time(request: web.Request, name: str) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+@operation("Latest value of each vital")
 @authenticated()
 async def latest(request: web.Request, identity: Identity) -> web.Response:
     pid = request.match_info["patient_id"]
@@ -52,6 +67,7 @@ async def latest(request: web.Request, identity: Identity) -> web.Response:
     return json_response({"patient_id": pid, "readings": readings})
 
 
+@operation("A vital's history, raw or bucketed", query=HistoryQuery)
 @authenticated()
 async def history(request: web.Request, identity: Identity) -> web.Response:
     pid = request.match_info["patient_id"]
@@ -66,6 +82,7 @@ async def history(request: web.Request, identity: Identity) -> web.Response:
                           "truncated": more is not None})
 
 
+@operation("Statistics of the vitals over a window", query=WindowQuery)
 @authenticated()
 async def statistics(request: web.Request, identity: Identity) -> web.Response:
     pid = request.match_info["patient_id"]

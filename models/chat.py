@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from models.common import Input
+from models.common import INT64, Input
 
 MAX_TEXT = 4000
 
@@ -26,7 +26,7 @@ class SendIn(SendBody):
 
 
 class ReadBody(Input):
-    seq: int = Field(ge=1)
+    seq: int = Field(ge=1, le=INT64)
 
 
 class ReadIn(ReadBody):
@@ -39,5 +39,5 @@ class TypingIn(Input):
 
 
 class MessagesQuery(Input):
-    before_seq: int | None = Field(default=None, ge=1)
+    before_seq: int | None = Field(default=None, ge=1, le=INT64)
     limit: int = Field(default=50, ge=1, le=200)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from models.errors import invalid_from
 
 M = TypeVar("M", bound=BaseModel)
+INT64 = 2**63 - 1  # MongoDB keeps 64-bit integers: a larger one is a field error, not an OverflowError (500)
 
 
 class Input(BaseModel):

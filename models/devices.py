@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from models.common import Input
+from models.common import INT64, Input
 from models.documents import public
 
 DeviceType = Literal["heart", "temperature", "blood_pressure", "oxygen", "glucose", "multi_sensor"]
@@ -106,8 +106,8 @@ class _DeviceMessage(BaseModel):
 class HeartbeatIn(_DeviceMessage):
     battery: float | None = Field(default=None, ge=0, le=100)
     rssi: int | None = Field(default=None, ge=-200, le=50)
-    uptime: int | None = Field(default=None, ge=0)
-    free_heap: int | None = Field(default=None, ge=0)
+    uptime: int | None = Field(default=None, ge=0, le=INT64)
+    free_heap: int | None = Field(default=None, ge=0, le=INT64)
     firmware: str | None = Field(default=None, max_length=32)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from models.common import Input
+from models.common import INT64, Input
 
 TYPE = Field(default=None, min_length=1, max_length=64, pattern=r"^[a-z_]+:[a-z_]+$")
 
@@ -12,7 +12,7 @@ TYPE = Field(default=None, min_length=1, max_length=64, pattern=r"^[a-z_]+:[a-z_
 class NotificationQuery(Input):
     unread: bool = False
     type: str | None = TYPE
-    before_seq: int | None = Field(default=None, ge=1)
+    before_seq: int | None = Field(default=None, ge=1, le=INT64)
     limit: int = Field(default=50, ge=1, le=200)
 
 

@@ -113,6 +113,7 @@ def authenticated(*roles: str) -> Callable[[Handler], Callable[[web.Request], Aw
             if roles and identity.role not in roles:
                 raise Forbidden(f"This action is for: {', '.join(roles)}", code="role_forbidden")
             return await fn(request, identity)
+        inner.roles = roles  # read by server/http/openapi.py: the security of the operation
         return inner
 
     return wrap

@@ -160,6 +160,8 @@ class Devices:
     async def by_dev_eui(self, dev_eui: str | None, device_id: str | None) -> dict:
         """LoRaWAN: the device registered with this DevEUI (or, failing that, this id)."""
         doc = None
+        if not isinstance(dev_eui or "", str) or not isinstance(device_id or "", str):
+            raise Invalid("A device id is a string")  # never a query operator
         if dev_eui:
             doc = await self.db[COLLECTION].find_one({"dev_eui": dev_eui.replace(":", "").upper()})
         if doc is None and device_id:

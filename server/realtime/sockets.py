@@ -76,7 +76,7 @@ def create_sio(settings: Settings, *, json_module: Any = sio_json, manager: sock
     sio.event_limit = event_limit  # read by every `on` handler, per caller
     if json_module is sio_json:
         sio.packet_class.json = sio_json.packets  # bad JSON becomes an answerable event (sio_json.MALFORMED)
-    for namespace in ("/", events.DEVICES_NAMESPACE):
+    for namespace in ("/", events.DEVICES_NAMESPACE, events.CHATBOT_NAMESPACE):  # every namespace answers
         sio.on("*", _unknown_or_malformed, namespace=namespace)
     return sio
 
@@ -181,6 +181,7 @@ def on(sio: socketio.AsyncServer, name: str, model: type[BaseModel] | None, cloc
 
             return await acked(name, run, on_refused)
 
+        handler.payload_model, handler.roles = model, roles  # read by the contract tests' fuzzers
         sio.on(name, handler=handler, namespace=ns)
         return fn
 
