@@ -46,3 +46,4 @@ APPOINTMENTS = web.AppKey("appointments", "Appointments")
 TREATMENTS = web.AppKey("treatments", "Treatments")
 INTAKES = web.AppKey("intakes", "Intakes")
 THROTTLE = web.AppKey("throttle", "Throttle")  # server/ops/throttle.py: rate limits and lockouts
+METRICS = web.AppKey("metrics", "Metrics")  # server/ops/metrics.py: the registry and the /metrics gate

@@ -123,7 +123,7 @@ class DeviceAlerts:
             if outcome != "raised":
                 continue  # another process got there first
             raised.append(doc)
-            log.warning("device %s of patient %s offline for %ss", dev["_id"], dev["patient_id"], silence)
+            log.warning("alert %s: device %s offline for %ss", doc["_id"], dev["_id"], silence)
             await self.dispatch.publish(doc, "raised")
             for stale in await self.alerts.set_stale(dev["patient_id"], True, reason=f"device {dev['_id']} offline"):
                 await self.dispatch.publish(stale, "stale")

@@ -50,8 +50,10 @@ class Escalation:
         now = self.clock.now()
         done: list[dict] = []
         async for doc in self.alerts.escalations_due(now, self._claim(now), MAX_PER_PASS):
-            log.warning("alert %s (%s %s, patient %s) escalated, level %s", doc["_id"], doc["severity"],
-                        doc["type"], doc["patient_id"], doc["escalation_level"])
+            # The alert id only: a patient id beside a condition does not belong in a log line.
+            log.warning("alert %s (%s %s) escalated, level %s", doc["_id"], doc["severity"], doc["type"],
+                        doc["escalation_level"])
+            self.alerts.metrics.escalations.inc()
             await self.dispatch.publish(doc, "escalated", widen=True)
             done.append(doc)
         return done
