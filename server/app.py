@@ -70,6 +70,7 @@ from server.keys import (
     VITALS_HISTORY,
     WRITE_BEHIND,
 )
+from server.logs import redact_bad_requests
 from server.ops.metrics import Gate, Metrics, exceptions_ctx, sockets_by_role
 from server.ops.throttle import CONNECTIONS, DEVICE_DATA, SOCKET_EVENTS, LoginGuard, Throttle, writes_middleware
 from server.realtime import events
@@ -174,6 +175,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
 
     The only place that writes `app[KEY]`; services never read the app (tests/test_house.py)."""
     # The client's address first (behind TRUSTED_PROXIES), so every later reader of request.remote sees it.
+    redact_bad_requests()  # an oversized header's value never reaches the log
     metrics = Metrics(Gate(settings.metrics_token, settings.metrics_allow))
     app = web.Application(middlewares=[TrustedProxies(settings.trusted_proxies).middleware, error_middleware,
                                        metrics.middleware()],

@@ -22,7 +22,7 @@ from models.common import parse
 from models.errors import DomainError, Forbidden, Invalid, NotFound, Unauthorized
 from models.identity import Identity
 from server.clock import Clock
-from server.logs import request_id
+from server.logs import request_id, socket_id
 from server.realtime import events, fastpath, sio_json
 from server.realtime.sio_manager import SessionFastManager, SessionRedisManager, SessionRoomAwareRedisManager
 from server.settings import Settings
@@ -170,6 +170,7 @@ def on(sio: socketio.AsyncServer, name: str, model: type[BaseModel] | None, cloc
         @functools.wraps(fn)
         async def handler(sid: str, *args: Any) -> dict:
             request_id.set(f"{tag}:{sid[:8]}")
+            socket_id.set(sid)
             data = args[0] if args else None
 
             async def run() -> Any:
