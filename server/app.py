@@ -215,7 +215,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     inventory = app[INVENTORY] = Inventory(db, clock, notifier)
     app[PRESCRIPTIONS] = Prescriptions(db, clock, notifier, inventory)
     audit = app[AUDIT] = Audit(db, clock)
-    app[RECORDS] = Records(db, clock, notifier, audit)
+    app[RECORDS] = Records(db, clock, notifier, audit, allow_http=settings.allow_http_attachments)
     app[CARE_UNITS] = CareUnits(db, clock, sio)
 
     # IoT: one ingest pipeline.

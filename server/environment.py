@@ -200,6 +200,7 @@ class Environment(BaseSettings):
     METRICS_TOKEN: str | None = Field(default=None, repr=False)
     METRICS_ALLOW: str | None = None
     LOG_FORMAT: str | None = None
+    ALLOW_HTTP_ATTACHMENTS: int | None = None
 
     _port = _int_field("PORT", 0, 65535)
     _access = _int_field("ACCESS_TOKEN_TTL", 5, 86400)
@@ -235,6 +236,7 @@ class Environment(BaseSettings):
     _metrics_token = _checked("METRICS_TOKEN", lambda raw: _metrics_token(raw))
     _metrics_allow = _checked("METRICS_ALLOW", lambda raw: raw if raw is None else ",".join(
         parse_networks(raw, "METRICS_ALLOW")))
+    _http_attachments = _int_field("ALLOW_HTTP_ATTACHMENTS", 0, 1)
     _log_format = _choice("LOG_FORMAT", ("text", "json"), "text", upper=False)
     _level = _choice("LOG_LEVEL", LOG_LEVELS, "INFO", upper=True)
     _manager = _choice("REDIS_MANAGER", ("rooms", "broadcast"), "rooms", upper=False)

@@ -92,6 +92,7 @@ class Settings:
     metrics_token: str | None = field(default=None, repr=False)
     metrics_allow: tuple[str, ...] = ()
     log_format: str = "text"                   # "json": one JSON object per line
+    allow_http_attachments: bool = False       # server/care/records.py: http: attachment links (development)
 
     @property
     def embedded_db(self) -> bool:
@@ -187,5 +188,6 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         metrics_token=e.METRICS_TOKEN,
         metrics_allow=parse_networks(e.METRICS_ALLOW, "METRICS_ALLOW") if e.METRICS_ALLOW else (),
         log_format=pick(e.LOG_FORMAT, "text"),
+        allow_http_attachments=pick(e.ALLOW_HTTP_ATTACHMENTS, 0) == 1,
     )
 
