@@ -68,6 +68,7 @@ class Metrics:
         self.read_seconds = Histogram("fadjma_notification_read_seconds",
                                       "Inbox item stored -> marked read by its recipient", buckets=READ_DELAY,
                                       registry=r)
+        self._ok: dict[tuple[str, str], Any] = {}  # events_in children for the hot path (ok outcomes)
         self.scraped = Scraped()
         r.register(self.scraped)
 
@@ -78,10 +79,13 @@ class Metrics:
     # -- small helpers the wiring uses -------------------------------------------------
     def count_emits(self, original: Callable[..., Any]) -> Callable[..., Any]:
         """Wrap `sio.emit`: every way out (inbox, vitals, device commands) is counted by event name."""
-        counter = self.events_out
+        counter, children = self.events_out, {}  # labels() takes a lock and builds a tuple: cache the children
 
         async def emit(event: str, *args: Any, **kwargs: Any) -> Any:
-            counter.labels(event).inc()
+            child = children.get(event)
+            if child is None:
+                child = children[event] = counter.labels(event)
+            child.inc()
             return await original(event, *args, **kwargs)
 
         return emit
@@ -89,7 +93,10 @@ class Metrics:
     def observe_event(self, namespace: str, event: str, envelope: dict) -> None:
         """Called by server/realtime/sockets.py after each event's ack envelope is built."""
         if envelope.get("ok"):
-            self.events_in.labels(namespace, event, "ok").inc()
+            child = self._ok.get((namespace, event))
+            if child is None:
+                child = self._ok[(namespace, event)] = self.events_in.labels(namespace, event, "ok")
+            child.inc()
             return
         code = str((envelope.get("error") or {}).get("code", "internal"))
         self.events_in.labels(namespace, event, "error").inc()
