@@ -86,7 +86,7 @@ class AlertEngine:
                 try:
                     await self._patient(patient_id, sorted(msgs, key=reading_time))
                 except Exception:  # one patient's failure must not starve the others
-                    log.exception("alert evaluation failed for patient %s", patient_id)
+                    log.exception("alert evaluation of %d reading set(s) failed", len(msgs))
             await self.devices.data_resumed(messages)
 
     async def _patient(self, patient_id: str, msgs: list[dict]) -> None:
@@ -153,7 +153,8 @@ class AlertEngine:
                                                 value=value, category=category, kind=kind, data=data)
         if outcome == "raised":
             self.raised += 1
-            log.info("alert raised: patient %s %s %s (%s)", patient_id, rule.key, tr.severity, value)
+            # The alert id, never the patient id, beside a condition and a value (the alert links them).
+            log.info("alert %s raised: %s %s (%s)", doc["_id"], rule.key, tr.severity, value)
         self._open[(patient_id, rule.key)] = (doc["_id"], self.clock.now())
         await self.dispatch.publish(doc, "severity_rose" if outcome == "rose" else outcome)
         return True
