@@ -93,6 +93,7 @@ class Notifier:
                 room = user_room(user_id)
                 await self.sio.emit(events.NOTIFICATION_NEW, public(doc), room=room)
                 await self.sio.emit(events.NOTIFICATION_UNREAD_COUNT, {"unread": counter["unread"]}, room=room)
+            self.metrics.notifications.inc()
             stored.append(doc)
         return stored
 

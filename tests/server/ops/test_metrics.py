@@ -11,7 +11,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from server.app import create_app
-from server.keys import ALERT_ENGINE, ALERTS, INGEST
+from server.keys import ALERT_ENGINE, ALERTS, INGEST, NOTIFIER
 from tests.support.alerting import alerting_settings, cast, feed
 from tests.support.helpers import Recorder, until
 
@@ -121,3 +121,24 @@ async def test_a_ward_scenario_is_counted(api, app, clock, caplog):
     lines = [r.getMessage() for r in caplog.records if r.name.startswith(("server.alerting", "server.iot"))]
     assert any(alert["_id"] in line for line in lines)
     assert [line for line in lines if pid in line] == []
+
+
+async def test_reconnections_replays_and_the_time_to_read(api, app, clock):
+    user, token = await api.user("fatou", "patient")
+    title = {"fr": "Bonjour", "en": "Hello"}
+    first = await Recorder(api, token).connect()
+    await first.disconnect()
+    (doc,) = await app[NOTIFIER].notify([user["id"]], "test:ping", title=title, body=title)
+    await app[NOTIFIER].notify([user["id"]], "test:ping", title=title, body=title)
+    back = await Recorder(api, token).connect(last_seq=0)                 # comes back: both replayed
+    await until(lambda: len(back.new) == 2)
+    clock.advance(42)
+    assert (await api.call("POST", f"/api/notifications/{doc['_id']}/read", token))[0] == 200
+    _, got = await scrape(api)
+    assert got[("fadjma_socket_connections_total", ("kind", "new"))] == 1
+    assert got[("fadjma_socket_connections_total", ("kind", "reconnect"))] == 1
+    assert got[("fadjma_notifications_total",)] == 2
+    assert got[("fadjma_notifications_replayed_total",)] == 2
+    assert got[("fadjma_notification_read_seconds_count",)] == 1
+    assert got[("fadjma_notification_read_seconds_sum",)] == 42
+    await back.disconnect()
