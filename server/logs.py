@@ -60,6 +60,8 @@ def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
     # aiohttp's access log repeats what our middleware logs; engineio is chatty at INFO.
     for noisy in ("aiohttp.access", "engineio.server", "socketio.server", "pymongo"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    # The security audit is written whatever LOG_LEVEL says (a quiet WARNING log still records sign-ins).
+    logging.getLogger(SECURITY).setLevel(logging.INFO)
     redact_bad_requests()
 
 

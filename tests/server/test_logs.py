@@ -47,11 +47,14 @@ def test_log_format_is_a_validated_setting(tmp_path):
     assert load_settings({**env, "LOG_FORMAT": "JSON"}).log_format == "json"
     with pytest.raises(ValueError, match="LOG_FORMAT='xml' is not one of text, json"):
         load_settings({**env, "LOG_FORMAT": "xml"})
-    configure_logging("INFO", "json")  # installs the JSON formatter on the root handler
+    root = logging.getLogger()
+    before = root.handlers[:], root.level
+    configure_logging("WARNING", "json")  # installs the JSON formatter on the root handler
     try:
-        assert isinstance(logging.getLogger().handlers[0].formatter, JsonFormatter)
+        assert isinstance(root.handlers[0].formatter, JsonFormatter)
+        assert logging.getLogger(SECURITY).isEnabledFor(logging.INFO)  # the audit whatever LOG_LEVEL says
     finally:
-        configure_logging("INFO", "text")
+        root.handlers[:], root.level = before
 
 
 async def test_json_lines_carry_the_request_id_in_and_out(api, json_lines):
