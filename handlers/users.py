@@ -19,7 +19,7 @@ async def create_user(request: web.Request, identity: Identity) -> web.Response:
     body = await read_body(request, StaffCreateIn)
     user = await request.app[USERS].create(
         username=body.username, password=body.password, role=body.role, profile=body.profile(),
-        email=body.email, first_name=body.first_name, last_name=body.last_name)
+        email=body.email, first_name=body.first_name, last_name=body.last_name, by=identity.user_id)
     return json_response(UserOut.from_doc(user), status=201)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
@@ -87,6 +88,20 @@ class Attachment(Input):
     content_type: str = Field(min_length=3, max_length=100, pattern=r"^[\w.+-]+/[\w.+-]+$")
     size: int = Field(ge=0, le=100 * 1024 * 1024)
     url: str | None = Field(default=None, max_length=2000)
+
+    @field_validator("url")
+    @classmethod
+    def _web_link(cls, url: str | None) -> str | None:
+        """An https: link to a host (http: is refused by the records service unless ALLOW_HTTP_ATTACHMENTS):
+        never javascript:, data:, file: or a link with credentials in it."""
+        if url is None:
+            return None
+        parts = urlsplit(url)
+        if parts.scheme.lower() not in ("https", "http") or not parts.hostname or any(c.isspace() for c in url):
+            raise ValueError("must be an https: URL")
+        if parts.username is not None or parts.password is not None:
+            raise ValueError("must not carry a user name or password")
+        return url
 
 
 class RecordIn(Input):

@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         log.error("configuration error: %s", exc)
         return 2
     secure_data_dir(settings.data_dir)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     raise_open_files_limit()
     loop = install_event_loop()
     log.debug("event loop: %s", loop)

@@ -14,7 +14,9 @@ import aiohttp_cors
 from aiohttp import web
 
 import handlers
+from models.users import ROLES
 from rooms import access
+from rooms.names import role_room
 from server import jobs
 from server.accounts.users import Users
 from server.alerting.engine import AlertEngine
@@ -54,6 +56,7 @@ from server.keys import (
     INGEST,
     INTAKES,
     INVENTORY,
+    METRICS,
     MQTT_BRIDGE,
     NOTIFIER,
     ONCALL,
@@ -71,6 +74,8 @@ from server.keys import (
     VITALS_HISTORY,
     WRITE_BEHIND,
 )
+from server.logs import redact_bad_requests
+from server.ops.metrics import Gate, Metrics, exceptions_ctx, sockets_by_role
 from server.ops.throttle import CONNECTIONS, DEVICE_DATA, SOCKET_EVENTS, LoginGuard, Throttle, writes_middleware
 from server.realtime import events
 from server.realtime.socket_auth import SocketAuth
@@ -174,8 +179,12 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
 
     The only place that writes `app[KEY]`; services never read the app (tests/test_house.py)."""
     # The client's address first (behind TRUSTED_PROXIES), so every later reader of request.remote sees it.
-    app = web.Application(middlewares=[TrustedProxies(settings.trusted_proxies).middleware, error_middleware],
+    redact_bad_requests()  # an oversized header's value never reaches the log
+    metrics = Metrics(Gate(settings.metrics_token, settings.metrics_allow))
+    app = web.Application(middlewares=[TrustedProxies(settings.trusted_proxies).middleware, error_middleware,
+                                       metrics.middleware()],
                           client_max_size=4 * 1024 * 1024)
+    app[METRICS] = metrics
     app.on_response_prepare.append(headers.on_prepare)  # security headers, no-store on API data
     clock = clock or Clock()
     db = Database()
@@ -196,11 +205,13 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     async def connect_limit(family: str) -> None:
         await throttle.take(CONNECTIONS, family, "connections with this token")
 
-    sio = app[SIO] = create_sio(settings, event_limit=event_limit)
+    sio = app[SIO] = create_sio(settings, event_limit=event_limit, event_observer=metrics.observe_event)
+    sio.emit = metrics.count_emits(sio.emit)  # every way out counted by event name (before any service holds it)
+    metrics.scraped.sockets = sockets_by_role(sio.manager, ROLES, role_room)
     sio.attach(app)
     socket_auth = app[SOCKET_AUTH] = SocketAuth(sio, auth, settings, clock, connect_limit)
     auth.on_revoke.append(socket_auth.revoked)  # a revoked session keeps no socket, on any process
-    notifier = app[NOTIFIER] = Notifier(db, sio, clock)
+    notifier = app[NOTIFIER] = Notifier(db, sio, clock, metrics)
     socket_auth.join_user = notifier.join_user
 
     # Care.
@@ -208,14 +219,15 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     inventory = app[INVENTORY] = Inventory(db, clock, notifier)
     app[PRESCRIPTIONS] = Prescriptions(db, clock, notifier, inventory)
     audit = app[AUDIT] = Audit(db, clock)
-    app[RECORDS] = Records(db, clock, notifier, audit)
+    app[RECORDS] = Records(db, clock, notifier, audit, allow_http=settings.allow_http_attachments)
     app[CARE_UNITS] = CareUnits(db, clock, sio)
     app[ONCALL] = OnCallRota(db, clock, notifier, app[CARE_UNITS])
 
     # IoT: one ingest pipeline.
     derived = app[WRITE_BEHIND] = WriteBehind(db, settings.derived_flush_ms / 1000)
     devices = app[DEVICES] = Devices(db, clock, settings)
-    ingest = app[INGEST] = Ingest(db, clock, derived, sio, registry=devices)
+    ingest = app[INGEST] = Ingest(db, clock, derived, sio, registry=devices, metrics=metrics)
+    metrics.scraped.depths.update({"ingest": ingest.queued, "write_behind": derived.depth})
     links = app[DEVICE_LINKS] = DeviceLinks(db, clock, ingest, devices, sio, settings.device_heartbeat_timeout,
                                             notifier=notifier)
     history = app[VITALS_HISTORY] = VitalsHistory(db, clock, derived, settings.vitals_retention_days)
@@ -224,7 +236,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
         bridge = app[MQTT_BRIDGE] = MqttBridge(settings, devices, links, ingest)
 
     # Alerting: reads iot's readings.
-    alerts = app[ALERTS] = Alerts(db, clock, settings)
+    alerts = app[ALERTS] = Alerts(db, clock, settings, metrics)
     app[FHIR] = Fhir(history, app[USERS], alerts, app[RIGHTS], clock)  # reads through history, users, alerts
     engine = app[ALERT_ENGINE] = AlertEngine(db, clock, settings, derived, ingest.latest, notifier, alerts,
                                              measured=history.readings)
@@ -248,6 +260,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
 
     # Started in this order, stopped in the reverse one.
     app.cleanup_ctx.extend([
+        exceptions_ctx(metrics),  # counts every exception logged with a traceback
         database_ctx(db, settings),
         jobs.task_ctx("socket-expiry", socket_auth.run_expiry),
         write_behind_ctx(derived),  # before ingest, so it stops after it: the last derived state is flushed

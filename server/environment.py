@@ -197,6 +197,11 @@ class Environment(BaseSettings):
     APPOINTMENT_REMINDER_S: int | None = None
     REMINDER_TICK_S: int | None = None
     DEFAULT_TIMEZONE: str | None = None
+    # observability (server/ops/metrics.py, server/logs.py)
+    METRICS_TOKEN: str | None = Field(default=None, repr=False)
+    METRICS_ALLOW: str | None = None
+    LOG_FORMAT: str | None = None
+    ALLOW_HTTP_ATTACHMENTS: int | None = None
 
     _port = _int_field("PORT", 0, 65535)
     _access = _int_field("ACCESS_TOKEN_TTL", 5, 86400)
@@ -230,6 +235,11 @@ class Environment(BaseSettings):
     _reminder = _int_field("APPOINTMENT_REMINDER_S", 0, 30 * 86400)
     _reminder_tick = _int_field("REMINDER_TICK_S", 1, 3600)
     _zone = _checked("DEFAULT_TIMEZONE", _timezone)
+    _metrics_token = _checked("METRICS_TOKEN", lambda raw: _metrics_token(raw))
+    _metrics_allow = _checked("METRICS_ALLOW", lambda raw: raw if raw is None else ",".join(
+        parse_networks(raw, "METRICS_ALLOW")))
+    _http_attachments = _int_field("ALLOW_HTTP_ATTACHMENTS", 0, 1)
+    _log_format = _choice("LOG_FORMAT", ("text", "json"), "text", upper=False)
     _level = _choice("LOG_LEVEL", LOG_LEVELS, "INFO", upper=True)
     _manager = _choice("REDIS_MANAGER", ("rooms", "broadcast"), "rooms", upper=False)
     _uri = _checked("MONGODB_URI", _mongodb_uri)
@@ -286,13 +296,25 @@ def _gemini_base_url(raw: str | None) -> str | None:
     return url
 
 
+def _metrics_token(raw: str | None) -> str | None:
+    token = (raw or "").strip() or None
+    if token is not None and len(token) < 16:
+        raise ValueError("METRICS_TOKEN must be at least 16 characters")
+    return token
+
+
 def parse_trusted(raw: str) -> tuple[str, ...]:
     """TRUSTED_PROXIES `10.0.0.0/8, 127.0.0.1` → normalised networks (server/http/remotes.py); empty: none."""
+    return parse_networks(raw, "TRUSTED_PROXIES")
+
+
+def parse_networks(raw: str, name: str) -> tuple[str, ...]:
+    """`10.0.0.0/8, 127.0.0.1` → normalised networks (TRUSTED_PROXIES, METRICS_ALLOW); empty: none."""
     out = []
     for item in (p.strip() for p in raw.split(",")):
         if item:
             try:
                 out.append(str(ipaddress.ip_network(item, strict=False)))
             except ValueError:
-                raise ValueError(f"TRUSTED_PROXIES entry {item!r} is not an IP address or network") from None
+                raise ValueError(f"{name} entry {item!r} is not an IP address or network") from None
     return tuple(out)

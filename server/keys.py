@@ -48,3 +48,4 @@ TREATMENTS = web.AppKey("treatments", "Treatments")
 INTAKES = web.AppKey("intakes", "Intakes")
 THROTTLE = web.AppKey("throttle", "Throttle")  # server/ops/throttle.py: rate limits and lockouts
 FHIR = web.AppKey("fhir", "Fhir")  # server/fhir/service.py: the FHIR facade's reads
+METRICS = web.AppKey("metrics", "Metrics")  # server/ops/metrics.py: the registry and the /metrics gate

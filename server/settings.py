@@ -15,7 +15,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from server.environment import DEFAULT_CORS, SettingsError, cors_origins, parse_trusted, read_environment
+from server.environment import (
+    DEFAULT_CORS,
+    SettingsError,
+    cors_origins,
+    parse_networks,
+    parse_trusted,
+    read_environment,
+)
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +89,11 @@ class Settings:
     default_timezone: str = "Africa/Dakar"     # a profile without `timezone`
     trusted_proxies: tuple[str, ...] = LOOPBACK  # server/http/remotes.py
     rate_limits: dict[str, str] = field(default_factory=lambda: dict(RATE_LIMITS))  # "" = no limit
+    # Observability (server/ops/metrics.py, server/logs.py): /metrics is 404 unless a token or an allow-list is set.
+    metrics_token: str | None = field(default=None, repr=False)
+    metrics_allow: tuple[str, ...] = ()
+    log_format: str = "text"                   # "json": one JSON object per line
+    allow_http_attachments: bool = False       # server/care/records.py: http: attachment links (development)
 
     @property
     def embedded_db(self) -> bool:
@@ -175,5 +187,9 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         reminder_tick_s=float(pick(e.REMINDER_TICK_S, 30)),
         default_timezone=pick(e.DEFAULT_TIMEZONE, "Africa/Dakar"),
         trusted_proxies=LOOPBACK if e.TRUSTED_PROXIES is None else parse_trusted(e.TRUSTED_PROXIES),
+        metrics_token=e.METRICS_TOKEN,
+        metrics_allow=parse_networks(e.METRICS_ALLOW, "METRICS_ALLOW") if e.METRICS_ALLOW else (),
+        log_format=pick(e.LOG_FORMAT, "text"),
+        allow_http_attachments=pick(e.ALLOW_HTTP_ATTACHMENTS, 0) == 1,
     )
 

@@ -12,6 +12,7 @@ from rooms.relations import related_ids
 from server.accounts.passwords import check_new_password
 from server.auth.tokens import hash_password, verify_password
 from server.clock import Clock
+from server.logs import security_event
 from server.storage import paging
 from server.storage.db import Database
 
@@ -35,7 +36,9 @@ class Users:
         db.declare(COLLECTION, IndexModel("username_lower", unique=True), IndexModel("role"))
 
     async def create(self, *, username: str, password: str, role: str, profile: dict,
-                     email: str | None = None, first_name: str = "", last_name: str = "") -> dict:
+                     email: str | None = None, first_name: str = "", last_name: str = "",
+                     by: str | None = None) -> dict:
+        """A new account; `by` the admin who created it (a security event), None for self-registration."""
         check_new_password(password, username=username, first_name=first_name, last_name=last_name, email=email)
         doc = {
             "_id": new_id(), "username": username, "username_lower": username.lower(),
@@ -48,6 +51,7 @@ class Users:
         except DuplicateKeyError:
             raise Conflict("This username is already taken", code="username_taken",
                            details=[{"field": "username", "message": "already taken"}]) from None
+        security_event("account_created", "ok", user_id=doc["_id"], role=role, by=by)
         return doc
 
     async def get(self, user_id: str) -> dict:
@@ -96,9 +100,11 @@ class Users:
         if not ok or not doc.get("is_active", True):
             if self.login_guard is not None:
                 await self.login_guard.failed(address)
+            security_event("login", "failed", username=username[:64], address=address)
             raise Unauthorized("Wrong username or password", code="invalid_credentials")
         if self.login_guard is not None:
             await self.login_guard.succeeded(account)
+        security_event("login", "ok", user_id=doc["_id"], role=doc["role"], address=address)
         return doc
 
     async def list(self, role: str | None = None, *, cursor: str | None = None,

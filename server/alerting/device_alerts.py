@@ -155,7 +155,7 @@ class DeviceAlerts:
             if outcome != "raised":
                 continue  # another process got there first
             raised.append(doc)
-            log.warning("device %s offline for %ss (alert %s)", dev["_id"], silence, doc["_id"])
+            log.warning("alert %s: device %s offline for %ss", doc["_id"], dev["_id"], silence)
             await self.dispatch.publish(doc, "raised")
             only, _ = await self._by_feeders(dev["patient_id"])
             for stale in await self.alerts.set_stale(dev["patient_id"], True, reason=f"device {dev['_id']} offline",

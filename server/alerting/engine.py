@@ -103,7 +103,7 @@ class AlertEngine:
                     if late and self.retrospective is not None:
                         self.retrospective.add(patient_id, late)
                 except Exception:  # one patient's failure must not starve the others
-                    log.exception("alert evaluation failed for patient %s", patient_id)
+                    log.exception("alert evaluation of %d reading set(s) failed", len(msgs))
             await self.devices.data_resumed(messages)
 
     async def _patient(self, patient_id: str, msgs: list[dict]) -> None:
@@ -203,7 +203,8 @@ class AlertEngine:
             self._open[patient_id] = (doc["_id"], self.clock.now())
         if change == "raised":
             self.raised += 1
-            log.info("alert raised: patient %s %s %s (%s)", patient_id, doc["type"], doc["severity"], value)
+            # The alert id, never the patient id, beside a condition and a value (the alert links them).
+            log.info("alert %s raised: %s %s (%s)", doc["_id"], doc["type"], doc["severity"], value)
         if change is not None:
             await self.dispatch.publish(doc, change, notify=notify)
         elif doc is not None and any(tr.action == "repeat" for _, tr in fired):

@@ -99,8 +99,10 @@ class Escalation:
         done: list[dict] = []
         async for doc in self.alerts.escalations_due(now, self._claim(now), MAX_PER_PASS):
             entry = doc["history"][-1]
+            # The alert id only: a patient id beside a condition does not belong in a log line.
             log.warning("alert %s (%s) escalated, level %s: %s", doc["_id"], doc["severity"],
                         doc["escalation_level"], entry.get("reason"))
+            self.alerts.metrics.escalations.inc()
             page = next((i.get("page") for i in reversed(doc.get("outbox", [])) if i["action"] == "escalated"), None)
             await self.dispatch.publish(doc, "escalated", page=page)
             done.append(doc)

@@ -32,6 +32,7 @@ from models.errors import Conflict, NotFound
 from server.alerting.rules import rank
 from server.clock import Clock
 from server.jobs import claim_due
+from server.ops.metrics import Metrics
 from server.settings import Settings
 from server.storage.db import Database
 
@@ -61,8 +62,9 @@ def declare_indexes(db: Database) -> None:
 
 
 class Alerts:
-    def __init__(self, db: Database, clock: Clock, settings: Settings) -> None:
+    def __init__(self, db: Database, clock: Clock, settings: Settings, metrics: Metrics | None = None) -> None:
         self.db, self.clock = db, clock
+        self.metrics = metrics or Metrics()  # alert transitions by state; escalations (escalation.py)
         self.delays = {"info": 0, "warning": settings.alert_escalation_warning_s,
                        "critical": settings.alert_escalation_critical_s,
                        "emergency": settings.alert_escalation_emergency_s}
@@ -126,6 +128,7 @@ class Alerts:
                 if attempt == 2:
                     raise
         if doc["_id"] == op:
+            self.metrics.alerts.labels(ACTIVE_UNACK).inc()
             return doc, "raised"
         if rank(severity) > doc["severity_rank"]:
             rose = await self.coll.find_one_and_update(
@@ -188,6 +191,7 @@ class Alerts:
                                              "$push": {"history": entry, "outbox": self.intent(entry["action"])}},
                 return_document=ReturnDocument.AFTER)
             if doc is not None:
+                self.metrics.alerts.labels(after).inc()
                 return doc
         return None
 

@@ -22,6 +22,7 @@ from pymongo import IndexModel
 from models.errors import Unauthorized
 from models.identity import Identity
 from server.clock import Clock
+from server.logs import security_event
 from server.settings import Settings
 from server.storage.db import Database
 
@@ -87,7 +88,9 @@ class AuthService:
                 options={"require": REQUIRED_CLAIMS, "verify_exp": False},
             )
         except jwt.PyJWTError as exc:
-            raise Unauthorized(f"The token is not valid ({type(exc).__name__})", code="token_invalid") from None
+            # Never the library's exception name in the answer: it tells a prober which check failed and how.
+            log.debug("token refused: %s", type(exc).__name__)
+            raise Unauthorized("The token is not valid", code="token_invalid") from None
         # exp checked against the injected clock, not the system one
         if claims["exp"] <= self.clock.timestamp():
             raise Unauthorized("The token has expired", code="token_expired")
@@ -122,8 +125,8 @@ class AuthService:
             {"_id": claims["jti"], "rotated_at": None}, {"$set": {"rotated_at": self.clock.now()}})
         if claimed is None:
             if await self.db["refresh_tokens"].find_one({"_id": claims["jti"]}, {"_id": 1}):
-                await self.revoke_family(claims["fam"])
-                log.warning("refresh token reuse for user %s: family revoked", claims["sub"])
+                await self.revoke_family(claims["fam"], "token_reuse")
+                security_event("token_reuse", "revoked", user_id=claims["sub"], family=claims["fam"])
                 raise Unauthorized("This refresh token was already used; the session is revoked",
                                    code="token_reused")
             raise Unauthorized("The token has been revoked", code="token_revoked")
@@ -132,7 +135,8 @@ class AuthService:
             raise Unauthorized("The account no longer exists or is disabled", code="user_inactive")
         return await self.issue_pair(claims["sub"], role, claims["fam"])
 
-    async def revoke_family(self, fam: str) -> None:
+    async def revoke_family(self, fam: str, reason: str = "logout") -> None:
+        security_event("revoke", reason, family=fam)
         # Outlives every token of the family: refresh tokens live at most refresh_ttl.
         exp = self.clock.now() + timedelta(seconds=self.settings.refresh_token_ttl + self.settings.access_token_ttl)
         await self.db["revocations"].update_one(

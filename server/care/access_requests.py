@@ -33,6 +33,7 @@ from server.clock import Clock
 from server.inbox import texts
 from server.inbox.notifier import Notifier
 from server.jobs import claim_due
+from server.logs import security_event
 from server.realtime import events
 from server.storage.db import Database, in_transaction
 
@@ -80,6 +81,8 @@ class AccessRequests:
             if existing is None:  # unknown, or another patient's: the same answer
                 raise NotFound("No such access request")
             raise Conflict(f"This request was already {existing['status']}", code="already_decided")
+        security_event("grant", status, patient_id=patient.user_id, doctor_id=doc["doctor_id"], grant_id=grant_id,
+                       scopes=",".join(doc.get("scopes", [])))
         name = await display_name(self.db, patient.user_id)
         title, text = texts.render(f"access_request:{status}", name=name)
         await self.notifier.notify(
@@ -130,6 +133,7 @@ class AccessRequests:
             if await self.db[GRANTS].find_one({"_id": grant_id, "patient_id": patient.user_id}) is None:
                 raise NotFound("No such grant")
             raise Conflict("This grant has already ended", code="grant_ended")
+        security_event("grant", "revoked", patient_id=patient.user_id, doctor_id=doc["doctor_id"], grant_id=grant_id)
         await self._ended(doc, events.GRANT_REVOKED, "grant:revoked")
         return public(doc)
 

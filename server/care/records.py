@@ -15,7 +15,7 @@ from pymongo import IndexModel, ReturnDocument
 from models.care import RecordIn, RecordPatch
 from models.common import new_id
 from models.documents import public
-from models.errors import Forbidden, NotFound
+from models.errors import Forbidden, Invalid, NotFound
 from models.identity import Identity
 from rooms.access import may_access
 from rooms.names import user_room
@@ -32,8 +32,10 @@ RECORDS = "records"
 
 
 class Records:
-    def __init__(self, db: Database, clock: Clock, notifier: Notifier, audit: Audit) -> None:
+    def __init__(self, db: Database, clock: Clock, notifier: Notifier, audit: Audit, *,
+                 allow_http: bool = False) -> None:
         self.db, self.clock, self.notifier, self.audit = db, clock, notifier, audit
+        self.allow_http = allow_http  # ALLOW_HTTP_ATTACHMENTS: plain http: links, for development only
         db.declare(RECORDS, IndexModel([("patient_id", 1), ("visit_date", 1)]))
 
     async def _check(self, who: Identity, patient_id: str, action: str, obj: dict, ip: str | None,
@@ -47,6 +49,7 @@ class Records:
             raise Forbidden("No active access to this patient's records", code="no_grant")
 
     async def create(self, who: Identity, patient_id: str, body: RecordIn, ip: str | None) -> dict:
+        self._links(body)
         await require_patient(self.db, patient_id)
         record_id = new_id()
         obj = {"type": "record", "id": record_id}
@@ -76,6 +79,7 @@ class Records:
         return public(doc)
 
     async def update(self, who: Identity, record_id: str, patch: RecordPatch, ip: str | None) -> dict:
+        self._links(patch)
         doc = await self._load(record_id)
         obj = {"type": "record", "id": record_id}
         await self._check(who, doc["patient_id"], "update", obj, ip, write=True)
@@ -86,6 +90,15 @@ class Records:
         await self.audit.log(who, doc["patient_id"], "update", obj, ip, fields=sorted(changes))
         await self._tell(doc, who, events.RECORD_UPDATED, "record:updated")
         return public(doc)
+
+    def _links(self, body: RecordIn | RecordPatch) -> None:
+        """Attachment links are https: (the model refuses every other scheme); http: only in development."""
+        if self.allow_http:
+            return
+        bad = [{"field": f"attachments.{i}.url", "message": "must be an https: URL"}
+               for i, a in enumerate(body.attachments or []) if a.url and a.url.lower().startswith("http:")]
+        if bad:
+            raise Invalid("Attachment links must use https:", details=bad)
 
     async def _load(self, record_id: str) -> dict:
         doc = await self.db[RECORDS].find_one({"_id": record_id})

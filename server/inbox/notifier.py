@@ -33,6 +33,7 @@ from models.identity import Identity
 from rooms import watch
 from rooms.names import user_room
 from server.clock import Clock
+from server.ops.metrics import Metrics
 from server.realtime import events
 from server.storage.db import Database
 
@@ -65,8 +66,9 @@ class KeyedLocks:
 
 
 class Notifier:
-    def __init__(self, db: Database, sio: socketio.AsyncServer, clock: Clock) -> None:
+    def __init__(self, db: Database, sio: socketio.AsyncServer, clock: Clock, metrics: Metrics | None = None) -> None:
         self.db, self.sio, self.clock = db, sio, clock
+        self.metrics = metrics or Metrics()
         self.locks = KeyedLocks()
         db.declare(NOTIFICATIONS, IndexModel([("user_id", 1), ("seq", 1)], unique=True),
                    IndexModel([("user_id", 1), ("read_at", 1)]))
@@ -91,6 +93,7 @@ class Notifier:
                 room = user_room(user_id)
                 await self.sio.emit(events.NOTIFICATION_NEW, public(doc), room=room)
                 await self.sio.emit(events.NOTIFICATION_UNREAD_COUNT, {"unread": counter["unread"]}, room=room)
+            self.metrics.notifications.inc()
             stored.append(doc)
         return stored
 
@@ -153,6 +156,8 @@ class Notifier:
                     raise NotFound("No such notification")
                 return public(doc)
             counter = await self._bump(user_id, unread=-1)
+            if (stored := doc.get("created_at")) is not None:
+                self.metrics.read_seconds.observe(max(0.0, (now - stored).total_seconds()))
             await self._announce_read(user_id, {"ids": [notification_id], "all": False, "read_at": now},
                                       counter["unread"])
             return public(doc)
@@ -211,7 +216,9 @@ class Notifier:
             await self.sio.emit(events.NOTIFICATION_SYNCED,
                                 {"last_seq": counter.get("seq", 0), "replayed": replayed}, to=sid)
             await self.sio.emit(events.NOTIFICATION_UNREAD_COUNT, {"unread": counter.get("unread", 0)}, to=sid)
+        self.metrics.connections.labels("new" if last_seq is None else "reconnect").inc()
         if replayed:
+            self.metrics.replayed.inc(replayed)
             log.info("socket %s: replayed %d notifications after seq %s", sid[:8], replayed, last_seq)
 
 

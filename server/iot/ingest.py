@@ -42,6 +42,7 @@ from rooms.names import patient_room
 from server.clock import Clock
 from server.iot.registry import Devices
 from server.jobs import stop
+from server.ops.metrics import Metrics
 from server.realtime import events
 from server.storage import paging
 from server.storage.db import Database
@@ -61,8 +62,10 @@ DeviceCallback = Callable[[dict], Awaitable[None]]
 
 class Ingest:
     def __init__(self, db: Database, clock: Clock, derived: WriteBehind, sio: socketio.AsyncServer | None = None,
-                 *, registry: Devices | None = None, max_batch: int = 2000, max_wait: float = 0.003) -> None:
+                 *, registry: Devices | None = None, max_batch: int = 2000, max_wait: float = 0.003,
+                 metrics: Metrics | None = None) -> None:
         self.db, self.clock, self.derived, self.sio, self.registry = db, clock, derived, sio, registry
+        self.metrics = metrics or Metrics()
         self.max_batch, self.max_wait = max_batch, max_wait
         self.lock = asyncio.Lock()
         self._pending: list[tuple[dict, asyncio.Future]] = []
@@ -160,6 +163,7 @@ class Ingest:
             raw = raw.model_dump(mode="json")
         payload = orjson.dumps(raw, default=str).decode()[:2000]
         self._log_rejection(str(device.get("_id")), exc)
+        self.metrics.rejected.labels(exc.code).inc()
         await self.db[REJECTED].insert_one({
             "_id": new_id(), "device_id": device.get("_id"), "patient_id": device.get("patient_id"),
             "source": source, "code": exc.code, "reason": exc.message, "payload": payload,
@@ -186,8 +190,10 @@ class Ingest:
     async def _commit(self, batch: list[tuple[dict, asyncio.Future]]) -> list[dict]:
         docs = [doc for doc, _ in batch]
         errors: dict[int, dict] = {}
+        self.metrics.batch_size.observe(len(docs))
         try:
-            await self.db[VITALS].insert_many(docs, ordered=False)
+            with self.metrics.write_seconds.time():
+                await self.db[VITALS].insert_many(docs, ordered=False)
         except BulkWriteError as exc:
             errors = {e["index"]: e for e in exc.details.get("writeErrors", [])}
         except Exception as exc:
@@ -211,7 +217,12 @@ class Ingest:
                 continue
             if not future.done():
                 future.set_result(result)
+        self.metrics.readings.inc(len(stored))
         return stored
+
+    def queued(self) -> int:
+        """Readings waiting for the group commit (the /metrics buffer depth)."""
+        return len(self._pending)
 
     async def run_publisher(self) -> None:
         while True:

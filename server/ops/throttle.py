@@ -26,6 +26,7 @@ from limits.aio.strategies import MovingWindowRateLimiter
 
 from models.errors import RateLimited
 from server.clock import Clock
+from server.logs import security_event
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -121,11 +122,11 @@ class LoginGuard:
         if address:
             verdict = await self.throttle.check(self.ADDRESS, address)
             if not verdict.allowed:
-                log.warning("sign-ins from an address locked for %d s", verdict.retry_after)
+                security_event("lockout", "address", address=address, retry_after=verdict.retry_after)
                 raise self._locked(verdict)
         verdict = await self.throttle.hit(self.ACCOUNT, account)
         if not verdict.allowed:
-            log.warning("sign-ins to an account locked for %d s", verdict.retry_after)
+            security_event("lockout", "account", username=account[:64], retry_after=verdict.retry_after)
             raise self._locked(verdict)
 
     async def failed(self, address: str | None) -> None:

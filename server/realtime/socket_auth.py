@@ -26,6 +26,7 @@ from rooms import watch
 from rooms.names import session_room
 from server.auth.tokens import AuthService
 from server.clock import Clock
+from server.logs import request_id, socket_id
 from server.realtime import events
 from server.realtime.sockets import on
 from server.settings import Settings
@@ -58,6 +59,8 @@ class SocketAuth:
         on(sio, events.AUTH_REFRESH, RefreshIn, clock, allow_expired=True)(self.refresh)
 
     async def connect(self, sid: str, environ: dict, auth: Any = None) -> None:
+        request_id.set(f"sio:{sid[:8]}")  # the handshake's log lines carry the socket id (LOG_FORMAT=json too)
+        socket_id.set(sid)
         token = auth.get("token") if isinstance(auth, dict) else None
         try:
             identity = await self.auth.authenticate(token)

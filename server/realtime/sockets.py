@@ -22,7 +22,7 @@ from models.common import parse
 from models.errors import DomainError, Forbidden, Invalid, NotFound, Unauthorized
 from models.identity import Identity
 from server.clock import Clock
-from server.logs import request_id
+from server.logs import request_id, socket_id
 from server.realtime import events, fastpath, sio_json
 from server.realtime.sio_manager import SessionFastManager, SessionRedisManager, SessionRoomAwareRedisManager
 from server.settings import Settings
@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 EventHandler = Callable[[str, Identity, Any], Awaitable[Any]]
 # (namespace, caller key) -> raises RateLimited when the caller sent too much (server/ops/throttle.py).
 EventLimit = Callable[[str, str], Awaitable[None]]
+# (namespace, event name, ack envelope): counts events and error codes (server/ops/metrics.py).
+EventObserver = Callable[[str, str, dict], None]
 
 
 def create_manager(settings: Settings) -> socketio.AsyncManager:
@@ -63,7 +65,8 @@ def same_origin_or(listed: tuple[str, ...]) -> Callable[[str, dict], bool]:
 
 
 def create_sio(settings: Settings, *, json_module: Any = sio_json, manager: socketio.AsyncManager | None = None,
-               fast_path: bool | None = None, event_limit: EventLimit | None = None) -> socketio.AsyncServer:
+               fast_path: bool | None = None, event_limit: EventLimit | None = None,
+               event_observer: EventObserver | None = None) -> socketio.AsyncServer:
     """The Socket.IO server; `json_module`/`manager`/`fast_path` are overridable so bench can measure each
     lever. The fast path (server/realtime/fastpath) is on unless SIO_FAST_PATH=0."""
     origins: Any = "*" if settings.cors_origins == ("*",) else same_origin_or(settings.cors_origins)
@@ -74,21 +77,27 @@ def create_sio(settings: Settings, *, json_module: Any = sio_json, manager: sock
     if settings.sio_fast_path if fast_path is None else fast_path:
         fastpath.install(sio)
     sio.event_limit = event_limit  # read by every `on` handler, per caller
+    sio.event_observer = event_observer  # (namespace, event, ack envelope) after each event: server/ops/metrics.py
     if json_module is sio_json:
         sio.packet_class.json = sio_json.packets  # bad JSON becomes an answerable event (sio_json.MALFORMED)
     for namespace in ("/", events.DEVICES_NAMESPACE, events.CHATBOT_NAMESPACE):  # every namespace answers
-        sio.on("*", _unknown_or_malformed, namespace=namespace)
+        sio.on("*", functools.partial(_unknown_or_malformed, sio, namespace), namespace=namespace)
     return sio
 
 
-async def _unknown_or_malformed(event: Any, sid: str, *args: Any) -> dict:
+async def _unknown_or_malformed(sio: socketio.AsyncServer, namespace: str, event: Any, sid: str, *args: Any) -> dict:
     """Every event without a handler is answered: unreadable JSON, or a name nobody listens to."""
     if event == sio_json.MALFORMED:
         reason = args[0] if args and isinstance(args[0], str) else "The packet could not be read"
         log.info("malformed packet from %s: %s", sid[:8], reason)
-        return fail(Invalid(reason, code="invalid_json"))
-    log.info("unknown event from %s", sid[:8])
-    return fail(NotFound("No such event", code="unknown_event", details={"event": str(event)[:64]}))
+        envelope, name = fail(Invalid(reason, code="invalid_json")), "(malformed)"
+    else:
+        log.info("unknown event from %s", sid[:8])
+        envelope, name = fail(NotFound("No such event", code="unknown_event",
+                                       details={"event": str(event)[:64]})), "(unknown)"
+    if (observe := getattr(sio, "event_observer", None)) is not None:
+        observe(namespace, name, envelope)  # never the client's event name as a label: unbounded
+    return envelope
 
 
 def ok(data: Any = None) -> dict:
@@ -161,6 +170,7 @@ def on(sio: socketio.AsyncServer, name: str, model: type[BaseModel] | None, cloc
         @functools.wraps(fn)
         async def handler(sid: str, *args: Any) -> dict:
             request_id.set(f"{tag}:{sid[:8]}")
+            socket_id.set(sid)
             data = args[0] if args else None
 
             async def run() -> Any:
@@ -179,7 +189,10 @@ def on(sio: socketio.AsyncServer, name: str, model: type[BaseModel] | None, cloc
                 async def on_refused(exc: DomainError) -> None:
                     await callers.on_refused(sid, exc)
 
-            return await acked(name, run, on_refused)
+            envelope = await acked(name, run, on_refused)
+            if (observe := getattr(sio, "event_observer", None)) is not None:
+                observe(ns, name, envelope)
+            return envelope
 
         handler.payload_model, handler.roles = model, roles  # read by the contract tests' fuzzers
         sio.on(name, handler=handler, namespace=ns)

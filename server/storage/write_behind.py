@@ -96,6 +96,10 @@ class WriteBehind:
         self.transactions: bool | None = None  # None: not tried yet
         self.flushes = self.statements = 0
 
+    def depth(self) -> int:
+        """Documents waiting for the next flush (the /metrics buffer depth)."""
+        return sum(len(per) for per in self._pending.values())
+
     def stage(self, collection: str, _id: str, update: Update, *, only_if: dict | None = None) -> None:
         """Stage `update` for document `_id` (upserted), or, with `only_if`, for the document only if
         it exists and matches that filter then (an open alert: never one closed meanwhile)."""
