@@ -75,6 +75,7 @@ from server.scheduling.appointments import Appointments
 from server.scheduling.slots import Slots
 from server.settings import Settings
 from server.storage.db import Database, database_ctx
+from server.storage.outage import Outage
 from server.storage.write_behind import WriteBehind
 from server.symptoms.service import SymptomChecker
 from server.treatments.intakes import Intakes
@@ -174,7 +175,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
                           client_max_size=4 * 1024 * 1024)
     app.on_response_prepare.append(headers.on_prepare)  # security headers, no-store on API data
     clock = clock or Clock()
-    db = Database()
+    db = Database(outage=Outage(clock))  # the database away: 503 retry_later, logged once per interval
     app[SETTINGS], app[CLOCK], app[DB] = settings, clock, db
     access.declare_indexes(db)
     app[RIGHTS] = access.Rights(db, clock)
@@ -192,7 +193,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     async def connect_limit(family: str) -> None:
         await throttle.take(CONNECTIONS, family, "connections with this token")
 
-    sio = app[SIO] = create_sio(settings, event_limit=event_limit)
+    sio = app[SIO] = create_sio(settings, event_limit=event_limit, outage=db.outage)
     sio.attach(app)
     socket_auth = app[SOCKET_AUTH] = SocketAuth(sio, auth, settings, clock, connect_limit)
     auth.on_revoke.append(socket_auth.revoked)  # a revoked session keeps no socket, on any process
@@ -215,7 +216,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     history = app[VITALS_HISTORY] = VitalsHistory(db, clock, derived, settings.vitals_retention_days)
     bridge = None
     if settings.mqtt_url:
-        bridge = app[MQTT_BRIDGE] = MqttBridge(settings, devices, links, ingest)
+        bridge = app[MQTT_BRIDGE] = MqttBridge(settings, devices, links, ingest, outage=db.outage)
 
     # Alerting: reads iot's readings.
     alerts = app[ALERTS] = Alerts(db, clock, settings)

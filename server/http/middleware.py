@@ -17,10 +17,11 @@ import orjson
 from aiohttp import web
 
 from models.common import M, parse
-from models.errors import DomainError, Forbidden, Invalid, RateLimited
+from models.errors import DomainError, Forbidden, Invalid, RateLimited, Unavailable
 from models.identity import Identity
-from server.keys import AUTH
+from server.keys import AUTH, DB
 from server.logs import request_id
+from server.storage.outage import is_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ def _default(obj):
 
 def error_response(exc: DomainError) -> web.Response:
     headers = {"WWW-Authenticate": f'Bearer error="{exc.code}"'} if exc.status == 401 else None
-    if isinstance(exc, RateLimited):
+    if isinstance(exc, RateLimited | Unavailable):
         headers = {"Retry-After": str(exc.retry_after)}
     return json_response({"error": exc.to_body()}, status=exc.status, headers=headers)
 
@@ -67,12 +68,25 @@ async def error_middleware(request: web.Request, handler):
             raise
         body = {"code": exc.reason.lower().replace(" ", "_"), "message": exc.reason, "details": None}
         response = json_response({"error": body}, status=exc.status)
-    except Exception:
-        log.exception("unhandled error on %s %s", request.method, request.path)
-        response = json_response({"error": {"code": "internal", "message": "Internal server error",
-                                            "details": None}}, status=500)
+    except Exception as exc:
+        away = unavailable(request.app, exc, f"{request.method} {request.path}")
+        if away is not None:  # the database is away: the outage logs it once per interval
+            response = error_response(away)
+        else:
+            log.exception("unhandled error on %s %s", request.method, request.path)
+            response = json_response({"error": {"code": "internal", "message": "Internal server error",
+                                                "details": None}}, status=500)
     response.headers["X-Request-ID"] = rid
     return response
+
+
+def unavailable(app: web.Application, exc: BaseException, what: str) -> Unavailable | None:
+    """The answer when `exc` means the database is away (503 / `retry_later`), counted in the app's
+    outage log; None for any other failure. Also used by the raw device WebSocket."""
+    db = app.get(DB)
+    if db is not None:
+        return db.outage.translate(exc, what)
+    return Unavailable() if is_unavailable(exc) else None
 
 
 async def read_json(request: web.Request, empty: Any = None, *, required: bool = False,

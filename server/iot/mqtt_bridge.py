@@ -11,10 +11,11 @@ script adding a device's credentials). The bridge still refuses ids that are unk
 and payload `device_id`s naming another device. Messages are handled concurrently (bounded) so
 that they share ingest's group commits. The bridge reconnects with back-off if the broker goes.
 
-A reading is acknowledged to the broker (QoS 1 PUBACK, paho's manual ack) only once it is
-stored, and the bridge keeps a persistent session under a stable client id (MQTT_CLIENT_ID,
-else `fadjma-<host>-<port>`): what devices publish while the server restarts, or what it had
-received but not stored when it died, is delivered again by the broker, and the group
+While the database is away a message is kept, unacknowledged, and stored once it is back (the
+broker redelivers only on a new session). A reading is acknowledged to the broker (QoS 1 PUBACK,
+paho's manual ack) only once it is stored, and the bridge keeps a persistent session under a
+stable client id (MQTT_CLIENT_ID, else `fadjma-<host>-<port>`): what devices publish while the
+server restarts, or what it had received but not stored when it died, is delivered again by the broker, and the group
 commit's (device, seq) key makes the second delivery a duplicate. The broker's
 `max_inflight_messages` bounds how many unacknowledged readings the bridge holds, so a
 backlog waits in the broker, not in our memory. (Measured before this: the bench's MQTT row
@@ -42,6 +43,7 @@ from server.iot.ingest import Ingest
 from server.iot.links import DeviceLinks
 from server.iot.registry import Devices
 from server.settings import Settings
+from server.storage.outage import Outage
 
 log = logging.getLogger(__name__)
 PREFIX = "fadjma/devices"
@@ -52,8 +54,8 @@ PRIORITY = {"low": "info", "info": "info", "medium": "warning", "warning": "warn
 
 class MqttBridge:
     def __init__(self, settings: Settings, devices: Devices, links: DeviceLinks, ingest: Ingest,
-                 max_in_flight: int = 1000) -> None:
-        self.devices, self.links, self.ingest = devices, links, ingest
+                 max_in_flight: int = 1000, outage: Outage | None = None) -> None:
+        self.devices, self.links, self.ingest, self.outage = devices, links, ingest, outage
         url = urlsplit(settings.mqtt_url)
         self.tls = url.scheme == "mqtts"
         self.host, self.port = url.hostname, url.port or (8883 if self.tls else 1883)
@@ -80,6 +82,10 @@ class MqttBridge:
         while self._task and not self._task.done():
             self._task.cancel()
             await asyncio.wait({self._task}, timeout=0.5)
+        for task in list(self._handlers):  # unacknowledged: the broker delivers them again next session
+            task.cancel()
+        if self._handlers:
+            await asyncio.wait(self._handlers, timeout=2.0)
         if self._task and not self._task.cancelled() and self._task.exception() is not None:
             log.error("the MQTT bridge task failed", exc_info=self._task.exception())
 
@@ -122,12 +128,23 @@ class MqttBridge:
             if len(parts) != 4 or parts[3] not in IN_TOPICS:
                 return
             device_id, kind = parts[2], parts[3]
-            try:
-                device = await self.devices.current(device_id)
-            except DomainError:
-                log.warning("MQTT message from unknown or revoked device %s dropped", device_id)
-                return
-            await self._dispatch(device, kind, payload)
+            delay = 0.5
+            while True:
+                try:
+                    device = await self.devices.current(device_id)
+                    await self._dispatch(device, kind, payload)
+                    break
+                except DomainError:
+                    log.warning("MQTT message from unknown or revoked device %s dropped", device_id)
+                    return
+                except Exception as exc:
+                    # The database is away: keep the message (unacknowledged, holding one in-flight slot,
+                    # so the broker holds the rest) and store it once the database is back. The broker
+                    # only redelivers on a new session, so giving up here would strand it until then.
+                    if self.outage is None or self.outage.translate(exc, "an MQTT message") is None:
+                        raise
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 10.0)
         except Exception:
             # Not acknowledged (a storage failure): the broker delivers it again when the bridge reconnects.
             failed = True

@@ -26,6 +26,7 @@ from server.logs import request_id
 from server.realtime import events, fastpath, sio_json
 from server.realtime.sio_manager import SessionFastManager, SessionRedisManager, SessionRoomAwareRedisManager
 from server.settings import Settings
+from server.storage.outage import Outage
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,8 @@ def same_origin_or(listed: tuple[str, ...]) -> Callable[[str, dict], bool]:
 
 
 def create_sio(settings: Settings, *, json_module: Any = sio_json, manager: socketio.AsyncManager | None = None,
-               fast_path: bool | None = None, event_limit: EventLimit | None = None) -> socketio.AsyncServer:
+               fast_path: bool | None = None, event_limit: EventLimit | None = None,
+               outage: Outage | None = None) -> socketio.AsyncServer:
     """The Socket.IO server; `json_module`/`manager`/`fast_path` are overridable so bench can measure each
     lever. The fast path (server/realtime/fastpath) is on unless SIO_FAST_PATH=0."""
     origins: Any = "*" if settings.cors_origins == ("*",) else same_origin_or(settings.cors_origins)
@@ -74,6 +76,7 @@ def create_sio(settings: Settings, *, json_module: Any = sio_json, manager: sock
     if settings.sio_fast_path if fast_path is None else fast_path:
         fastpath.install(sio)
     sio.event_limit = event_limit  # read by every `on` handler, per caller
+    sio.outage = outage  # the database away: `retry_later` acks, logged once per interval
     if json_module is sio_json:
         sio.packet_class.json = sio_json.packets  # bad JSON becomes an answerable event (sio_json.MALFORMED)
     for namespace in ("/", events.DEVICES_NAMESPACE):
@@ -103,8 +106,10 @@ INTERNAL = {"ok": False, "error": {"code": "internal", "message": "Internal serv
 
 
 async def acked(name: str, run: Callable[[], Awaitable[Any]],
-                on_refused: Callable[[DomainError], Awaitable[None]] | None = None) -> dict:
-    """Run one event and answer with the envelope: the one place socket errors are translated."""
+                on_refused: Callable[[DomainError], Awaitable[None]] | None = None,
+                outage: Outage | None = None) -> dict:
+    """Run one event and answer with the envelope: the one place socket errors are translated
+    (the database away is `retry_later`, with `details.retry_after`)."""
     try:
         return ok(await run())
     except DomainError as exc:
@@ -112,7 +117,9 @@ async def acked(name: str, run: Callable[[], Awaitable[Any]],
         if on_refused is not None:
             await on_refused(exc)
         return fail(exc)
-    except Exception:
+    except Exception as exc:
+        if outage is not None and (away := outage.translate(exc, f"event {name}")) is not None:
+            return fail(away)
         log.exception("event %s failed", name)
         return INTERNAL
 
@@ -179,7 +186,7 @@ def on(sio: socketio.AsyncServer, name: str, model: type[BaseModel] | None, cloc
                 async def on_refused(exc: DomainError) -> None:
                     await callers.on_refused(sid, exc)
 
-            return await acked(name, run, on_refused)
+            return await acked(name, run, on_refused, getattr(sio, "outage", None))
 
         sio.on(name, handler=handler, namespace=ns)
         return fn
