@@ -28,7 +28,7 @@ from server.care.records import Records
 from server.care.units import CareUnits
 from server.clock import Clock
 from server.http import headers
-from server.http.middleware import error_middleware
+from server.http.middleware import error_middleware, polling_limit
 from server.http.remotes import TrustedProxies
 from server.inbox.notifier import Notifier
 from server.iot.history import VitalsHistory
@@ -195,6 +195,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
 
     sio = app[SIO] = create_sio(settings, event_limit=event_limit, outage=db.outage)
     sio.attach(app)
+    app.middlewares.append(polling_limit("/socket.io/", sio.eio.max_http_buffer_size))  # 413, not a hang
     socket_auth = app[SOCKET_AUTH] = SocketAuth(sio, auth, settings, clock, connect_limit)
     auth.on_revoke.append(socket_auth.revoked)  # a revoked session keeps no socket, on any process
     notifier = app[NOTIFIER] = Notifier(db, sio, clock)
@@ -238,6 +239,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     handlers.register_all(app)
     _cors(app, settings)
     app.on_shutdown.append(lambda _app: close_all(sio))  # a restart must not wait for open tabs
+    app.on_shutdown.append(lambda _app: links.close_websockets())  # nor for raw WebSocket devices
 
     # Started in this order, stopped in the reverse one.
     app.cleanup_ctx.extend([

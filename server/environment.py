@@ -196,6 +196,7 @@ class Environment(BaseSettings):
     APPOINTMENT_REMINDER_S: int | None = None
     REMINDER_TICK_S: int | None = None
     DEFAULT_TIMEZONE: str | None = None
+    SHUTDOWN_GRACE_S: int | None = None
 
     _port = _int_field("PORT", 0, 65535)
     _access = _int_field("ACCESS_TOKEN_TTL", 5, 86400)
@@ -227,6 +228,7 @@ class Environment(BaseSettings):
     _gemini_url = _checked("GEMINI_BASE_URL", lambda raw: _gemini_base_url(raw))
     _reminder = _int_field("APPOINTMENT_REMINDER_S", 0, 30 * 86400)
     _reminder_tick = _int_field("REMINDER_TICK_S", 1, 3600)
+    _shutdown_grace = _int_field("SHUTDOWN_GRACE_S", 0, 300)
     _zone = _checked("DEFAULT_TIMEZONE", _timezone)
     _level = _choice("LOG_LEVEL", LOG_LEVELS, "INFO", upper=True)
     _manager = _choice("REDIS_MANAGER", ("rooms", "broadcast"), "rooms", upper=False)

@@ -80,6 +80,7 @@ class Settings:
     reminder_tick_s: float = 30.0              # how often appointment and intake reminders are claimed
     default_timezone: str = "Africa/Dakar"     # a profile without `timezone`
     trusted_proxies: tuple[str, ...] = LOOPBACK  # server/http/remotes.py
+    shutdown_grace_s: float = 3.0               # server/__main__.py: open requests get this long at SIGTERM
     rate_limits: dict[str, str] = field(default_factory=lambda: dict(RATE_LIMITS))  # "" = no limit
 
     @property
@@ -173,5 +174,6 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         reminder_tick_s=float(pick(e.REMINDER_TICK_S, 30)),
         default_timezone=pick(e.DEFAULT_TIMEZONE, "Africa/Dakar"),
         trusted_proxies=LOOPBACK if e.TRUSTED_PROXIES is None else parse_trusted(e.TRUSTED_PROXIES),
+        shutdown_grace_s=float(pick(e.SHUTDOWN_GRACE_S, 3)),
     )
 

@@ -80,6 +80,28 @@ async def error_middleware(request: web.Request, handler):
     return response
 
 
+def polling_limit(path: str, max_bytes: int):
+    """Engine.IO long-polling POSTs over `max_bytes` answered 413 before python-engineio reads them: its
+    own ContentTooLongError path answers nothing and then waits for a poll that never comes, which
+    also kept SIGTERM from stopping the server. engineio reads exactly Content-Length bytes, so a body
+    without one (chunked) is refused too (411) rather than silently read as empty."""
+
+    @web.middleware
+    async def limit_polling(request: web.Request, handler):
+        if request.method == "POST" and request.path.startswith(path):
+            if request.content_length is None and request.body_exists:
+                return json_response({"error": {"code": "length_required", "details": None,
+                                                "message": "A polling POST needs a Content-Length"}}, status=411)
+            if (request.content_length or 0) > max_bytes:
+                log.info("polling POST of %d bytes refused (limit %d)", request.content_length, max_bytes)
+                return json_response({"error": {"code": "payload_too_large", "details": {"max_bytes": max_bytes},
+                                                "message": f"A polling POST carries at most {max_bytes} bytes"}},
+                                     status=413, headers={"Connection": "close"})
+        return await handler(request)
+
+    return limit_polling
+
+
 def unavailable(app: web.Application, exc: BaseException, what: str) -> Unavailable | None:
     """The answer when `exc` means the database is away (503 / `retry_later`), counted in the app's
     outage log; None for any other failure. Also used by the raw device WebSocket."""

@@ -9,6 +9,8 @@ never from the payload.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import logging
 from collections.abc import Awaitable, Callable
@@ -194,6 +196,9 @@ def on(sio: socketio.AsyncServer, name: str, model: type[BaseModel] | None, cloc
     return wrap
 
 
+CLOSE_WAIT_S = 2.0
+
+
 async def close_all(sio: socketio.AsyncServer) -> None:
     """At shutdown, close every Socket.IO connection, else each open browser tab keeps aiohttp's
     graceful shutdown waiting for its WebSocket (measured: a restart took 47 s with one tab open,
@@ -202,6 +207,9 @@ async def close_all(sio: socketio.AsyncServer) -> None:
     browser sees "transport close" and reconnects with backoff."""
     sockets = list(sio.eio.sockets.values())
     if sockets:
-        await sio.eio.disconnect()
+        # A polling session with no GET waiting (one that only POSTs) never takes its CLOSE packet:
+        # engineio's disconnect would wait for it until the ping timeout. Not more than a moment.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(sio.eio.disconnect(), CLOSE_WAIT_S)
         for sock in sockets:
             sock.queue.put_nowait(None)
