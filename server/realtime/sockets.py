@@ -74,13 +74,14 @@ def create_sio(settings: Settings, *, json_module: Any = sio_json, manager: sock
     sio = socketio.AsyncServer(
         async_mode="aiohttp", cors_allowed_origins=origins, client_manager=manager or create_manager(settings),
         json=json_module, logger=False, engineio_logger=False,
+        serializer=sio_json.EventPacket if json_module is sio_json else "default",
     )
     if settings.sio_fast_path if fast_path is None else fast_path:
         fastpath.install(sio)
     sio.event_limit = event_limit  # read by every `on` handler, per caller
     sio.outage = outage  # the database away: `retry_later` acks, logged once per interval
     if json_module is sio_json:
-        sio.packet_class.json = sio_json.packets  # bad JSON becomes an answerable event (sio_json.MALFORMED)
+        sio.packet_class.json = sio_json.packets  # bad JSON or shape: an answerable event (sio_json.MALFORMED)
     for namespace in ("/", events.DEVICES_NAMESPACE):
         sio.on("*", _unknown_or_malformed, namespace=namespace)
     return sio
@@ -90,8 +91,9 @@ async def _unknown_or_malformed(event: Any, sid: str, *args: Any) -> dict:
     """Every event without a handler is answered: unreadable JSON, or a name nobody listens to."""
     if event == sio_json.MALFORMED:
         reason = args[0] if args and isinstance(args[0], str) else "The packet could not be read"
+        code = args[1] if len(args) > 1 and args[1] == "invalid_packet" else "invalid_json"
         log.info("malformed packet from %s: %s", sid[:8], reason)
-        return fail(Invalid(reason, code="invalid_json"))
+        return fail(Invalid(reason, code=code))
     log.info("unknown event from %s", sid[:8])
     return fail(NotFound("No such event", code="unknown_event", details={"event": str(event)[:64]}))
 
