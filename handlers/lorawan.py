@@ -2,7 +2,8 @@
 
 Authenticated with LORAWAN_WEBHOOK_SECRET, sent by the network server as a custom header
 (`X-Webhook-Secret: <secret>` or `Authorization: Bearer <secret>`); unset, the endpoints answer
-503. The device is the one registered with the uplink's DevEUI. A reading that cannot be stored
+503. The device is the one registered with the uplink's DevEUI; its uplinks count against
+RATE_LIMIT_DEVICE_DATA (429 + Retry-After beyond it). A reading that cannot be stored
 is answered 200 `{status: "rejected"}` and recorded, so the network server does not retry it.
 """
 
@@ -17,7 +18,8 @@ from models.errors import DomainError, Unauthorized
 from models.vitals import Rejected
 from server.http.middleware import bearer, json_response, read_json
 from server.iot.lorawan import Uplink, decode, network_datetime, parse_chirpstack, parse_tts, uplink_seq
-from server.keys import DEVICE_LINKS, DEVICES, INGEST, SETTINGS
+from server.keys import DEVICE_LINKS, DEVICES, INGEST, SETTINGS, THROTTLE
+from server.ops.throttle import DEVICE_DATA
 
 
 class Disabled(DomainError):
@@ -39,6 +41,8 @@ async def _uplink(request: web.Request, body: dict, parser) -> web.Response:
     ids = body.get("end_device_ids") or body.get("deviceInfo") or {}
     device = await app[DEVICES].by_dev_eui(ids.get("dev_eui") or ids.get("devEui") or body.get("devEUI"),
                                           ids.get("device_id") or ids.get("deviceName"))
+    # Per device, like every transport (all uplinks come from the network server's one address).
+    await app[THROTTLE].take(DEVICE_DATA, device["_id"], "messages from this device")  # 429 + Retry-After
     try:
         up: Uplink = parser(body)
         readings, facts = decode(up.payload)

@@ -217,7 +217,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     history = app[VITALS_HISTORY] = VitalsHistory(db, clock, derived, settings.vitals_retention_days)
     bridge = None
     if settings.mqtt_url:
-        bridge = app[MQTT_BRIDGE] = MqttBridge(settings, devices, links, ingest, outage=db.outage)
+        bridge = app[MQTT_BRIDGE] = MqttBridge(
+            settings, devices, links, ingest, outage=db.outage,
+            limit=lambda device_id: throttle.take(DEVICE_DATA, device_id, "messages from this device"))
 
     # Alerting: reads iot's readings.
     alerts = app[ALERTS] = Alerts(db, clock, settings)
