@@ -16,7 +16,7 @@ from server.app import create_app
 from server.keys import DB
 from server.storage import embedded_db
 from tests.conftest import Api
-from tests.support.iot import provision
+from tests.support.iot import device_sio, provision
 
 READINGS = 120
 
@@ -95,16 +95,28 @@ async def test_sigkill_mid_ingest_is_recovered_without_losing_acknowledged_readi
     assert sum("unavailable" in m for m in said) <= 2  # the first failure; "still unavailable" once a minute
 
 
-async def test_user_requests_get_503_while_the_database_is_away(aiohttp_client, settings, clock, tmp_path,
-                                                                monkeypatch):
-    monkeypatch.setattr(embedded_db, "RESTART_DELAYS_S", (3.0,))
-    app, api, _ = await embedded_app(aiohttp_client, settings, clock, tmp_path)
+async def test_every_transport_says_retry_later_while_the_database_is_away(aiohttp_client, settings, clock,
+                                                                           tmp_path, monkeypatch):
+    monkeypatch.setattr(embedded_db, "RESTART_DELAYS_S", (6.0,))
+    app, api, device = await embedded_app(aiohttp_client, settings, clock, tmp_path)
     token = (await api.login("outage_patient"))["access"]
-    crash(app)
-    resp = await api.client.get("/api/me", headers={"Authorization": f"Bearer {token}"})
-    body = await resp.json()
-    assert resp.status == 503 and body["error"]["code"] == "retry_later", body
-    assert int(resp.headers["Retry-After"]) > 0
+    sio = await device_sio(api, device["id"], device["token"])
+    ws = await api.client.ws_connect(f"/ws/iot/{device['id']}/?token={device['token']}")
+    try:
+        crash(app)
+        resp = await api.client.get("/api/me", headers={"Authorization": f"Bearer {token}"})  # a user
+        body = await resp.json()
+        assert resp.status == 503 and body["error"]["code"] == "retry_later", body
+        assert int(resp.headers["Retry-After"]) > 0
+        ack = await sio.call("vitals:send", {"seq": 1, "readings": {"spo2": 97}}, namespace="/devices", timeout=20)
+        assert ack["ok"] is False and ack["error"]["code"] == "retry_later", ack  # a Socket.IO device
+        assert ack["error"]["details"]["retry_after"] > 0
+        await ws.send_json({"type": "vitals", "seq": 2, "readings": {"spo2": 97}})
+        frame = await ws.receive_json(timeout=20)  # a raw WebSocket device, still connected
+        assert frame["type"] == "error" and frame["code"] == "retry_later" and frame["retry_after"] > 0, frame
+    finally:
+        await ws.close()
+        await sio.disconnect()
     deadline = time.monotonic() + 60
     while (await api.client.get("/ready")).status != 200:  # back (the app's exit writes to it)
         assert time.monotonic() < deadline, "the database did not come back"
