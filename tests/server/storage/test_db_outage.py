@@ -145,3 +145,37 @@ async def test_health_fails_when_the_database_cannot_be_restarted(aiohttp_client
         assert "restarted" in (await resp.json())["reason"]
         assert (await api.client.get("/ready")).status == 503
     await asyncio.to_thread(holder.start)  # so the app's exit can leave its state (chat presence) behind
+
+
+async def test_mqtt_readings_sent_while_the_database_is_away_are_stored_once_it_is_back(
+        aiohttp_client, settings, clock, tmp_path, monkeypatch, broker, caplog):
+    """MQTT has no retry_later: the bridge keeps the message unacknowledged (the broker would only
+    redeliver it on a new session) and stores it once the database is back."""
+    import orjson
+
+    from server.keys import MQTT_BRIDGE
+    from tests.support.mqtt import bridge_url, device_client, reloaded
+
+    monkeypatch.setattr(embedded_db, "RESTART_DELAYS_S", (4.0,))
+    settings = dataclasses.replace(settings, mqtt_url=bridge_url(broker))
+    app, _, device = await embedded_app(aiohttp_client, settings, clock, tmp_path)
+    await asyncio.wait_for(app[MQTT_BRIDGE].connected.wait(), 10)
+    broker.add(device["id"], device["token"])
+    await reloaded(broker, device["id"], device["token"])
+    vitals = app[DB]["vitals"]
+    caplog.set_level(logging.INFO)
+    async with device_client(broker, device["id"], device["token"]) as client:
+        crash(app)
+        await client.publish(f"fadjma/devices/{device['id']}/vitals",
+                             orjson.dumps({"seq": 1, "readings": {"spo2": 96}}), qos=1)
+        deadline = time.monotonic() + 60
+        while True:  # stored once the database is back (the bridge retries it)
+            try:
+                if await vitals.count_documents({"device_id": device["id"], "seq": 1}) == 1:
+                    break
+            except Exception:  # the test's own reads fail too while the database is away
+                pass
+            assert time.monotonic() < deadline, "the MQTT reading was never stored"
+            await asyncio.sleep(0.2)
+    assert await vitals.count_documents({"device_id": device["id"]}) == 1
+    assert not [r for r in caplog.records if "left unacknowledged" in r.getMessage()]  # retried, not failed
