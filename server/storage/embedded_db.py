@@ -174,8 +174,7 @@ async def supervise(db: EmbeddedDB, outage: Outage, *, poll_s: float = 0.25,
             outage.gave_up(f"SecantusDB died {len(crashes)} times within {CRASH_WINDOW_S:.0f} s")
             return
         log.error("the embedded SecantusDB exited with code %s; restarting it on the same storage", code)
-        if outage.since is None:
-            outage.since = now  # known down before any request fails
+        outage.began()  # requests failing meanwhile are counted, not each logged
         for attempt, delay in enumerate(delays, 1):
             await asyncio.sleep(delay)
             try:

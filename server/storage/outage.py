@@ -60,6 +60,11 @@ class Outage:
                 self._logged_at, self.failures = now, 0
         return Unavailable(retry_after=RETRY_AFTER_S)
 
+    def began(self) -> None:
+        """The outage is known before any operation failed (the supervisor saw the child die and said so)."""
+        if self.since is None:
+            self.since, self.failures, self._logged_at = self.clock.timestamp(), 0, self.clock.timestamp()
+
     def recovered(self) -> None:
         if self.since is not None:
             log.warning("the database is back after %.0f s", self.clock.timestamp() - self.since)

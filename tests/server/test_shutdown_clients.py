@@ -24,6 +24,7 @@ from tests.support.processes import Proc, free_port, mint_token
 # The bug: 47-65 s, or never. Now ~4.5 s (the database checkpoint, the interpreter exit), plus SHUTDOWN_GRACE_S
 # (3 s) for a request whose body never comes; loaded CI machines are slower.
 BOUND_S = 12
+BOUND_ALL_S = 20  # all of them at once on a loaded machine: 12.9 s seen once while other suites ran
 
 
 class Server:
@@ -187,7 +188,8 @@ async def test_sigterm_is_bounded_with_every_kind_at_once_and_the_mqtt_bridge(tm
                     await asyncio.sleep(0.1)
             server.acked.add(3)
             took = await server.sigterm()
-            assert took < BOUND_S, f"shutdown took {took:.1f} s"
+            print(f"SIGTERM with every kind of client and the MQTT bridge: {took:.1f} s")
+            assert took < BOUND_ALL_S, f"shutdown took {took:.1f} s"
             for after in afters:
                 await after()
         finally:
