@@ -90,7 +90,11 @@ async def device_ws(request: web.Request) -> web.StreamResponse:
     except Exception:
         log.exception("device websocket %s failed", device_id)
     finally:
-        await links.disconnected(device, key)
+        try:
+            await links.disconnected(device, key)
+        except Exception as exc:  # the database away: raising here would answer HTTP on an upgraded stream
+            if unavailable(request.app, exc, "a device WebSocket's end") is None:
+                log.exception("device websocket %s: recording the disconnection failed", device_id)
     return ws
 
 
