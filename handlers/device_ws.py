@@ -5,7 +5,8 @@ Frames in (JSON text): `sensor_data` `{device_mac, data: {...}}`, `realtime_data
 `vitals` `{seq, ts, readings}`, `heartbeat` `{battery, rssi, uptime, free_heap}`,
 `command_ack` `{command_id, ok, result}`. Frames out: `{"type": "ack", status, seq, id}` after the
 durable write, `{"type": "rejected", code, message}`, `{"type": "error", code, message}` for a
-frame that is not understood (the connection stays open), and `{"type": "command", id, command, params}`.
+frame that is not understood (the connection stays open; code `retry_later` with `retry_after` while
+the database is away), and `{"type": "command", id, command, params}`.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from aiohttp import WSMsgType, web
 
 from models.common import new_id, parse
 from models.devices import CommandAckIn, HeartbeatIn
-from models.errors import DomainError, RateLimited
-from server.http.middleware import bearer
+from models.errors import DomainError, RateLimited, Unavailable
+from server.http.middleware import bearer, unavailable
 from server.iot.frames import battery_of, submit_frame
 from server.keys import DEVICE_LINKS, DEVICES, INGEST, THROTTLE
 from server.ops.throttle import CONNECTIONS, DEVICE_DATA
@@ -54,9 +55,17 @@ async def handle_frame(app: web.Application, device_id: str, text: str) -> dict:
             doc = await app[DEVICE_LINKS].command_ack(device, body.command_id, body.ok, body.result)
             return {"type": "ack", "status": doc["status"], "command_id": doc["_id"]}
     except DomainError as exc:
-        retry = {"retry_after": exc.retry_after} if isinstance(exc, RateLimited) else {}
-        return {"type": "error", "code": exc.code, "message": exc.message, **retry}
+        return _error(exc)
+    except Exception as exc:
+        if (away := unavailable(app, exc, "a device WebSocket frame")) is None:
+            raise
+        return _error(away)  # the database is away: the device keeps the reading and sends it again
     return {"type": "error", "code": "unknown_type", "message": f"Unknown frame type {kind!r}"}
+
+
+def _error(exc: DomainError) -> dict:
+    retry = {"retry_after": exc.retry_after} if isinstance(exc, RateLimited | Unavailable) else {}
+    return {"type": "error", "code": exc.code, "message": exc.message, **retry}
 
 
 async def device_ws(request: web.Request) -> web.StreamResponse:
@@ -81,7 +90,11 @@ async def device_ws(request: web.Request) -> web.StreamResponse:
     except Exception:
         log.exception("device websocket %s failed", device_id)
     finally:
-        await links.disconnected(device, key)
+        try:
+            await links.disconnected(device, key)
+        except Exception as exc:  # the database away: raising here would answer HTTP on an upgraded stream
+            if unavailable(request.app, exc, "a device WebSocket's end") is None:
+                log.exception("device websocket %s: recording the disconnection failed", device_id)
     return ws
 
 

@@ -12,7 +12,11 @@ from server.keys import DB, METRICS
 
 @operation("The process is up and serving (no dependency is checked)")
 async def health(request: web.Request) -> web.Response:
-    """The process is up and serving (no dependency is checked)."""
+    """The process is up and serving, unless it knows it cannot recover (the embedded database
+    could not be restarted): then 503, so a liveness probe restarts the server."""
+    fatal = request.app[DB].outage.fatal
+    if fatal:
+        return json_response({"status": "failing", "reason": fatal}, status=503)
     return json_response({"status": "ok"})
 
 

@@ -2,7 +2,8 @@
 
 Authenticated with LORAWAN_WEBHOOK_SECRET, sent by the network server as a custom header
 (`X-Webhook-Secret: <secret>` or `Authorization: Bearer <secret>`); unset, the endpoints answer
-503. The device is the one registered with the uplink's DevEUI. A reading that cannot be stored
+503. The device is the one registered with the uplink's DevEUI; its uplinks count against
+RATE_LIMIT_DEVICE_DATA (429 + Retry-After beyond it). A reading that cannot be stored
 is answered 200 `{status: "rejected"}` and recorded, so the network server does not retry it.
 """
 
@@ -18,7 +19,8 @@ from models.vitals import Rejected
 from server.http.middleware import bearer, json_response, read_json
 from server.http.openapi import OBJECT, operation
 from server.iot.lorawan import Uplink, decode, network_datetime, parse_chirpstack, parse_tts, uplink_seq
-from server.keys import DEVICE_LINKS, DEVICES, INGEST, SETTINGS
+from server.keys import DEVICE_LINKS, DEVICES, INGEST, SETTINGS, THROTTLE
+from server.ops.throttle import DEVICE_DATA
 
 
 class Disabled(DomainError):
@@ -51,6 +53,8 @@ async def _uplink(request: web.Request, body: dict, parser) -> web.Response:
         raise Invalid("`end_device_ids` / `deviceInfo` must be an object")
     device = await app[DEVICES].by_dev_eui(_text(ids, "dev_eui") or _text(ids, "devEui") or _text(body, "devEUI"),
                                           _text(ids, "device_id") or _text(ids, "deviceName"))
+    # Per device, like every transport (all uplinks come from the network server's one address).
+    await app[THROTTLE].take(DEVICE_DATA, device["_id"], "messages from this device")  # 429 + Retry-After
     try:
         up: Uplink = parser(body)
         readings, facts = decode(up.payload)

@@ -62,6 +62,19 @@ class RateLimited(DomainError):
         self.retry_after = retry_after
 
 
+class Unavailable(DomainError):
+    """A dependency (the database) is away for a moment: HTTP 503 with `Retry-After`; socket ack and device
+    frames `retry_later` with `details.retry_after`. The client keeps its data and sends it again."""
+
+    status = 503
+    code = "retry_later"
+
+    def __init__(self, message: str = "The service is briefly unavailable; retry later", *,
+                 retry_after: int = 5) -> None:
+        super().__init__(message, details={"retry_after": retry_after})
+        self.retry_after = retry_after
+
+
 def field_errors(exc: ValidationError) -> list[dict[str, str]]:
     """Pydantic errors as a flat list of {field, message, type} a client can show."""
     out = []

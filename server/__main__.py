@@ -62,7 +62,10 @@ def main(argv: list[str] | None = None) -> int:
         from server.demo.seed import Demo, demo_ctx
         app.cleanup_ctx.append(demo_ctx(Demo(settings, app[DB], app[CLOCK], app[USERS], app[DEVICES], app[INGEST],
                                              app[DEVICE_LINKS], simulate=not args.no_simulator)))
+    # shutdown_timeout bounds SIGTERM whatever the clients do (sockets are closed in on_shutdown; a
+    # request whose body never comes would otherwise hold it for aiohttp's default 60 s).
     web.run_app(app, host=settings.host, port=settings.port, access_log=None,
+                shutdown_timeout=settings.shutdown_grace_s,
                 print=lambda msg: log.info("%s", msg.strip()))
     return 0
 

@@ -32,7 +32,7 @@ from server.care.units import CareUnits
 from server.clock import Clock
 from server.fhir.service import Fhir
 from server.http import headers
-from server.http.middleware import error_middleware
+from server.http.middleware import error_middleware, polling_limit
 from server.http.remotes import TrustedProxies
 from server.inbox.notifier import Notifier
 from server.iot.history import VitalsHistory
@@ -84,6 +84,7 @@ from server.scheduling.appointments import Appointments
 from server.scheduling.slots import Slots
 from server.settings import Settings
 from server.storage.db import Database, database_ctx
+from server.storage.outage import Outage
 from server.storage.write_behind import WriteBehind
 from server.symptoms.service import SymptomChecker
 from server.treatments.intakes import Intakes
@@ -187,7 +188,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     app[METRICS] = metrics
     app.on_response_prepare.append(headers.on_prepare)  # security headers, no-store on API data
     clock = clock or Clock()
-    db = Database()
+    db = Database(outage=Outage(clock))  # the database away: 503 retry_later, logged once per interval
     app[SETTINGS], app[CLOCK], app[DB] = settings, clock, db
     access.declare_indexes(db)
     app[RIGHTS] = access.Rights(db, clock)
@@ -205,10 +206,12 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     async def connect_limit(family: str) -> None:
         await throttle.take(CONNECTIONS, family, "connections with this token")
 
-    sio = app[SIO] = create_sio(settings, event_limit=event_limit, event_observer=metrics.observe_event)
+    sio = app[SIO] = create_sio(settings, event_limit=event_limit, event_observer=metrics.observe_event,
+                                outage=db.outage)
     sio.emit = metrics.count_emits(sio.emit)  # every way out counted by event name (before any service holds it)
     metrics.scraped.sockets = sockets_by_role(sio.manager, ROLES, role_room)
     sio.attach(app)
+    app.middlewares.append(polling_limit("/socket.io/", sio.eio.max_http_buffer_size))  # 413, not a hang
     socket_auth = app[SOCKET_AUTH] = SocketAuth(sio, auth, settings, clock, connect_limit)
     auth.on_revoke.append(socket_auth.revoked)  # a revoked session keeps no socket, on any process
     notifier = app[NOTIFIER] = Notifier(db, sio, clock, metrics)
@@ -233,7 +236,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     history = app[VITALS_HISTORY] = VitalsHistory(db, clock, derived, settings.vitals_retention_days)
     bridge = None
     if settings.mqtt_url:
-        bridge = app[MQTT_BRIDGE] = MqttBridge(settings, devices, links, ingest)
+        bridge = app[MQTT_BRIDGE] = MqttBridge(
+            settings, devices, links, ingest, outage=db.outage,
+            limit=lambda device_id: throttle.take(DEVICE_DATA, device_id, "messages from this device"))
 
     # Alerting: reads iot's readings.
     alerts = app[ALERTS] = Alerts(db, clock, settings, metrics)
@@ -257,6 +262,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     handlers.register_all(app)
     _cors(app, settings)
     app.on_shutdown.append(lambda _app: close_all(sio))  # a restart must not wait for open tabs
+    app.on_shutdown.append(lambda _app: links.close_websockets())  # nor for raw WebSocket devices
 
     # Started in this order, stopped in the reverse one.
     app.cleanup_ctx.extend([

@@ -202,6 +202,7 @@ class Environment(BaseSettings):
     METRICS_ALLOW: str | None = None
     LOG_FORMAT: str | None = None
     ALLOW_HTTP_ATTACHMENTS: int | None = None
+    SHUTDOWN_GRACE_S: int | None = None
 
     _port = _int_field("PORT", 0, 65535)
     _access = _int_field("ACCESS_TOKEN_TTL", 5, 86400)
@@ -234,6 +235,7 @@ class Environment(BaseSettings):
     _gemini_url = _checked("GEMINI_BASE_URL", lambda raw: _gemini_base_url(raw))
     _reminder = _int_field("APPOINTMENT_REMINDER_S", 0, 30 * 86400)
     _reminder_tick = _int_field("REMINDER_TICK_S", 1, 3600)
+    _shutdown_grace = _int_field("SHUTDOWN_GRACE_S", 0, 300)
     _zone = _checked("DEFAULT_TIMEZONE", _timezone)
     _metrics_token = _checked("METRICS_TOKEN", lambda raw: _metrics_token(raw))
     _metrics_allow = _checked("METRICS_ALLOW", lambda raw: raw if raw is None else ",".join(

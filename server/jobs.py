@@ -2,7 +2,8 @@
 `periodic_ctx`) and claims of due work that happen once across processes (`claim_due`).
 
 A periodic pass that fails is logged with its name and tried again next period: a database
-hiccup must not end the task. A claim repeats the due condition in the `find_one_and_update`
+hiccup must not end the task (the database away is one line per pass until it passes again).
+A claim repeats the due condition in the `find_one_and_update`
 filter, so of two processes racing for one document only the first write still matches; the
 loser moves on. Escalation, unit summaries and grant expiry claim this way (reminders will too).
 """
@@ -17,6 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 from pymongo import ReturnDocument
+from pymongo.errors import ConnectionFailure
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +29,17 @@ async def every(name: str, period_s: float, *steps: Step, first_now: bool = Fals
     """Run `steps` in order every `period_s` seconds until cancelled; a failing step is logged, not fatal."""
     if not first_now:
         await asyncio.sleep(period_s)
+    away: set[Step] = set()  # steps that found the database away, said once until they pass again
     while True:
         for step in steps:
             try:
                 await step()
+                away.discard(step)
+            except ConnectionFailure:  # the database away: server.storage.outage logs the outage itself
+                if step not in away:
+                    away.add(step)
+                    log.warning("%s: pass %s skipped while the database is away", name,
+                                getattr(step, "__qualname__", step))
             except Exception:  # task boundary: logged, retried next period
                 log.exception("%s: pass %s failed", name, getattr(step, "__qualname__", step))
         await asyncio.sleep(period_s)

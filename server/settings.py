@@ -88,6 +88,7 @@ class Settings:
     reminder_tick_s: float = 30.0              # how often appointment and intake reminders are claimed
     default_timezone: str = "Africa/Dakar"     # a profile without `timezone`
     trusted_proxies: tuple[str, ...] = LOOPBACK  # server/http/remotes.py
+    shutdown_grace_s: float = 3.0               # server/__main__.py: open requests get this long at SIGTERM
     rate_limits: dict[str, str] = field(default_factory=lambda: dict(RATE_LIMITS))  # "" = no limit
     # Observability (server/ops/metrics.py, server/logs.py): /metrics is 404 unless a token or an allow-list is set.
     metrics_token: str | None = field(default=None, repr=False)
@@ -191,5 +192,6 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         metrics_allow=parse_networks(e.METRICS_ALLOW, "METRICS_ALLOW") if e.METRICS_ALLOW else (),
         log_format=pick(e.LOG_FORMAT, "text"),
         allow_http_attachments=pick(e.ALLOW_HTTP_ATTACHMENTS, 0) == 1,
+        shutdown_grace_s=float(pick(e.SHUTDOWN_GRACE_S, 3)),
     )
 

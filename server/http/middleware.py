@@ -17,10 +17,11 @@ import orjson
 from aiohttp import web
 
 from models.common import M, parse
-from models.errors import DomainError, Forbidden, Invalid, RateLimited
+from models.errors import DomainError, Forbidden, Invalid, RateLimited, Unavailable
 from models.identity import Identity
-from server.keys import AUTH
+from server.keys import AUTH, DB
 from server.logs import request_id
+from server.storage.outage import is_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ def _default(obj):
 
 def error_response(exc: DomainError) -> web.Response:
     headers = {"WWW-Authenticate": f'Bearer error="{exc.code}"'} if exc.status == 401 else None
-    if isinstance(exc, RateLimited):
+    if isinstance(exc, RateLimited | Unavailable):
         headers = {"Retry-After": str(exc.retry_after)}
     return json_response({"error": exc.to_body()}, status=exc.status, headers=headers)
 
@@ -67,12 +68,47 @@ async def error_middleware(request: web.Request, handler):
             raise
         body = {"code": exc.reason.lower().replace(" ", "_"), "message": exc.reason, "details": None}
         response = json_response({"error": body}, status=exc.status)
-    except Exception:
-        log.exception("unhandled error on %s %s", request.method, request.path)
-        response = json_response({"error": {"code": "internal", "message": "Internal server error",
-                                            "details": None}}, status=500)
+    except Exception as exc:
+        away = unavailable(request.app, exc, f"{request.method} {request.path}")
+        if away is not None:  # the database is away: the outage logs it once per interval
+            response = error_response(away)
+        else:
+            log.exception("unhandled error on %s %s", request.method, request.path)
+            response = json_response({"error": {"code": "internal", "message": "Internal server error",
+                                                "details": None}}, status=500)
     response.headers["X-Request-ID"] = rid
     return response
+
+
+def polling_limit(path: str, max_bytes: int):
+    """Engine.IO long-polling POSTs over `max_bytes` answered 413 before python-engineio reads them: its
+    own ContentTooLongError path answers nothing and then waits for a poll that never comes, which
+    also kept SIGTERM from stopping the server. engineio reads exactly Content-Length bytes, so a body
+    without one (chunked) is refused too (411) rather than silently read as empty."""
+
+    @web.middleware
+    async def limit_polling(request: web.Request, handler):
+        if request.method == "POST" and request.path.startswith(path):
+            if request.content_length is None and request.body_exists:
+                return json_response({"error": {"code": "length_required", "details": None,
+                                                "message": "A polling POST needs a Content-Length"}}, status=411)
+            if (request.content_length or 0) > max_bytes:
+                log.info("polling POST of %d bytes refused (limit %d)", request.content_length, max_bytes)
+                return json_response({"error": {"code": "payload_too_large", "details": {"max_bytes": max_bytes},
+                                                "message": f"A polling POST carries at most {max_bytes} bytes"}},
+                                     status=413, headers={"Connection": "close"})
+        return await handler(request)
+
+    return limit_polling
+
+
+def unavailable(app: web.Application, exc: BaseException, what: str) -> Unavailable | None:
+    """The answer when `exc` means the database is away (503 / `retry_later`), counted in the app's
+    outage log; None for any other failure. Also used by the raw device WebSocket."""
+    db = app.get(DB)
+    if db is not None:
+        return db.outage.translate(exc, what)
+    return Unavailable() if is_unavailable(exc) else None
 
 
 async def read_json(request: web.Request, empty: Any = None, *, required: bool = False,

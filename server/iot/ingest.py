@@ -196,8 +196,8 @@ class Ingest:
                 await self.db[VITALS].insert_many(docs, ordered=False)
         except BulkWriteError as exc:
             errors = {e["index"]: e for e in exc.details.get("writeErrors", [])}
-        except Exception as exc:
-            log.exception("group commit of %d readings failed", len(docs))
+        except Exception as exc:  # the database away: retry_later for the devices, one outage line
+            self.db.outage.log_failure(log, exc, "group commit of %d readings failed", len(docs))
             for _, future in batch:
                 if not future.done():
                     future.set_exception(exc)
@@ -256,8 +256,8 @@ class Ingest:
                 for callback in self._subscribers:
                     try:
                         await callback(stored)
-                    except Exception:
-                        log.exception("ingest subscriber failed")
+                    except Exception as exc:  # the database away: one outage line, not one per batch
+                        self.db.outage.log_failure(log, exc, "ingest subscriber failed")
             finally:
                 self._subscribed.task_done()
 

@@ -108,6 +108,17 @@ class DeviceLinks:
                 except Exception:
                     log.debug("closing %s link of %s failed", link.kind, device_id, exc_info=True)
 
+    async def close_websockets(self) -> None:
+        """At shutdown: close every raw WebSocket with 1001 "going away", so the device reconnects (to
+        another process, or to this one once restarted) instead of keeping the shutdown waiting."""
+        for links in list(self.links.values()):
+            for link in list(links.values()):
+                if link.kind == "websocket" and link.close is not None:
+                    try:
+                        await link.close(code=1001, message=b"server shutting down")
+                    except Exception:  # a connection already gone: nothing left to close
+                        log.debug("closing the WebSocket of %s failed", link.device_id, exc_info=True)
+
     async def on_readings(self, docs: list[dict]) -> None:
         last: dict[str, dict] = {}
         for doc in docs:

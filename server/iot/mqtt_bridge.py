@@ -11,10 +11,13 @@ script adding a device's credentials). The bridge still refuses ids that are unk
 and payload `device_id`s naming another device. Messages are handled concurrently (bounded) so
 that they share ingest's group commits. The bridge reconnects with back-off if the broker goes.
 
-A reading is acknowledged to the broker (QoS 1 PUBACK, paho's manual ack) only once it is
-stored, and the bridge keeps a persistent session under a stable client id (MQTT_CLIENT_ID,
-else `fadjma-<host>-<port>`): what devices publish while the server restarts, or what it had
-received but not stored when it died, is delivered again by the broker, and the group
+A device's messages count against RATE_LIMIT_DEVICE_DATA like on every transport; beyond it they are
+acknowledged and dropped (one log line a minute per device). While the database is away a message
+is kept, unacknowledged, and stored once it is back (the
+broker redelivers only on a new session). A reading is acknowledged to the broker (QoS 1 PUBACK,
+paho's manual ack) only once it is stored, and the bridge keeps a persistent session under a
+stable client id (MQTT_CLIENT_ID, else `fadjma-<host>-<port>`): what devices publish while the
+server restarts, or what it had received but not stored when it died, is delivered again by the broker, and the group
 commit's (device, seq) key makes the second delivery a duplicate. The broker's
 `max_inflight_messages` bounds how many unacknowledged readings the bridge holds, so a
 backlog waits in the broker, not in our memory. (Measured before this: the bench's MQTT row
@@ -28,6 +31,7 @@ import functools
 import logging
 import socket
 import ssl
+from collections.abc import Awaitable, Callable
 from urllib.parse import unquote, urlsplit
 
 import aiomqtt
@@ -35,25 +39,33 @@ import orjson
 
 from models.common import new_id, parse
 from models.devices import CommandAckIn, DeviceAlertIn, HeartbeatIn
-from models.errors import DomainError
+from models.errors import DomainError, RateLimited
 from models.vitals import Rejected
 from server.iot.frames import battery_of, check_identity, submit_frame
 from server.iot.ingest import Ingest
 from server.iot.links import DeviceLinks
 from server.iot.registry import Devices
 from server.settings import Settings
+from server.storage.outage import Outage
 
 log = logging.getLogger(__name__)
 PREFIX = "fadjma/devices"
 IN_TOPICS = ("vitals", "heartbeat", "alert", "ack")
+LIMITED_LOG_S = 60.0
+# device id -> raises RateLimited over RATE_LIMIT_DEVICE_DATA (server/ops/throttle.py, wired in server/app.py)
+DeviceLimit = Callable[[str], Awaitable[None]]
 PRIORITY = {"low": "info", "info": "info", "medium": "warning", "warning": "warning", "high": "critical",
             "critical": "critical", "emergency": "emergency"}
 
 
 class MqttBridge:
     def __init__(self, settings: Settings, devices: Devices, links: DeviceLinks, ingest: Ingest,
-                 max_in_flight: int = 1000) -> None:
-        self.devices, self.links, self.ingest = devices, links, ingest
+                 max_in_flight: int = 1000, outage: Outage | None = None,
+                 limit: DeviceLimit | None = None) -> None:
+        self.devices, self.links, self.ingest, self.outage = devices, links, ingest, outage
+        self.limit = limit  # RATE_LIMIT_DEVICE_DATA per device, as on every transport
+        self._limited: dict[str, list] = {}  # device -> [last logged at, dropped since]
+        self.dropped = 0  # messages dropped over their device's rate limit (for /metrics, and tests)
         url = urlsplit(settings.mqtt_url)
         self.tls = url.scheme == "mqtts"
         self.host, self.port = url.hostname, url.port or (8883 if self.tls else 1883)
@@ -80,6 +92,10 @@ class MqttBridge:
         while self._task and not self._task.done():
             self._task.cancel()
             await asyncio.wait({self._task}, timeout=0.5)
+        for task in list(self._handlers):  # unacknowledged: the broker delivers them again next session
+            task.cancel()
+        if self._handlers:
+            await asyncio.wait(self._handlers, timeout=2.0)
         if self._task and not self._task.cancelled() and self._task.exception() is not None:
             log.error("the MQTT bridge task failed", exc_info=self._task.exception())
 
@@ -122,12 +138,25 @@ class MqttBridge:
             if len(parts) != 4 or parts[3] not in IN_TOPICS:
                 return
             device_id, kind = parts[2], parts[3]
-            try:
-                device = await self.devices.current(device_id)
-            except DomainError:
-                log.warning("MQTT message from unknown or revoked device %s dropped", device_id)
-                return
-            await self._dispatch(device, kind, payload)
+            delay = 0.5
+            while True:
+                try:
+                    device = await self.devices.current(device_id)
+                    if self.limit is not None and not await self._allowed(device_id):
+                        return  # acknowledged and dropped: redelivering a flood would only prolong it
+                    await self._dispatch(device, kind, payload)
+                    break
+                except DomainError:
+                    log.warning("MQTT message from unknown or revoked device %s dropped", device_id)
+                    return
+                except Exception as exc:
+                    # The database is away: keep the message (unacknowledged, holding one in-flight slot,
+                    # so the broker holds the rest) and store it once the database is back. The broker
+                    # only redelivers on a new session, so giving up here would strand it until then.
+                    if self.outage is None or self.outage.translate(exc, "an MQTT message") is None:
+                        raise
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 10.0)
         except Exception:
             # Not acknowledged (a storage failure): the broker delivers it again when the bridge reconnects.
             failed = True
@@ -136,6 +165,22 @@ class MqttBridge:
             self._slots.release()
             if message.qos > 0 and not failed:  # stored, a duplicate, or refused for good
                 client._client.ack(message.mid, message.qos)
+
+    async def _allowed(self, device_id: str) -> bool:
+        """Within the device's rate limit? A flooding device costs one log line a minute, not one a message."""
+        try:
+            await self.limit(device_id)
+            return True
+        except RateLimited as exc:
+            self.dropped += 1
+            now = asyncio.get_running_loop().time()
+            seen = self._limited.setdefault(device_id, [-LIMITED_LOG_S, 0])
+            seen[1] += 1
+            if now - seen[0] >= LIMITED_LOG_S:
+                log.warning("MQTT messages from %s over its rate limit dropped (%d since the last line; retry in %d s)",
+                            device_id, seen[1], exc.retry_after)
+                seen[0], seen[1] = now, 0
+            return False
 
     async def _dispatch(self, device: dict, kind: str, payload) -> None:
         links = self.links

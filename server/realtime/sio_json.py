@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+from socketio import packet as sio_packet
 
 _OPTIONS = orjson.OPT_NON_STR_KEYS
 
@@ -49,3 +50,24 @@ class packets:
         except orjson.JSONDecodeError:
             return [MALFORMED, "The packet is not valid JSON (NaN and Infinity are not JSON either)"]
         return data if data != [] else [MALFORMED, "An event packet needs an event name"]
+
+
+NOT_AN_EVENT = "An event packet is a list whose first item is the event name (a string)"
+
+
+class EventPacket(sio_packet.Packet):
+    """The server's Socket.IO packet (`AsyncServer(serializer=...)`, python-socketio's way to bring
+    one's own): an EVENT whose data is not `[name: str, ...]` (`42{}`, `42[1]`, `42"x"`, `42` alone)
+    becomes the MALFORMED event, answered `invalid_packet` on its ack id. python-socketio would index
+    `data[0]` and raise (KeyError, TypeError) inside its packet loop: a traceback and no answer.
+    Declared on this subclass only, so Socket.IO clients in the same process keep the stock packet."""
+
+    json = packets
+
+    def decode(self, encoded_packet: str | bytes) -> int:
+        attachments = super().decode(encoded_packet)
+        if self.packet_type in (sio_packet.EVENT, sio_packet.BINARY_EVENT):
+            data = self.data
+            if not isinstance(data, list) or not data or not isinstance(data[0], str):
+                self.data = [MALFORMED, NOT_AN_EVENT, "invalid_packet"]
+        return attachments

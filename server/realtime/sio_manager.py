@@ -69,11 +69,64 @@ def _directory_room(room: Any) -> bool:
     return isinstance(room, str) and ":" in room
 
 
-class BroadcastRedisManager(CrossProcessLeave, socketio.AsyncRedisManager):
+class RedisRecovery:
+    """Mixin for both Redis managers: Redis lost and back.
+
+    While Redis is away, emits from other processes do not arrive here (they are not queued
+    anywhere). When the subscription is back, the manager re-advertises its rooms (a restarted
+    Redis lost the room directory) and closes the Engine.IO transport of every local socket, as at
+    shutdown: clients reconnect at once with their `last_seq` and the inbox replay sends what live
+    delivery missed (stored first, so nothing is lost). The loss is logged once, not per retry."""
+
+    RETRY_MAX_S = 5.0
+
+    def _channels(self: Any) -> list[str]:
+        return [self.channel]
+
+    async def _redis_back(self: Any) -> None:
+        """Subclasses re-advertise what Redis forgot."""
+
+    def _redis_failed(self: Any, what: str, exc: Exception) -> None:
+        """An emit-side Redis failure: reconnect next time; logged once a minute, not per emit."""
+        self.connected = False
+        now = asyncio.get_running_loop().time()
+        if now - getattr(self, "_failure_logged_at", -60.0) >= 60.0:
+            self._failure_logged_at = now
+            log.warning("cannot %s on redis (%s): other processes miss these live events meanwhile", what, exc)
+
+    async def _redis_listen_with_retries(self: Any):
+        retry, lost_at = 0.5, None
+        while True:
+            try:
+                self._redis_connect()
+                await self.pubsub.subscribe(*self._channels())
+                if lost_at is not None:
+                    await self._redis_back()
+                    sockets = list(self.server.eio.sockets.values())
+                    for sock in sockets:  # ends engineio's writer: the transport closes, the client reconnects
+                        sock.queue.put_nowait(None)
+                    log.warning("redis is back after %.0f s: rooms re-advertised, %d local socket(s) asked to "
+                                "reconnect for their inbox replay", asyncio.get_running_loop().time() - lost_at,
+                                len(sockets))
+                retry, lost_at = 0.5, None
+                async for message in self.pubsub.listen():
+                    yield message
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if lost_at is None:
+                    lost_at = asyncio.get_running_loop().time()
+                    log.error("lost redis (%s): events from other processes are missed until it is back "
+                              "(then replayed from the inbox); retrying", exc)
+                await asyncio.sleep(retry)
+                retry = min(retry * 2, self.RETRY_MAX_S)
+
+
+class BroadcastRedisManager(RedisRecovery, CrossProcessLeave, socketio.AsyncRedisManager):
     """python-socketio's stock Redis manager (every emit to every process), plus leave_everywhere."""
 
 
-class RoomAwareRedisManager(CrossProcessLeave, socketio.AsyncRedisManager):
+class RoomAwareRedisManager(RedisRecovery, CrossProcessLeave, socketio.AsyncRedisManager):
     def __init__(self, url: str, channel: str = "fadjma-sio", **kwargs) -> None:
         super().__init__(url, channel=channel, **kwargs)
         self.host_channel = f"{channel}:host:{self.host_id}"
@@ -109,7 +162,11 @@ class RoomAwareRedisManager(CrossProcessLeave, socketio.AsyncRedisManager):
                 or deliver(self, event, data, namespace, room, skip_sid) is None:
             return await super().emit(event, data, namespace=namespace, room=room, skip_sid=skip_sid,
                                       callback=callback, **kwargs)
-        hosts = await self._remote_hosts(namespace, rooms)
+        try:
+            hosts = await self._remote_hosts(namespace, rooms)
+        except Exception as exc:  # Redis away: delivered locally above; the others replay from the inbox
+            self._redis_failed("look up the rooms' processes", exc)
+            return
         if hosts:
             args = list(data) if isinstance(data, tuple) else [data]
             message = {"method": "emit", "event": event, "data": args, "binary": False, "namespace": namespace,
@@ -135,9 +192,8 @@ class RoomAwareRedisManager(CrossProcessLeave, socketio.AsyncRedisManager):
                     pipe.publish(f"{self.channel}:host:{host}", self.json.dumps(
                         messages[0] if len(messages) == 1 else {"method": "emit_batch", "messages": messages}))
                 await pipe.execute()
-            except Exception:
-                log.exception("cannot publish %d emits to redis", sum(len(m) for m in outbox.values()))
-                self.connected = False
+            except Exception as exc:
+                self._redis_failed(f"publish {sum(len(m) for m in outbox.values())} emits", exc)
 
     async def _handle_emit(self, message: dict) -> None:
         if message.get("callback") is None and not message.get("binary"):
@@ -214,36 +270,33 @@ class RoomAwareRedisManager(CrossProcessLeave, socketio.AsyncRedisManager):
             drop = [r for r in rooms if _directory_room(r) and r not in ns and (namespace, r) in self._advertised]
             if not add and not drop:
                 return
-            if not self.connected:
-                self._redis_connect()
-            pipe = self.redis.pipeline(transaction=False)
-            for r in add:
-                pipe.sadd(self._key(namespace, r), self.host_id)
-            for r in drop:
-                pipe.srem(self._key(namespace, r), self.host_id)
-            pipe.publish(self.channel, self.json.dumps({"method": "room_hosts", "namespace": namespace,
-                                                        "rooms": add + drop, "host_id": self.host_id}))
-            await pipe.execute()
+            try:
+                if not self.connected:
+                    self._redis_connect()
+                pipe = self.redis.pipeline(transaction=False)
+                for r in add:
+                    pipe.sadd(self._key(namespace, r), self.host_id)
+                for r in drop:
+                    pipe.srem(self._key(namespace, r), self.host_id)
+                pipe.publish(self.channel, self.json.dumps({"method": "room_hosts", "namespace": namespace,
+                                                            "rooms": add + drop, "host_id": self.host_id}))
+                await pipe.execute()
+            except Exception as exc:  # Redis away: the local room works; _redis_back advertises it later
+                self._redis_failed("advertise rooms", exc)
+                return
             self._advertised.update((namespace, r) for r in add)
             self._advertised.difference_update((namespace, r) for r in drop)
 
     # -- listening: the shared channel and this process's own ------------------------------
-    async def _redis_listen_with_retries(self):
-        retry = 1
-        while True:
-            try:
-                self._redis_connect()
-                await self.pubsub.subscribe(self.channel, self.host_channel)
-                self._hosts.clear()  # invalidations may have been missed while unsubscribed
-                retry = 1
-                async for message in self.pubsub.listen():
-                    yield message
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("cannot receive from redis; retrying in %s s", retry)
-                await asyncio.sleep(retry)
-                retry = min(retry * 2, 60)
+    def _channels(self) -> list[str]:
+        self._hosts.clear()  # (re)subscribing: invalidations may have been missed while unsubscribed
+        return [self.channel, self.host_channel]
+
+    async def _redis_back(self) -> None:
+        """A restarted Redis forgot which process has members in which room: advertise ours again."""
+        self._advertised.clear()
+        for namespace, rooms in list(self.rooms.items()):
+            await self._reconcile(namespace, [r for r in rooms if r is not None])
 
     async def _listen(self):
         channels = {self.channel.encode(), self.host_channel.encode()}

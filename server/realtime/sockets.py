@@ -9,6 +9,8 @@ never from the payload.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import logging
 from collections.abc import Awaitable, Callable
@@ -26,6 +28,7 @@ from server.logs import request_id, socket_id
 from server.realtime import events, fastpath, sio_json
 from server.realtime.sio_manager import SessionFastManager, SessionRedisManager, SessionRoomAwareRedisManager
 from server.settings import Settings
+from server.storage.outage import Outage
 
 log = logging.getLogger(__name__)
 
@@ -66,20 +69,22 @@ def same_origin_or(listed: tuple[str, ...]) -> Callable[[str, dict], bool]:
 
 def create_sio(settings: Settings, *, json_module: Any = sio_json, manager: socketio.AsyncManager | None = None,
                fast_path: bool | None = None, event_limit: EventLimit | None = None,
-               event_observer: EventObserver | None = None) -> socketio.AsyncServer:
+               event_observer: EventObserver | None = None, outage: Outage | None = None) -> socketio.AsyncServer:
     """The Socket.IO server; `json_module`/`manager`/`fast_path` are overridable so bench can measure each
     lever. The fast path (server/realtime/fastpath) is on unless SIO_FAST_PATH=0."""
     origins: Any = "*" if settings.cors_origins == ("*",) else same_origin_or(settings.cors_origins)
     sio = socketio.AsyncServer(
         async_mode="aiohttp", cors_allowed_origins=origins, client_manager=manager or create_manager(settings),
         json=json_module, logger=False, engineio_logger=False,
+        serializer=sio_json.EventPacket if json_module is sio_json else "default",
     )
     if settings.sio_fast_path if fast_path is None else fast_path:
         fastpath.install(sio)
     sio.event_limit = event_limit  # read by every `on` handler, per caller
     sio.event_observer = event_observer  # (namespace, event, ack envelope) after each event: server/ops/metrics.py
+    sio.outage = outage  # the database away: `retry_later` acks, logged once per interval
     if json_module is sio_json:
-        sio.packet_class.json = sio_json.packets  # bad JSON becomes an answerable event (sio_json.MALFORMED)
+        sio.packet_class.json = sio_json.packets  # bad JSON or shape: an answerable event (sio_json.MALFORMED)
     for namespace in ("/", events.DEVICES_NAMESPACE, events.CHATBOT_NAMESPACE):  # every namespace answers
         sio.on("*", functools.partial(_unknown_or_malformed, sio, namespace), namespace=namespace)
     return sio
@@ -89,8 +94,9 @@ async def _unknown_or_malformed(sio: socketio.AsyncServer, namespace: str, event
     """Every event without a handler is answered: unreadable JSON, or a name nobody listens to."""
     if event == sio_json.MALFORMED:
         reason = args[0] if args and isinstance(args[0], str) else "The packet could not be read"
+        code = args[1] if len(args) > 1 and args[1] == "invalid_packet" else "invalid_json"
         log.info("malformed packet from %s: %s", sid[:8], reason)
-        envelope, name = fail(Invalid(reason, code="invalid_json")), "(malformed)"
+        envelope, name = fail(Invalid(reason, code=code)), "(malformed)"
     else:
         log.info("unknown event from %s", sid[:8])
         envelope, name = fail(NotFound("No such event", code="unknown_event",
@@ -112,8 +118,10 @@ INTERNAL = {"ok": False, "error": {"code": "internal", "message": "Internal serv
 
 
 async def acked(name: str, run: Callable[[], Awaitable[Any]],
-                on_refused: Callable[[DomainError], Awaitable[None]] | None = None) -> dict:
-    """Run one event and answer with the envelope: the one place socket errors are translated."""
+                on_refused: Callable[[DomainError], Awaitable[None]] | None = None,
+                outage: Outage | None = None) -> dict:
+    """Run one event and answer with the envelope: the one place socket errors are translated
+    (the database away is `retry_later`, with `details.retry_after`)."""
     try:
         return ok(await run())
     except DomainError as exc:
@@ -121,7 +129,9 @@ async def acked(name: str, run: Callable[[], Awaitable[Any]],
         if on_refused is not None:
             await on_refused(exc)
         return fail(exc)
-    except Exception:
+    except Exception as exc:
+        if outage is not None and (away := outage.translate(exc, f"event {name}")) is not None:
+            return fail(away)
         log.exception("event %s failed", name)
         return INTERNAL
 
@@ -189,7 +199,7 @@ def on(sio: socketio.AsyncServer, name: str, model: type[BaseModel] | None, cloc
                 async def on_refused(exc: DomainError) -> None:
                     await callers.on_refused(sid, exc)
 
-            envelope = await acked(name, run, on_refused)
+            envelope = await acked(name, run, on_refused, getattr(sio, "outage", None))
             if (observe := getattr(sio, "event_observer", None)) is not None:
                 observe(ns, name, envelope)
             return envelope
@@ -201,6 +211,9 @@ def on(sio: socketio.AsyncServer, name: str, model: type[BaseModel] | None, cloc
     return wrap
 
 
+CLOSE_WAIT_S = 2.0
+
+
 async def close_all(sio: socketio.AsyncServer) -> None:
     """At shutdown, close every Socket.IO connection, else each open browser tab keeps aiohttp's
     graceful shutdown waiting for its WebSocket (measured: a restart took 47 s with one tab open,
@@ -209,6 +222,9 @@ async def close_all(sio: socketio.AsyncServer) -> None:
     browser sees "transport close" and reconnects with backoff."""
     sockets = list(sio.eio.sockets.values())
     if sockets:
-        await sio.eio.disconnect()
+        # A polling session with no GET waiting (one that only POSTs) never takes its CLOSE packet:
+        # engineio's disconnect would wait for it until the ping timeout. Not more than a moment.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(sio.eio.disconnect(), CLOSE_WAIT_S)
         for sock in sockets:
             sock.queue.put_nowait(None)

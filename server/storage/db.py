@@ -2,6 +2,9 @@
 
 Modules declare the indexes their collections need while the app is built; they are
 created at start-up (idempotent: create_index on an existing identical index is a no-op).
+While the app runs, a monitor pings the database (every MONITOR_S, faster while it is away) so
+the outage (server.storage.outage) knows when it is back, and the embedded database's child
+process is supervised (restarted when it dies).
 """
 
 from __future__ import annotations
@@ -14,13 +17,15 @@ from typing import TypeVar
 
 from pymongo import AsyncMongoClient, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import OperationFailure
+from pymongo.errors import OperationFailure, PyMongoError
 
 from server.settings import Settings
-from server.storage.embedded_db import EmbeddedDB
+from server.storage.embedded_db import EmbeddedDB, supervise
+from server.storage.outage import Outage
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+MONITOR_S, MONITOR_DOWN_S = 5.0, 0.5
 NOT_A_REPLICA_SET = 20  # IllegalOperation: "Transaction numbers are only allowed on a replica set member"
 
 
@@ -33,6 +38,7 @@ class Database:
     client: AsyncMongoClient | None = None
     db: AsyncDatabase | None = None
     embedded: EmbeddedDB | None = None
+    outage: Outage = field(default_factory=Outage)
 
     def declare(self, collection: str, *models: IndexModel) -> None:
         self.indexes.setdefault(collection, []).extend(models)
@@ -62,6 +68,17 @@ class Database:
         except Exception:  # readiness only reports up or down
             return False
 
+    async def monitor(self) -> None:
+        """Ping until cancelled: a failure starts the outage (if no request did), a success ends it."""
+        while True:
+            try:
+                await asyncio.wait_for(self.db.command("ping"), timeout=2)
+                self.outage.recovered()
+            except Exception as exc:  # task boundary: the outage logs it, once per interval
+                self.outage.seen(exc if isinstance(exc, PyMongoError) else ConnectionError("ping timed out"),
+                                 "the health ping")
+            await asyncio.sleep(MONITOR_DOWN_S if self.outage.down else MONITOR_S)
+
 
 async def in_transaction(db: Database, write: Callable[..., Awaitable[T]]) -> T:
     """`write(session)` in one transaction: all of it or nothing. A standalone MongoDB has no
@@ -86,12 +103,22 @@ async def _connected(holder: Database, settings: Settings) -> AsyncIterator[None
     if uri is None:
         holder.embedded = EmbeddedDB(settings.data_dir / "db")
         uri = await asyncio.to_thread(holder.embedded.start)
-    holder.client = AsyncMongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=10_000)
+    # A replica set elects a new primary within ~10 s; the embedded one restarts in ~1 s, and a device
+    # waiting for its `retry_later` should not wait 10 s for it.
+    holder.client = AsyncMongoClient(uri, tz_aware=True,
+                                     serverSelectionTimeoutMS=3_000 if holder.embedded else 10_000)
     holder.db = holder.client[settings.mongodb_db]
+    tasks: list[asyncio.Task] = []
     try:
         await holder.ensure_indexes()
+        tasks.append(asyncio.create_task(holder.monitor(), name="database-monitor"))
+        if holder.embedded:
+            tasks.append(asyncio.create_task(supervise(holder.embedded, holder.outage), name="embedded-db"))
         yield
     finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         await holder.client.close()
         if holder.embedded:
             await asyncio.to_thread(holder.embedded.stop)

@@ -2,10 +2,13 @@
 
 It runs in its own process (in-process it would share the GIL with the event loop)
 with `--sync-on-commit`, so an acknowledged write survives a crash of either process.
+`supervise` restarts it when it dies (same port, same storage, with backoff) and gives up,
+making /health unhealthy, when it keeps dying or cannot start.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import shutil
@@ -18,6 +21,8 @@ from pathlib import Path
 
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
+
+from server.storage.outage import Outage
 
 log = logging.getLogger(__name__)
 
@@ -135,9 +140,50 @@ class EmbeddedDB:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
 
+    def exit_code(self) -> int | None:
+        """None while it runs (or was never started); its exit code once it died."""
+        return None if self.proc is None else self.proc.poll()
+
     def kill(self) -> None:
         """Crash it (tests): no clean shutdown at all."""
         if self.proc and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
         self.proc = None
+
+
+# Restart delays after a crash; more crashes than MAX_CRASHES within CRASH_WINDOW_S is a loop, not a hiccup.
+RESTART_DELAYS_S = (0.5, 1.0, 2.0, 4.0, 8.0)
+MAX_CRASHES, CRASH_WINDOW_S = 5, 600.0
+
+
+async def supervise(db: EmbeddedDB, outage: Outage, *, poll_s: float = 0.25,
+                    delays: tuple[float, ...] | None = None) -> None:
+    """Watch the child; when it dies, start it again on the same port and storage (the driver
+    reconnects by itself). Runs until cancelled, or returns after giving up (`outage.gave_up`)."""
+    delays = delays or RESTART_DELAYS_S
+    crashes: list[float] = []
+    while True:
+        await asyncio.sleep(poll_s)
+        code = db.exit_code()
+        if code is None:
+            continue
+        now = outage.clock.timestamp()
+        crashes = [t for t in crashes if now - t < CRASH_WINDOW_S] + [now]
+        if len(crashes) > MAX_CRASHES:
+            outage.gave_up(f"SecantusDB died {len(crashes)} times within {CRASH_WINDOW_S:.0f} s")
+            return
+        log.error("the embedded SecantusDB exited with code %s; restarting it on the same storage", code)
+        outage.began()  # requests failing meanwhile are counted, not each logged
+        for attempt, delay in enumerate(delays, 1):
+            await asyncio.sleep(delay)
+            try:
+                await asyncio.to_thread(db.start)
+                break
+            except EmbeddedDBError as exc:
+                log.warning("restarting SecantusDB failed (attempt %d of %d): %s", attempt, len(delays),
+                            str(exc).splitlines()[0])
+        else:
+            outage.gave_up(f"SecantusDB could not be restarted after {len(delays)} attempts")
+            return
+        log.warning("the embedded SecantusDB was restarted (pid %s)", db.proc.pid if db.proc else "?")

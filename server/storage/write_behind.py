@@ -132,11 +132,12 @@ class WriteBehind:
             only_if = {key: self._only_if.pop(key) for key in list(self._only_if) if key[1] in batch.get(key[0], {})}
             try:
                 await self._write(batch, only_if)
-            except Exception:
+            except Exception as exc:  # the database away: one outage line, not a traceback per flush
                 if self.transactions is False:  # partly applied, maybe: retrying could count twice
-                    log.exception("derived-state flush of %d statements failed; dropped", count)
+                    self.db.outage.log_failure(log, exc, "derived-state flush of %d statements failed; dropped", count)
                 else:  # the transaction was aborted: nothing of it is applied
-                    log.exception("derived-state flush of %d statements failed; retried at the next flush", count)
+                    self.db.outage.log_failure(log, exc, "derived-state flush of %d statements failed; retried at "
+                                               "the next flush", count)
                     self._restage(batch, only_if)
                 return 0
             self.flushes += 1

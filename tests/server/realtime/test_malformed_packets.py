@@ -48,6 +48,14 @@ CASES = [
     ('["vitals:watch",{"patient_id":', "invalid_json"),               # cut short
     ("[]", "invalid_json"),                                           # no event name
     ('["no:such:event",{}]', "unknown_event"),
+    ("{}", "invalid_packet"),                                         # an object, not an event list
+    ('{"0":"vitals:watch"}', "invalid_packet"),
+    ('[1,{"patient_id":"x"}]', "invalid_packet"),                     # event name not a string
+    ('[{"patient_id":"x"}]', "invalid_packet"),                       # an object as the event name
+    ("[null]", "invalid_packet"),
+    ('"vitals:watch"', "invalid_packet"),
+    ("true", "invalid_packet"),
+    ("null", "invalid_packet"),
 ]
 
 
@@ -70,6 +78,8 @@ async def test_every_malformed_user_packet_gets_an_error_envelope(api, caplog):
     ('["vitals:send",{"seq":1},2,3]', "invalid_packet"),
     ('["vitals:send","junk"]', "rejected"),
     ('["device:heartbeat",[1]]', "invalid"),
+    ('{"seq":1}', "invalid_packet"),
+    ('[7,{"seq":1}]', "invalid_packet"),
 ])
 async def test_every_malformed_device_packet_gets_an_error_envelope(api, caplog, body, code):
     p = await people(api)
