@@ -65,7 +65,8 @@ def run(args: argparse.Namespace) -> dict:
                 w_cfg = {"url": dep.urls[0], "role": "watchers", "event": "vitals:new", "watchers": dashboards,
                          "grace": 2.0}
                 jobs = [(paced_devices, c) for c in dev_cfgs] + [(loads.watchers, w_cfg)]
-                results, cpu, infos = run_workers_mixed(jobs, duration=args.duration, watch=watch_pids)
+                results, cpu, infos = run_workers_mixed(jobs, duration=args.duration, watch=watch_pids,
+                                                        ready_timeout=1200)  # 10k handshakes on a busy machine
                 rows.append(_row(n, args, results, cpu, infos))
                 notes += [f"{n:,}: {x}" for x in saturation_notes([r["client_cpu_pct"] for r in results],
                                                                    cpu["machine_cpu_pct"])]
