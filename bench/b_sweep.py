@@ -55,7 +55,13 @@ def run(args: argparse.Namespace) -> dict:
                 rows.append(_row(rate, args.duration, results, cpu, stored))
                 notes += [f"{rate:.0f}/s: {x}" for x in saturation_notes([r["client_cpu_pct"] for r in results],
                                                                           cpu["machine_cpu_pct"])]
-                time.sleep(1.0)  # let a backlog from the level before drain
+                drained = _drain(dep)  # a backlog left by this level would be counted in the next one
+                if drained:
+                    notes.append(f"{rate:.0f}/s: {drained:,} more readings stored after the level (its backlog)")
+                if rows[-1]["acked_per_s"] < 0.5 * rate:
+                    notes.append(f"stopped after {rate:.0f}/s: less than half the offered load was acknowledged "
+                                 "(past the knee, higher rates only lengthen the backlog)")
+                    break
         finally:
             dep.close()
     knee = _knee(rows)
@@ -73,6 +79,18 @@ def run(args: argparse.Namespace) -> dict:
             "server_cpu_pct", "db_cpu_pct", "server_rss_mib", "client_cpu_max_pct", "machine_cpu_pct"]
     params = {k: v for k, v in vars(args).items() if k != "module"}
     return report("sweep", rows, params=params, notes=notes, columns=cols, targets=targets)
+
+
+def _drain(dep: Deployment, quiet_s: float = 2.0, limit_s: float = 90.0) -> int:
+    """Wait until the stored count has not moved for `quiet_s`; returns how many arrived meanwhile."""
+    first = last = dep.db["vitals"].estimated_document_count()
+    t0 = changed = time.monotonic()
+    while time.monotonic() - changed < quiet_s and time.monotonic() - t0 < limit_s:
+        time.sleep(0.25)
+        now = dep.db["vitals"].estimated_document_count()
+        if now != last:
+            last, changed = now, time.monotonic()
+    return last - first
 
 
 def _row(rate: float, duration: float, results: list[dict], cpu: dict, stored: int) -> dict:
