@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> dict:
                            for chunk in _chunks(specs, args.clients)]
                 results, cpu, _ = run_workers(paced_devices, configs, duration=args.duration, watch=dep.watch())
                 stored = dep.db["vitals"].count_documents({}) - before
-                rows.append(_row(rate, args.duration, results, cpu, stored))
+                rows.append(_row(rate, args, results, cpu, stored))
                 notes += [f"{rate:.0f}/s: {x}" for x in saturation_notes([r["client_cpu_pct"] for r in results],
                                                                           cpu["machine_cpu_pct"])]
                 drained = _drain(dep)  # a backlog left by this level would be counted in the next one
@@ -93,8 +93,10 @@ def _drain(dep: Deployment, quiet_s: float = 2.0, limit_s: float = 90.0) -> int:
     return last - first
 
 
-def _row(rate: float, duration: float, results: list[dict], cpu: dict, stored: int) -> dict:
-    lat = percentiles([x for r in results for x in r["latency_ms"]], (50, 99))
+def _row(rate: float, args, results: list[dict], cpu: dict, stored: int) -> dict:
+    duration, lost = args.duration, sum(r["lost"] for r in results)
+    # an ack that never came counts at the timeout: percentiles of the survivors alone would fall past the knee
+    lat = percentiles([x for r in results for x in r["latency_ms"]] + [args.timeout * 1000] * lost, (50, 99))
     sent, acked = sum(r["sent"] for r in results), sum(r["acked"] for r in results)
     return {"offered_per_s": rate, "sent_per_s": round(sent / duration, 1), "acked_per_s": round(acked / duration, 1),
             "stored_per_s": round(stored / duration, 1), "ack_p50_ms": lat["p50"], "ack_p99_ms": lat["p99"],
