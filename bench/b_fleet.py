@@ -68,6 +68,12 @@ def run(args: argparse.Namespace) -> dict:
                 results, cpu, infos = run_workers_mixed(jobs, duration=args.duration, watch=watch_pids,
                                                         ready_timeout=1200)  # 10k handshakes on a busy machine
                 rows.append(_row(n, args, results, cpu, infos))
+                dev = [r for r in results if "sent" in r]
+                first = next((r["first_error"] for r in dev if r.get("first_error")), None)
+                lost = sum(r["lost"] for r in dev)
+                if first or lost:
+                    notes.append(f"{n:,}: {lost:,} acks missing after 15 s, "
+                                 f"{sum(r['errors'] for r in dev):,} refused (first: {first})")
                 notes += [f"{n:,}: {x}" for x in saturation_notes([r["client_cpu_pct"] for r in results],
                                                                    cpu["machine_cpu_pct"])]
         finally:
