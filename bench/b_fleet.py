@@ -20,6 +20,7 @@ from bench.common import percentiles, report, saturation_notes
 from bench.deployment import Deployment
 from bench.paced import paced_devices
 from bench.procs import Workdir
+from bench.profile import Profiler, format_summary
 from bench.scenarios import _chunks
 from bench.workers import run_workers_mixed
 
@@ -31,11 +32,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--watch", type=int, default=10, help="patients each dashboard watches (default 10)")
     p.add_argument("--duration", type=float, default=20.0, help="seconds of sending per level (default 20)")
     p.add_argument("--clients", type=int, default=4, help="device load-generator processes (default 4)")
+    p.add_argument("--profile", action="store_true", help="py-spy the server during the largest level")
 
 
 def run(args: argparse.Namespace) -> dict:
     levels = sorted(int(x) for x in args.levels.split(","))
-    rows, notes = [], []
+    rows, notes, profiles = [], [], {}
     with Workdir(keep=args.keep) as wd:
         dep = Deployment(wd)
         try:
@@ -65,8 +67,16 @@ def run(args: argparse.Namespace) -> dict:
                 w_cfg = {"url": dep.urls[0], "role": "watchers", "event": "vitals:new", "watchers": dashboards,
                          "grace": 2.0}
                 jobs = [(paced_devices, c) for c in dev_cfgs] + [(loads.watchers, w_cfg)]
+                prof = None
+                if args.profile and n == levels[-1]:
+                    prof = Profiler(dep.servers[0].pid, args.duration, wd.path / "fleet.pyspy.txt")
                 results, cpu, infos = run_workers_mixed(jobs, duration=args.duration, watch=watch_pids,
+                                                        on_go=prof.start if prof else None,
                                                         ready_timeout=1200)  # 10k handshakes on a busy machine
+                if prof:
+                    prof.wait()
+                    profiles[str(n)] = prof.summary()
+                    print(format_summary(f"server during the fleet of {n:,}", profiles[str(n)]))
                 rows.append(_row(n, args, results, cpu, infos))
                 dev = [r for r in results if "sent" in r]
                 first = next((r["first_error"] for r in dev if r.get("first_error")), None)
@@ -91,7 +101,8 @@ def run(args: argparse.Namespace) -> dict:
             "server_cpu_pct", "db_cpu_pct", "server_rss_mib", "rss_growth_x", "cpu_growth_x", "client_cpu_max_pct",
             "machine_cpu_pct"]
     params = {k: v for k, v in vars(args).items() if k != "module"}
-    return report("fleet", rows, params=params, notes=notes, columns=cols, targets=targets)
+    return report("fleet", rows, params=params, notes=notes, columns=cols, targets=targets,
+                  extra={"profiles": profiles})
 
 
 def _row(n: int, args, results: list[dict], cpu: dict, infos: list[dict]) -> dict:
