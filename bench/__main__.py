@@ -21,6 +21,8 @@ BENCHMARKS = {
     "e2e-alert": ("bench.b_alert", "a reading that fires an alert: time until the doctor has alert:raised"),
     "scaleout": ("bench.b_scaleout", "one vs two server processes over Redis, ingest with live fan-out"),
     "fhir": ("bench.b_fhir", "one FHIR Observation page from a day of 1 Hz readings, vs reading the whole day"),
+    "sweep": ("bench.b_sweep", "open-loop offered-load sweep: Socket.IO ack p50/p99 against offered rate, PNG chart"),
+    "fleet": ("bench.b_fleet", "1k..10k devices each sending every 5 s, 200 dashboards: RSS, CPU, ack p99"),
 }
 
 

@@ -134,11 +134,13 @@ async def watchers(cfg: dict, ctl) -> dict:
                                                      on_event=on_event)
         if failed:
             raise RuntimeError(f"{failed} watcher sockets failed to connect")
-        for c, spec in zip(clients, specs, strict=True):
+        async def watch_all(c: SioClient, spec: dict) -> None:  # one socket's watches in order, sockets at once
             for pid in spec["patient_ids"]:
                 ack = await c.call(cfg.get("watch_event", "vitals:watch"), {"patient_id": pid}, timeout=30)
                 if not (isinstance(ack, dict) and ack.get("ok")):
                     raise RuntimeError(f"watch refused: {ack}")
+
+        await asyncio.gather(*(watch_all(c, s) for c, s in zip(clients, specs, strict=True)))
         await ctl.ready({"connected": len(clients), "connect_s": seconds})
         await asyncio.sleep(max(0.0, ctl.deadline + cfg.get("grace", 1.0) - time.perf_counter()))
         ctl.measured({"received": {f"{p}|{s}": v for (p, s), v in last.items()}})
