@@ -39,6 +39,7 @@ from server.iot.history import VitalsHistory
 from server.iot.ingest import Ingest, ingest_ctx
 from server.iot.links import DeviceLinks
 from server.iot.mqtt_bridge import MqttBridge
+from server.iot.registry import CACHE_SECONDS as DEVICE_CACHE_S
 from server.iot.registry import Devices
 from server.keys import (
     ACCESS,
@@ -272,6 +273,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
         write_behind_ctx(derived),  # before ingest, so it stops after it: the last derived state is flushed
         ingest_ctx(ingest),
         devices_ctx(history, links, bridge),
+        # Drops cached device records changed by any process (server/iot/registry.py).
+        jobs.periodic_ctx("device-cache", DEVICE_CACHE_S, devices.refresh, first_now=True),
         jobs.periodic_ctx("alert-ticks", settings.alert_tick_s, engine.escalation.run_once,
                           engine.devices.scan_offline, engine.units.summaries_due, engine.dispatch.redeliver,
                           engine.retrospective_due),
