@@ -27,8 +27,10 @@ async def test_a_failed_dispatch_is_delivered_later_exactly_once(api, app, monke
     dispatch, clock = app[ALERT_ENGINE].dispatch, app[CLOCK]
     broadcast, failures = dispatch.notifier.broadcast, []
 
+    # The notifier also carries `news2:updated` (server/alerting/news2_live.py), sent before the
+    # alert: the link drops for the first alert event, which is what the outbox must recover.
     async def down_once(event, payload, rooms):
-        if not failures:
+        if not failures and event.startswith("alert:"):
             failures.append(event)
             raise ConnectionError("the pub/sub link dropped")
         await broadcast(event, payload, rooms)
