@@ -20,9 +20,12 @@ pytestmark = pytest.mark.ward
 
 # The issue's patient: NEWS2 3+3(SpO2 90, scale 1)+2(T 39.4)+3(SBP 88)+3(HR 135) = 14.
 SICK = {"heart_rate": 135, "spo2": 90, "temperature": 39.4, "systolic": 88, "respiratory_rate": 27}
-# The retrospective alerts that buffer gives: every rule that fired over 2 min of it, and NEWS2.
-SICK_ALERTS = {("heart_rate_high", "critical"), ("spo2_low", "warning"), ("temperature_high", "warning"),
+# What that buffer gives, live or retrospectively: one clinical episode (emergency) whose causes are every
+# rule that fired over 2 min of it and NEWS2 (its scoring parameters, each a cause).
+SICK_CAUSES = {("heart_rate_high", "critical"), ("spo2_low", "warning"), ("temperature_high", "warning"),
                ("systolic_low", "critical"), ("respiratory_rate_high", "critical"), ("news2", "emergency")}
+SICK_ALERTS = {("emergency", frozenset(SICK_CAUSES))}
+NEWS2_PARAMETERS = {"heart_rate", "spo2", "temperature", "systolic", "respiratory_rate"}
 _seqs = iter(range(10_000, 10**9))
 
 
@@ -50,13 +53,18 @@ async def post(api, app, dev: dict, items: list[dict], transport: str) -> int:
     return await app[ALERT_ENGINE].retrospective_due()  # the alert tick: late readings are judged then
 
 
+def episode(doc: dict) -> tuple[str, frozenset]:
+    """An alert as (severity, its causes as (rule or "news2", severity))."""
+    return doc["severity"], frozenset((c.get("rule", "news2"), c["severity"]) for c in doc["causes"])
+
+
 async def news2_now(api, people) -> dict:
     status, body = await api.call("GET", f"/api/iot/patients/{people['pid']}/news2", people["doctor"][1])
     assert status == 200
     return body
 
 
-# ago, transport, order → (current alerts, retrospective alerts, current NEWS2 score or None if all missing)
+# ago, transport, order → (current episodes, retrospective episodes, current NEWS2 score or None if all missing)
 REPLAYS = [
     # 5 min old: inside the NEWS2 window and not late: the patient's current observation set.
     (timedelta(minutes=5), "http", "in", SICK_ALERTS, set(), 14),
@@ -88,16 +96,21 @@ async def test_replayed_buffer(api, app, ago, transport, order, current, retro, 
     evaluated = await post(api, app, dev, items if order == "in" else items[::-1], transport)
     assert evaluated == (1 if retro else 0)  # 13 messages one by one or one batch: one evaluation
     docs = await alerts_of(app, people["pid"])
-    assert {(d["type"], d["severity"]) for d in docs if d["open"]} == current
+    assert {episode(d) for d in docs if d["open"]} == current
     assert not [d for d in docs if d["open"] and d.get("retrospective")]
     retrospective = [d for d in docs if d.get("retrospective")]
-    assert {(d["type"], d["severity"]) for d in retrospective} == retro
-    assert len(retrospective) == len(retro)  # one per rule and episode, however the buffer arrived
+    assert {episode(d) for d in retrospective} == retro
+    assert len(retrospective) == len(retro)  # one per clinical episode, however the buffer arrived
     first, last = datetime.fromisoformat(items[0]["ts"]), datetime.fromisoformat(items[-1]["ts"])
     for d in retrospective:
         assert (d["measured_from"], d["measured_to"]) == (first, last), d["type"]
-        assert (d["state"], d["clear_reason"], d["next_escalation_at"]) == \
-            ("cleared_unacknowledged", "retrospective", None)
+        assert (d["state"], d["clear_reason"], d["next_escalation_at"], d["group"]) == \
+            ("cleared_unacknowledged", "retrospective", None, "retrospective")
+        assert {c["parameter"] for c in d["causes"] if c["kind"] == "news2"} == NEWS2_PARAMETERS
+        assert not [c for c in d["causes"] if c["active"]]  # the past: every cause ended
+    for d in docs:
+        if d["open"]:
+            assert {c["parameter"] for c in d["causes"] if c["kind"] == "news2"} == NEWS2_PARAMETERS
     now = await news2_now(api, people)
     if score is None:
         assert now["score"] == 0 and {"heart_rate", "spo2", "temperature", "systolic",
