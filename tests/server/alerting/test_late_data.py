@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from server.alerting.retrospective import episodes
+from server.alerting.retrospective import clinical_episodes, episodes
 from server.alerting.rules import DEFAULTS, NEWS2_RULE
 from server.keys import ALERT_ENGINE, CLOCK, INGEST
 from tests.support.alerting import NORMAL, alerts_of, cast, feed
@@ -153,12 +153,14 @@ async def test_retrospective_alert_is_announced_once_and_extended_by_the_rest_of
     clock.advance(3 * 3600)
     items = buffer(clock.now(), timedelta(hours=1), {**NORMAL, "heart_rate": 135}, n=25)
     await post(api, app, dev, items[:13], "http")
-    (doc,) = await alerts_of(app, people["pid"], type="heart_rate_high")
+    (doc,) = await alerts_of(app, people["pid"])
     assert (doc["type"], doc["retrospective"], doc["measured_to"]) == \
         ("heart_rate_high", True, datetime.fromisoformat(items[12]["ts"]))
+    # one episode: the HR rule and NEWS2's heart-rate parameter (a 3) are one event, as live
+    assert {c["key"] for c in doc["causes"]} == {"rule:heart_rate_high", "news2:heart_rate"}
     assert [h["action"] for h in doc["history"]] == ["raised"] and doc["outbox"] == []
     await post(api, app, dev, items[13:], "http")
-    (doc,) = await alerts_of(app, people["pid"], type="heart_rate_high")
+    (doc,) = await alerts_of(app, people["pid"])
     assert (doc["measured_from"], doc["measured_to"]) == (datetime.fromisoformat(items[0]["ts"]),
                                                           datetime.fromisoformat(items[-1]["ts"]))
     assert [h["action"] for h in doc["history"]] == ["raised"]
@@ -259,3 +261,33 @@ def test_episodes(rule, points, expected):
     found = episodes(rule, [(at(s), float(v)) for s, v in points])
     assert [(e["severity"], e["measured_from"], e["measured_to"]) for e in found] == \
         [(sev, at(a), at(b)) for sev, a, b in expected]
+
+
+def finding(rule: str, severity: str, a: float, b: float, gap_s: float = 300.0) -> dict:
+    return {"measured_from": at(a), "measured_to": at(b), "gap_s": gap_s, "severity": severity, "value": 1,
+            "causes": [{"key": f"rule:{rule}", "kind": "rule", "rule": rule, "reading": rule, "severity": severity,
+                        "value": 1}]}
+
+
+# what each rule found → retrospective episodes as (severity, type, from s, to s, cause keys)
+CLINICAL_EPISODES = [
+    ([finding("spo2_low", "warning", 0, 60), finding("heart_rate_high", "critical", 30, 120)],
+     [("critical", "heart_rate_high", 0, 120, {"spo2_low", "heart_rate_high"})]),       # overlap: one event
+    ([finding("spo2_low", "warning", 0, 60), finding("heart_rate_high", "critical", 300, 400)],
+     [("critical", "heart_rate_high", 0, 400, {"spo2_low", "heart_rate_high"})]),       # within max_gap_s
+    ([finding("spo2_low", "warning", 0, 60), finding("heart_rate_high", "critical", 500, 600)],
+     [("warning", "spo2_low", 0, 60, {"spo2_low"}),
+      ("critical", "heart_rate_high", 500, 600, {"heart_rate_high"})]),                 # apart: two events
+    ([finding("spo2_low", "warning", 0, 60), finding("spo2_low", "critical", 100, 200)],
+     [("critical", "spo2_low", 0, 200, {"spo2_low"})]),                                 # one cause, worst, union
+]
+
+
+@pytest.mark.parametrize(("found", "expected"), CLINICAL_EPISODES)
+def test_clinical_episodes(found, expected):
+    eps = clinical_episodes(found)
+    assert [(e["severity"], e["type"], e["measured_from"], e["measured_to"], {c["rule"] for c in e["causes"]})
+            for e in eps] == [(sev, typ, at(a), at(b), rules) for sev, typ, a, b, rules in expected]
+    for e in eps:
+        for c in e["causes"]:
+            assert not c["active"] and e["measured_from"] <= c["since"] <= c["cleared_at"] <= e["measured_to"]
