@@ -12,11 +12,15 @@ while hiding that there is no current data at all.
 What they do: per patient, the late readings stored around the period the late batches cover
 (± the NEWS2 window, by measurement time, so a buffer posted in several requests or out of order is
 seen whole) are replayed through fresh copies of the same rules and of NEWS2, with the same
-durations, `min_readings`, gaps and window, all judged on measurement time. Each episode in which a
-rule would have fired gives a *retrospective* alert (`retrospective: true, measured_from,
-measured_to`, stored closed: `cleared_unacknowledged`, `clear_reason: "retrospective"`), announced
-once (live and inbox) and acknowledged like any alert, never escalated and never marked stale; a
-later evaluation that finds the same episode extends it (period, severity) instead of raising another.
+durations, `min_readings`, gaps and window, all judged on measurement time. What the rules and NEWS2
+find is grouped as the live episode groups it (server/alerting/episodes.py): findings whose measured
+periods overlap or lie within their rules' `max_gap_s` are one clinical event, one *retrospective*
+alert (`clinical_episodes`): `retrospective: true, measured_from, measured_to`, its `causes` (each
+ended, with its own measured period), its severity the worst of them, stored closed in the group
+"retrospective" (`cleared_unacknowledged`, `clear_reason: "retrospective"`) so it never blocks nor
+joins the live episode; announced once (live and inbox) and acknowledged like any alert, never
+escalated and never marked stale. A later evaluation that finds the same event extends it (period,
+causes, severity) instead of raising another.
 
 The evaluation is deferred to the alert tick (`run_due`, every ALERT_TICK_S): the late batches of a
 patient that arrive meanwhile are merged into one period, so a buffer replayed one message at a time
