@@ -89,3 +89,26 @@ def leading(causes: list[dict]) -> dict | None:
 def type_of(cause: dict) -> str:
     """The alert type a cause opens an episode as (the labels the apps know): the rule, or `news2`."""
     return cause["rule"] if cause["kind"] == "rule" else "news2"
+
+
+def merge_past(causes: list[dict], more: list[dict]) -> tuple[list[dict], list[str]]:
+    """For retrospective episodes (late data, server/alerting/retrospective.py): `causes` with `more`
+    folded in. A known cause keeps its worst severity and value and the union of the measured periods
+    (`measured_from`/`measured_to`); a new one is appended, already ended (`active` false, `since` and
+    `cleared_at` its measured period: it describes the past). Returns (causes, keys added)."""
+    out, added = [dict(c) for c in causes], []
+    by_key = {c["key"]: c for c in out}
+    for new in more:
+        old = by_key.get(new["key"])
+        if old is None:
+            cause = {**new, "active": False, "since": new["measured_from"], "cleared_at": new["measured_to"]}
+            out.append(cause)
+            by_key[cause["key"]] = cause
+            added.append(cause["key"])
+            continue
+        if rank(new["severity"]) > rank(old["severity"]):
+            old.update(severity=new["severity"], value=new.get("value"), score=new.get("score", old.get("score")),
+                       total=new.get("total", old.get("total")))
+        old["measured_from"] = old["since"] = min(old["measured_from"], new["measured_from"])
+        old["measured_to"] = old["cleared_at"] = max(old["measured_to"], new["measured_to"])
+    return out, added

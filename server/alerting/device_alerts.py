@@ -5,9 +5,10 @@
   its own clock, so a device with a wrong clock cannot hide). Stale marking is per source: an
   open clinical alert is marked `stale` (based on data that is no longer coming) only when every
   device feeding it is offline; its feeders are the devices of the latest readings
-  (`vitals_latest`) of the kinds it is about (a threshold alert's `kind`, NEWS2's device
-  parameters, an episode's causes). A patient's alert fed by a device still sending stays fresh
-  when another device of that patient goes offline. It clears, and the marks of the alerts it
+  (`vitals_latest`) of the kinds its active causes are about (a rule cause's reading, a NEWS2
+  cause's scoring parameter; a manual observation such as consciousness has no device). A
+  patient's alert fed by a device still sending stays fresh when another device of that patient
+  goes offline; one fed only by the silent device is stale. It clears, and the marks of the alerts it
   alone made stale go, as soon as a message or heartbeat from that device is stored. A socket
   disconnect alone raises nothing: reconnect blips are not outages.
 - `battery_low`: < 20 % warning, < 10 % critical; clears at ≥ 25 % (charged; the margin
@@ -39,14 +40,15 @@ CLEAR_WORDS = ("clear", "ok", "resolved")
 
 
 def feeding_kinds(alert: dict) -> set[str]:
-    """The reading kinds an open clinical alert is about: its causes' kinds (an episode), NEWS2's device
-    parameters, or the threshold rule's kind."""
-    kinds = {c.get("kind") for c in alert.get("causes") or [] if isinstance(c, dict)} - {None}
-    if alert.get("type") == "news2" or "news2" in kinds:
-        kinds = (kinds - {"news2"}) | set(NEWS2_KINDS)
-    if not kinds and alert.get("kind"):
-        kinds = {alert["kind"]}
-    return kinds
+    """The reading kinds an open clinical alert is about: for an episode, its active causes' readings (a
+    rule's `reading`, a NEWS2 cause's `parameter`: the one that scores, not every NEWS2 input); for an
+    alert without causes, NEWS2's device parameters or the threshold rule's kind."""
+    causes = [c for c in alert.get("causes") or [] if isinstance(c, dict) and c.get("active")]
+    if causes:
+        return {c.get("reading") or c.get("parameter") for c in causes} - {None}
+    if alert.get("type") == "news2":
+        return set(NEWS2_KINDS)
+    return {alert["kind"]} if alert.get("kind") else set()
 
 
 class DeviceAlerts:

@@ -68,7 +68,8 @@ async def audience(db, clock, patient_id: str) -> tuple[list[str], list[str]]:
 
 def label(doc: dict) -> texts.Text:
     """The alert's name: its type, or for an episode its active causes' types, most severe first."""
-    active = sorted((c for c in doc.get("causes") or [] if c["active"]), key=lambda c: -rank(c["severity"]))
+    past = doc.get("retrospective")  # a retrospective episode's causes all ended: name them all
+    active = sorted((c for c in doc.get("causes") or [] if c["active"] or past), key=lambda c: -rank(c["severity"]))
     names = list(dict.fromkeys(c["rule"] if c["kind"] == "rule" else "news2" for c in active)) or [doc["type"]]
     parts = [texts.ALERT_LABELS.get(n) or texts.same(n) for n in names]
     return {lang: " + ".join(p[lang] for p in parts) for lang in parts[0]}

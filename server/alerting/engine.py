@@ -98,10 +98,10 @@ class AlertEngine:
                 live = [m for m in msgs if not self.news2.is_late(m)]
                 late = [m for m in msgs if self.news2.is_late(m)]
                 try:
-                    if live:
-                        await self._patient(patient_id, sorted(live, key=reading_time))
                     if late and self.retrospective is not None:
                         self.retrospective.add(patient_id, late)
+                    if live:
+                        await self._patient(patient_id, sorted(live, key=reading_time))
                 except Exception:  # one patient's failure must not starve the others
                     log.exception("alert evaluation of %d reading set(s) failed", len(msgs))
             await self.devices.data_resumed(messages)
@@ -137,12 +137,12 @@ class AlertEngine:
             if fired and not await self._apply(patient_id, fired, result):
                 for rule, _ in fired:  # the episode was closed by hand (maybe elsewhere): persist again
                     states[rule.key] = rule_state.reset(rule)
-        if result is not None:
-            await self.news2.store(patient_id, result)
         changed = {f"states.{key}": state for key, state in states.items() if stored.get(key) != state}
         if changed:
             self.derived.stage(STATES, patient_id, {"$set": changed})
         self._states[patient_id] = states
+        if result is not None:  # last: a failed `news2:updated` must not lose the rule states (persist, then emit)
+            await self.news2.store(patient_id, result)
 
     async def _rules(self, patient_id: str) -> tuple[list[Rule], int]:
         config = await self.config.get(patient_id)

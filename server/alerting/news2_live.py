@@ -40,8 +40,8 @@ class News2Live:
         shown = _shown(result)
         if self._last.get(patient_id) == shown:
             return False
-        self._last[patient_id] = shown
         units = await units_of_patient(self.db, patient_id)
         rooms = [patient_room(patient_id), *(unit_room(u["_id"]) for u in units)]
         await self.notifier.broadcast(events.NEWS2_UPDATED, {"patient_id": patient_id, **result}, rooms)
+        self._last[patient_id] = shown  # only once sent: after a failed broadcast the next result goes out
         return True

@@ -12,11 +12,15 @@ while hiding that there is no current data at all.
 What they do: per patient, the late readings stored around the period the late batches cover
 (± the NEWS2 window, by measurement time, so a buffer posted in several requests or out of order is
 seen whole) are replayed through fresh copies of the same rules and of NEWS2, with the same
-durations, `min_readings`, gaps and window, all judged on measurement time. Each episode in which a
-rule would have fired gives a *retrospective* alert (`retrospective: true, measured_from,
-measured_to`, stored closed: `cleared_unacknowledged`, `clear_reason: "retrospective"`), announced
-once (live and inbox) and acknowledged like any alert, never escalated and never marked stale; a
-later evaluation that finds the same episode extends it (period, severity) instead of raising another.
+durations, `min_readings`, gaps and window, all judged on measurement time. What the rules and NEWS2
+find is grouped as the live episode groups it (server/alerting/episodes.py): findings whose measured
+periods overlap or lie within their rules' `max_gap_s` are one clinical event, one *retrospective*
+alert (`clinical_episodes`): `retrospective: true, measured_from, measured_to`, its `causes` (each
+ended, with its own measured period), its severity the worst of them, stored closed in the group
+"retrospective" (`cleared_unacknowledged`, `clear_reason: "retrospective"`) so it never blocks nor
+joins the live episode; announced once (live and inbox) and acknowledged like any alert, never
+escalated and never marked stale. A later evaluation that finds the same event extends it (period,
+causes, severity) instead of raising another.
 
 The evaluation is deferred to the alert tick (`run_due`, every ALERT_TICK_S): the late batches of a
 patient that arrive meanwhile are merged into one period, so a buffer replayed one message at a time
@@ -32,6 +36,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from server.alerting import causes as C
 from server.alerting import rule_state
 from server.alerting.dispatch import AlertDispatch
 from server.alerting.news2_service import News2Service
@@ -41,7 +46,7 @@ from server.alerting.store import Alerts
 log = logging.getLogger(__name__)
 # iot's VitalsHistory.readings: (patient, {"$gte": a, "$lte": b} on ts) → stored readings
 MeasuredReadings = Callable[[str, dict], Awaitable[list[dict]]]
-RELEASE = {"raised": "raised", "rose": "severity_rose", "extended": "repeat"}
+RELEASE = {"raised": "raised", "rose": "severity_rose", "cause_added": "cause_added", "extended": "repeat"}
 
 
 def episodes(rule: Rule, points: list[tuple[datetime, float]]) -> list[dict[str, Any]]:
@@ -113,11 +118,13 @@ class Retrospective:
         span = {"$gte": lo - margin, "$lte": hi + margin}
         msgs = sorted((m for m in await self.measured(patient_id, span) if self.news2.is_late(m)),
                       key=lambda m: (m["ts"], m["_id"]))
+        found: list[dict[str, Any]] = []
         for rule in rules:
             points = [(m["ts"], float(r["value"])) for m in msgs
                       for r in [(m.get("readings") or {}).get(rule.kind)] if r and r.get("value") is not None]
             for ep in episodes(rule, points):
-                await self._record(patient_id, rule, ep, "threshold", rule.kind, {})
+                found.append({**ep, "gap_s": rule.max_gap_s,
+                              "causes": [C.rule_cause(rule, ep["severity"], ep["value"])]})
         levels, scores = [], {}
         inputs: dict[str, dict[str, Any]] = {}
         for m in msgs:
@@ -128,16 +135,40 @@ class Retrospective:
         for ep in episodes(NEWS2_RULE, levels):
             worst = max((scores[t] for t, _ in levels if ep["measured_from"] <= t <= ep["measured_to"]),
                         key=lambda r: r["score"])
-            ep["value"] = worst["score"]
-            data = {k: worst[k] for k in ("score", "partial", "missing", "risk")}
-            await self._record(patient_id, NEWS2_RULE, ep, "news2", "news2", data)
+            found.append({**ep, "value": worst["score"], "gap_s": NEWS2_RULE.max_gap_s,
+                          "causes": C.news2_causes(worst, ep["severity"]),
+                          "news2": {k: worst[k] for k in ("score", "partial", "missing", "risk")}})
+        for ep in clinical_episodes(found):
+            await self._record(patient_id, ep)
 
-    async def _record(self, patient_id: str, rule: Rule, ep: dict, category: str, kind: str, data: dict) -> None:
-        doc, outcome = await self.alerts.retrospective(
-            patient_id=patient_id, type=rule.key, severity=ep["severity"], value=ep["value"], category=category,
-            kind=kind, measured_from=ep["measured_from"], measured_to=ep["measured_to"],
-            data={**data, "retrospective": True}, join_gap_s=rule.max_gap_s)
+    async def _record(self, patient_id: str, ep: dict) -> None:
+        doc, outcome = await self.alerts.retrospective(patient_id, ep)
         if outcome == "raised":
             self.raised += 1
         if outcome in RELEASE:
             await self.dispatch.publish(doc, RELEASE[outcome])
+
+
+def clinical_episodes(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Fold what each rule and NEWS2 found into clinical episodes, as the live alert does: periods that
+    overlap (or are closer than the longer of their rules' `max_gap_s`) are one event, with every cause
+    (each carrying its own measured period), its severity the worst of them."""
+    out: list[dict[str, Any]] = []
+    for f in sorted(found, key=lambda f: f["measured_from"]):
+        causes = [{**c, "measured_from": f["measured_from"], "measured_to": f["measured_to"]} for c in f["causes"]]
+        last = out[-1] if out else None
+        if last is not None and f["measured_from"] <= last["measured_to"] + timedelta(seconds=max(f["gap_s"],
+                                                                                                   last["gap_s"])):
+            last["measured_to"] = max(last["measured_to"], f["measured_to"])
+            last["gap_s"] = max(last["gap_s"], f["gap_s"])
+            last["causes"] = C.merge_past(last["causes"], causes)[0]
+            last["news2"] = f.get("news2") or last.get("news2")
+        else:
+            out.append({"measured_from": f["measured_from"], "measured_to": f["measured_to"], "gap_s": f["gap_s"],
+                        "causes": C.merge_past([], causes)[0], "news2": f.get("news2")})
+    for ep in out:
+        lead = max(ep["causes"], key=lambda c: (rank(c["severity"]), -ep["causes"].index(c)))
+        ep.update(severity=lead["severity"], type=C.type_of(lead), value=lead.get("total", lead["value"]),
+                  kind=lead.get("reading", "news2"))
+    return out
+

@@ -29,6 +29,7 @@ from pymongo.errors import DuplicateKeyError
 
 from models.common import new_id
 from models.errors import Conflict, NotFound
+from server.alerting.causes import merge_past
 from server.alerting.rules import rank
 from server.clock import Clock
 from server.jobs import claim_due
@@ -42,6 +43,7 @@ COLLECTION = "alerts"
 # kept for queries or the outbox, never sent: public(doc, omit=INTERNAL)
 INTERNAL = ("open", "severity_rank", "outbox", "outbox_claimed_until", "rev")
 CLINICAL = "clinical"  # the group of every vital-sign alert (one open episode per patient)
+RETROSPECTIVE = "retrospective"  # the group of closed episodes found in late data (never open)
 OUTBOX_GRACE_S = 30  # an intent older than this was not delivered by its writer: the outbox loop sends it
 ACTIVE_UNACK, ACTIVE_ACK = "active_unacknowledged", "active_acknowledged"
 CLEARED_UNACK, CLEARED_ACK = "cleared_unacknowledged", "cleared_acknowledged"
@@ -275,45 +277,50 @@ class Alerts:
         docs.sort(key=lambda d: -d["severity_rank"])
         return docs[:limit]
 
-    async def retrospective(self, *, patient_id: str, type: str, severity: str, value: Any, category: str,
-                            kind: str | None, measured_from, measured_to, data: dict, join_gap_s: float
-                            ) -> tuple[dict, str]:
-        """Record what late data says about the past (server/alerting/retrospective.py): a closed alert
-        (never open, so it neither blocks nor joins the live alert of its type, is never escalated nor
-        marked stale) that still waits for an acknowledgement. A finding that overlaps an earlier
-        retrospective alert of the same type (within `join_gap_s`) extends it instead of raising another.
+    async def retrospective(self, patient_id: str, ep: dict) -> tuple[dict, str]:
+        """Record what late data says about the past (server/alerting/retrospective.py): one clinical
+        episode `ep` (its causes, severity, measured period), stored closed in the group "retrospective"
+        (never open, so it neither blocks nor joins the live episode, is never escalated nor marked stale)
+        that still waits for an acknowledgement. A finding that overlaps an earlier retrospective episode
+        (within `ep["gap_s"]`) extends it (period, causes, severity) instead of raising another.
         No unique index backs this (the alert is not open): two processes evaluating the same buffer at
         the same moment could each raise one; a device's buffer normally reaches one process.
-        Returns (doc, "raised" | "rose" | "extended" | "same")."""
-        now, gap = self.clock.now(), timedelta(seconds=join_gap_s)
-        near = {"patient_id": patient_id, "type": type, "retrospective": True,
-                "measured_from": {"$lte": measured_to + gap}, "measured_to": {"$gte": measured_from - gap}}
+        Returns (doc, "raised" | "rose" | "cause_added" | "extended" | "same")."""
+        now, gap = self.clock.now(), timedelta(seconds=ep["gap_s"])
+        lo, hi, severity, value = ep["measured_from"], ep["measured_to"], ep["severity"], ep["value"]
+        data = {**({"news2": ep["news2"]} if ep.get("news2") else {}), "retrospective": True}
+        near = {"patient_id": patient_id, "group": RETROSPECTIVE, "retrospective": True,
+                "measured_from": {"$lte": hi + gap}, "measured_to": {"$gte": lo - gap}}
         doc = await self.coll.find_one(near)
         if doc is None:
-            doc = {"_id": new_id(), "patient_id": patient_id, "type": type, "source": "", "category": category,
-                   "kind": kind, "severity": severity, "severity_rank": rank(severity), "state": CLEARED_UNACK,
-                   "open": False, "retrospective": True, "measured_from": measured_from, "measured_to": measured_to,
+            doc = {"_id": new_id(), "patient_id": patient_id, "group": RETROSPECTIVE, "source": "",
+                   "type": ep["type"], "category": "clinical", "kind": ep["kind"], "causes": ep["causes"],
+                   "severity": severity, "severity_rank": rank(severity), "state": CLEARED_UNACK,
+                   "open": False, "retrospective": True, "measured_from": lo, "measured_to": hi,
                    "first_at": now, "last_at": now, "first_value": value, "last_value": value, "count": 1,
                    "stale": False, "escalation_level": 0, "next_escalation_at": None, "acknowledged_by": None,
                    "acknowledged_at": None, "ack_comment": None, "cleared_at": now, "cleared_by": None,
-                   "clear_reason": "retrospective", "data": data,
-                   "history": [self._entry("raised", severity=severity, value=value, measured_from=measured_from,
-                                           measured_to=measured_to)],
+                   "clear_reason": "retrospective", "data": data, "rev": 0,
+                   "history": [self.entry("raised", severity=severity, value=value, measured_from=lo, measured_to=hi,
+                                          causes=[c["key"] for c in ep["causes"]])],
                    "outbox": [self.intent("raised")]}
             await self.coll.insert_one(doc)
             return doc, "raised"
+        causes, added = merge_past(doc.get("causes") or [], ep["causes"])
         rose = rank(severity) > doc["severity_rank"]
-        wider = measured_from < doc["measured_from"] or measured_to > doc["measured_to"]
-        if not rose and not wider:
+        wider = lo < doc["measured_from"] or hi > doc["measured_to"]
+        if not rose and not wider and not added and causes == doc.get("causes"):
             return doc, "same"
-        update: dict[str, Any] = {"$min": {"measured_from": measured_from}, "$max": {"measured_to": measured_to},
-                                  "$set": {"last_at": now}}
+        update: dict[str, Any] = {"$min": {"measured_from": lo}, "$max": {"measured_to": hi},
+                                  "$set": {"last_at": now, "causes": causes}, "$inc": {"rev": 1}}
+        history = [self.entry("cause_added", cause=k) for k in added]
         if rose:  # worse than what was acknowledged: it needs a look again
             update["$set"].update({"severity": severity, "severity_rank": rank(severity), "last_value": value,
-                                   "data": data, "state": CLEARED_UNACK, "acknowledged_by": None,
-                                   "acknowledged_at": None})
-            update["$push"] = {"history": self._entry("severity_rose", severity=severity, value=value,
-                                                      previous=doc["severity"]),
-                               "outbox": self.intent("severity_rose")}
+                                   "type": ep["type"], "kind": ep["kind"], "data": data, "state": CLEARED_UNACK,
+                                   "acknowledged_by": None, "acknowledged_at": None})
+            history.append(self.entry("severity_rose", severity=severity, value=value, previous=doc["severity"]))
+            update["$push"] = {"outbox": self.intent("severity_rose")}
+        if history:
+            update.setdefault("$push", {})["history"] = {"$each": history}
         doc = await self.coll.find_one_and_update({"_id": doc["_id"]}, update, return_document=ReturnDocument.AFTER)
-        return doc, "rose" if rose else "extended"
+        return doc, "rose" if rose else "cause_added" if added else "extended"

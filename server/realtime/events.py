@@ -57,8 +57,8 @@ ALERT_RAISED = event(
     "A rule's condition held long enough (or NEWS2, a device fault): a new open alert, one clinical episode "
     "per patient (its `causes`: rules and NEWS2 parameters), one per device and type for device alerts. Also "
     "an inbox item for the patient, the granted doctors and the unit's staff. A *retrospective* alert "
-    "(`retrospective: true`, `measured_from`/`measured_to`) is raised already closed for late data: the "
-    "patient was in that state then, not now.")
+    "(`retrospective: true`, `measured_from`/`measured_to`) is raised already closed for late data, one "
+    "episode with its causes in `group: \"retrospective\"`: the patient was in that state then, not now.")
 ALERT_UPDATED = event(
     "alert:updated", OUT, _ALERT_ROOMS, _ALERT,
     "`change` = `cause_added` (a rule or NEWS2 parameter joined the open episode; live only, unless it lifts "

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from server.alerting.retrospective import episodes
+from server.alerting.retrospective import clinical_episodes, episodes
 from server.alerting.rules import DEFAULTS, NEWS2_RULE
 from server.keys import ALERT_ENGINE, CLOCK, INGEST
 from tests.support.alerting import NORMAL, alerts_of, cast, feed
@@ -20,9 +20,12 @@ pytestmark = pytest.mark.ward
 
 # The issue's patient: NEWS2 3+3(SpO2 90, scale 1)+2(T 39.4)+3(SBP 88)+3(HR 135) = 14.
 SICK = {"heart_rate": 135, "spo2": 90, "temperature": 39.4, "systolic": 88, "respiratory_rate": 27}
-# The retrospective alerts that buffer gives: every rule that fired over 2 min of it, and NEWS2.
-SICK_ALERTS = {("heart_rate_high", "critical"), ("spo2_low", "warning"), ("temperature_high", "warning"),
+# What that buffer gives, live or retrospectively: one clinical episode (emergency) whose causes are every
+# rule that fired over 2 min of it and NEWS2 (its scoring parameters, each a cause).
+SICK_CAUSES = {("heart_rate_high", "critical"), ("spo2_low", "warning"), ("temperature_high", "warning"),
                ("systolic_low", "critical"), ("respiratory_rate_high", "critical"), ("news2", "emergency")}
+SICK_ALERTS = {("emergency", frozenset(SICK_CAUSES))}
+NEWS2_PARAMETERS = {"heart_rate", "spo2", "temperature", "systolic", "respiratory_rate"}
 _seqs = iter(range(10_000, 10**9))
 
 
@@ -50,13 +53,18 @@ async def post(api, app, dev: dict, items: list[dict], transport: str) -> int:
     return await app[ALERT_ENGINE].retrospective_due()  # the alert tick: late readings are judged then
 
 
+def episode(doc: dict) -> tuple[str, frozenset]:
+    """An alert as (severity, its causes as (rule or "news2", severity))."""
+    return doc["severity"], frozenset((c.get("rule", "news2"), c["severity"]) for c in doc["causes"])
+
+
 async def news2_now(api, people) -> dict:
     status, body = await api.call("GET", f"/api/iot/patients/{people['pid']}/news2", people["doctor"][1])
     assert status == 200
     return body
 
 
-# ago, transport, order → (current alerts, retrospective alerts, current NEWS2 score or None if all missing)
+# ago, transport, order → (current episodes, retrospective episodes, current NEWS2 score or None if all missing)
 REPLAYS = [
     # 5 min old: inside the NEWS2 window and not late: the patient's current observation set.
     (timedelta(minutes=5), "http", "in", SICK_ALERTS, set(), 14),
@@ -88,16 +96,21 @@ async def test_replayed_buffer(api, app, ago, transport, order, current, retro, 
     evaluated = await post(api, app, dev, items if order == "in" else items[::-1], transport)
     assert evaluated == (1 if retro else 0)  # 13 messages one by one or one batch: one evaluation
     docs = await alerts_of(app, people["pid"])
-    assert {(d["type"], d["severity"]) for d in docs if d["open"]} == current
+    assert {episode(d) for d in docs if d["open"]} == current
     assert not [d for d in docs if d["open"] and d.get("retrospective")]
     retrospective = [d for d in docs if d.get("retrospective")]
-    assert {(d["type"], d["severity"]) for d in retrospective} == retro
-    assert len(retrospective) == len(retro)  # one per rule and episode, however the buffer arrived
+    assert {episode(d) for d in retrospective} == retro
+    assert len(retrospective) == len(retro)  # one per clinical episode, however the buffer arrived
     first, last = datetime.fromisoformat(items[0]["ts"]), datetime.fromisoformat(items[-1]["ts"])
     for d in retrospective:
         assert (d["measured_from"], d["measured_to"]) == (first, last), d["type"]
-        assert (d["state"], d["clear_reason"], d["next_escalation_at"]) == \
-            ("cleared_unacknowledged", "retrospective", None)
+        assert (d["state"], d["clear_reason"], d["next_escalation_at"], d["group"]) == \
+            ("cleared_unacknowledged", "retrospective", None, "retrospective")
+        assert {c["parameter"] for c in d["causes"] if c["kind"] == "news2"} == NEWS2_PARAMETERS
+        assert not [c for c in d["causes"] if c["active"]]  # the past: every cause ended
+    for d in docs:
+        if d["open"]:
+            assert {c["parameter"] for c in d["causes"] if c["kind"] == "news2"} == NEWS2_PARAMETERS
     now = await news2_now(api, people)
     if score is None:
         assert now["score"] == 0 and {"heart_rate", "spo2", "temperature", "systolic",
@@ -140,12 +153,14 @@ async def test_retrospective_alert_is_announced_once_and_extended_by_the_rest_of
     clock.advance(3 * 3600)
     items = buffer(clock.now(), timedelta(hours=1), {**NORMAL, "heart_rate": 135}, n=25)
     await post(api, app, dev, items[:13], "http")
-    (doc,) = await alerts_of(app, people["pid"], type="heart_rate_high")
+    (doc,) = await alerts_of(app, people["pid"])
     assert (doc["type"], doc["retrospective"], doc["measured_to"]) == \
         ("heart_rate_high", True, datetime.fromisoformat(items[12]["ts"]))
+    # one episode: the HR rule and NEWS2's heart-rate parameter (a 3) are one event, as live
+    assert {c["key"] for c in doc["causes"]} == {"rule:heart_rate_high", "news2:heart_rate"}
     assert [h["action"] for h in doc["history"]] == ["raised"] and doc["outbox"] == []
     await post(api, app, dev, items[13:], "http")
-    (doc,) = await alerts_of(app, people["pid"], type="heart_rate_high")
+    (doc,) = await alerts_of(app, people["pid"])
     assert (doc["measured_from"], doc["measured_to"]) == (datetime.fromisoformat(items[0]["ts"]),
                                                           datetime.fromisoformat(items[-1]["ts"]))
     assert [h["action"] for h in doc["history"]] == ["raised"]
@@ -246,3 +261,33 @@ def test_episodes(rule, points, expected):
     found = episodes(rule, [(at(s), float(v)) for s, v in points])
     assert [(e["severity"], e["measured_from"], e["measured_to"]) for e in found] == \
         [(sev, at(a), at(b)) for sev, a, b in expected]
+
+
+def finding(rule: str, severity: str, a: float, b: float, gap_s: float = 300.0) -> dict:
+    return {"measured_from": at(a), "measured_to": at(b), "gap_s": gap_s, "severity": severity, "value": 1,
+            "causes": [{"key": f"rule:{rule}", "kind": "rule", "rule": rule, "reading": rule, "severity": severity,
+                        "value": 1}]}
+
+
+# what each rule found → retrospective episodes as (severity, type, from s, to s, cause keys)
+CLINICAL_EPISODES = [
+    ([finding("spo2_low", "warning", 0, 60), finding("heart_rate_high", "critical", 30, 120)],
+     [("critical", "heart_rate_high", 0, 120, {"spo2_low", "heart_rate_high"})]),       # overlap: one event
+    ([finding("spo2_low", "warning", 0, 60), finding("heart_rate_high", "critical", 300, 400)],
+     [("critical", "heart_rate_high", 0, 400, {"spo2_low", "heart_rate_high"})]),       # within max_gap_s
+    ([finding("spo2_low", "warning", 0, 60), finding("heart_rate_high", "critical", 500, 600)],
+     [("warning", "spo2_low", 0, 60, {"spo2_low"}),
+      ("critical", "heart_rate_high", 500, 600, {"heart_rate_high"})]),                 # apart: two events
+    ([finding("spo2_low", "warning", 0, 60), finding("spo2_low", "critical", 100, 200)],
+     [("critical", "spo2_low", 0, 200, {"spo2_low"})]),                                 # one cause, worst, union
+]
+
+
+@pytest.mark.parametrize(("found", "expected"), CLINICAL_EPISODES)
+def test_clinical_episodes(found, expected):
+    eps = clinical_episodes(found)
+    assert [(e["severity"], e["type"], e["measured_from"], e["measured_to"], {c["rule"] for c in e["causes"]})
+            for e in eps] == [(sev, typ, at(a), at(b), rules) for sev, typ, a, b, rules in expected]
+    for e in eps:
+        for c in e["causes"]:
+            assert not c["active"] and e["measured_from"] <= c["since"] <= c["cleared_at"] <= e["measured_to"]

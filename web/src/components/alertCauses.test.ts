@@ -19,6 +19,11 @@ describe("alert causes", () => {
     expect(causeLabels(fr, episode)).toEqual(["NEWS2 : SpO₂ = 3", "SpO₂ basse"]);
   });
 
+  it("a retrospective episode lists all its causes (they ended: it is the past)", () => {
+    const past = { retrospective: true, causes: episode.causes.map((c) => ({ ...c, active: false })) };
+    expect(causeLabels(en, past)).toEqual(["High Heart rate", "NEWS2: SpO₂ = 3", "Low SpO₂"]);
+  });
+
   it("device alerts and older alerts have no causes; types keep their labels", () => {
     expect(causeLabels(en, { causes: undefined })).toEqual([]);
     expect(alertLabel(en, "news2")).toBe("NEWS2 score");

@@ -16,9 +16,10 @@ export function alertLabel(t: T, type: string): string {
   return known.includes(type) ? t(`alertType.${type}` as MessageKey) : type;
 }
 
-/** The active causes of an episode, most severe first: "SpO₂ basse", "NEWS2 : SpO₂ = 3". */
-export function causeLabels(t: T, alert: { causes?: any[] }): string[] {
-  const active = (alert.causes ?? []).filter((c) => c.active);
+/** The active causes of an episode, most severe first: "SpO₂ basse", "NEWS2 : SpO₂ = 3". A retrospective
+ * episode (late data) describes the past: all its causes have ended, and all are listed. */
+export function causeLabels(t: T, alert: { causes?: any[]; retrospective?: boolean }): string[] {
+  const active = (alert.causes ?? []).filter((c) => c.active || alert.retrospective);
   active.sort((a, b) => (RANK[b.severity] ?? 0) - (RANK[a.severity] ?? 0));
   return active.map((c) => c.kind === "rule"
     ? alertLabel(t, c.rule)
