@@ -176,8 +176,8 @@ class Devices:
         doc = self._cache.get(key)
         if doc is None:
             doc = await self.db[COLLECTION].find_one(query)
-            if doc is not None:
-                self._cache[key] = doc
+            if doc is not None:  # under both keys: a socket authenticated by its secret then reads by id
+                self._cache[doc["_id"]] = self._cache[doc["secret_hash"]] = doc
         return doc
 
     async def by_dev_eui(self, dev_eui: str | None, device_id: str | None) -> dict:
