@@ -219,11 +219,14 @@ async def test_a_reading_with_an_implausible_device_clock_is_found_at_its_time_a
     pid = p["patient"]["id"]
     dev = await provision(api, p["admin"], pid)
     then = datetime.now(UTC).replace(microsecond=0) - timedelta(days=30)  # beyond the 7-day clock sanity
+    before = datetime.now(UTC).replace(microsecond=0)  # stored times keep milliseconds
     await post(api, dev["token"], 1, {"heart_rate": 64}, then)
-    assert (await get(api, "/fhir/Observation", p["patient_token"]))[1]["entry"] == []  # not in the last day
-    day = then.date()
+    day = then.date()  # measurement time falls back to the receive time: nothing on the device's day
     status, body, _ = await get(api, f"/fhir/Observation?date=ge{day}&date=lt{day + timedelta(days=1)}",
                                 p["patient_token"])
-    assert status == 200
-    (obs,) = [e["resource"] for e in validate(body)["entry"]]
-    assert obs["effectiveDateTime"] == then.isoformat() and "device clock" in obs["note"][0]["text"]
+    assert status == 200 and body["entry"] == []
+    (obs,) = [e["resource"] for e in validate((await get(api, "/fhir/Observation", p["patient_token"]))[1])["entry"]]
+    assert before <= datetime.fromisoformat(obs["effectiveDateTime"]) <= datetime.now(UTC)
+    assert "device clock" in obs["note"][0]["text"] and then.isoformat() in obs["note"][0]["text"]
+    status, read, _ = await get(api, f"/fhir/Observation/{obs['id']}", p["patient_token"])
+    assert status == 200 and read == obs
