@@ -5,9 +5,11 @@ from __future__ import annotations
 import base64
 import dataclasses
 import struct
+from datetime import UTC, datetime
 
 import pytest
 
+from server.clock import FakeClock
 from server.iot.lorawan import decode, encode_v2
 from server.keys import DB
 from tests.support.iot import people, provision, watching_doctor
@@ -19,6 +21,13 @@ EUI = "70B3D57ED0051234"
 @pytest.fixture
 def settings(settings):
     return dataclasses.replace(settings, lorawan_webhook_secret=SECRET)
+
+
+@pytest.fixture
+def clock():
+    """Minutes after the network times below: on the real clock they became older than the device-clock
+    sanity window (7 days) on 2026-11-28, and a clock-suspect reading is placed at its receive time."""
+    return FakeClock(datetime(2026, 11, 21, 10, 5, tzinfo=UTC))
 
 
 def legacy(temp: float, hr: int, uptime: int) -> str:
