@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from models.alerts import MemberIn, OnCallIn, OnCallQuery, UnitIn, UnitWatchIn
+from models.alerts import MemberIn, OnCallEntryOut, OnCallIn, OnCallListOut, OnCallQuery, UnitIn, UnitWatchIn
 from models.common import parse
 from models.documents import public
 from models.errors import Forbidden
@@ -96,6 +96,7 @@ async def remove_patient(request: web.Request, identity: Identity) -> web.Respon
     return json_response(public(doc, fields=UNIT_FIELDS))
 
 
+@operation("Name a senior (staff of the unit; seniors edit the on-call rota)", body=MemberIn)
 @authenticated("admin")
 async def add_senior(request: web.Request, identity: Identity) -> web.Response:
     body = await read_body(request, MemberIn)
@@ -103,6 +104,7 @@ async def add_senior(request: web.Request, identity: Identity) -> web.Response:
     return json_response(public(doc, fields=UNIT_FIELDS))
 
 
+@operation("Remove a senior (stays staff)")
 @authenticated("admin")
 async def remove_senior(request: web.Request, identity: Identity) -> web.Response:
     unit_id, user_id = request.match_info["unit_id"], request.match_info["user_id"]
@@ -110,6 +112,7 @@ async def remove_senior(request: web.Request, identity: Identity) -> web.Respons
     return json_response(public(doc, fields=UNIT_FIELDS))
 
 
+@operation("On-call rota of the unit (staff and admins)", query=OnCallQuery, response=OnCallListOut)
 @authenticated("admin", "doctor")
 async def list_oncall(request: web.Request, identity: Identity) -> web.Response:
     query = parse(OnCallQuery, dict(request.query))
@@ -124,6 +127,10 @@ async def _editable(request: web.Request, identity: Identity) -> dict:
     return unit
 
 
+@operation("Add an on-call entry (admins and the unit's seniors)", body=OnCallIn, response=OnCallEntryOut,
+           status=201, links={"care-units.remove-oncall": {"unit_id": "$response.body#/unit_id",
+                                                 "entry_id": "$response.body#/id"},
+                  "care-units.list-oncall": {"unit_id": "$response.body#/unit_id"}})
 @authenticated("admin", "doctor")
 async def add_oncall(request: web.Request, identity: Identity) -> web.Response:
     unit = await _editable(request, identity)
@@ -132,6 +139,7 @@ async def add_oncall(request: web.Request, identity: Identity) -> web.Response:
     return json_response(entry_out(doc), status=201)
 
 
+@operation("Remove an on-call entry (admins and the unit's seniors)", status=204)
 @authenticated("admin", "doctor")
 async def remove_oncall(request: web.Request, identity: Identity) -> web.Response:
     unit = await _editable(request, identity)

@@ -7,11 +7,13 @@ from aiohttp import web
 
 from models.common import parse
 from models.identity import Identity
-from models.users import NamesQuery
+from models.users import NamesOut, NamesQuery
 from server.http.middleware import authenticated, json_response
+from server.http.openapi import operation
 from server.keys import USERS
 
 
+@operation("Display names of related people (others are absent)", query=NamesQuery, response=NamesOut)
 @authenticated()
 async def names(request: web.Request, identity: Identity) -> web.Response:
     query = parse(NamesQuery, dict(request.query))

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 
-from models.common import Input
+from models.common import Input, Output
 
 Severity = Literal["info", "warning", "critical", "emergency"]
 COMMENT = Field(default=None, max_length=500)
@@ -104,3 +104,27 @@ class OnCallQuery(Input):
     end: datetime | None = Field(default=None, alias="to")
 
     _zone = field_validator("start", "end")(lambda v: v if v is None else _aware(v))
+
+
+class OnCallEntryOut(Output):
+    """An entry as the API answers it (server/care/oncall.py `entry_out`); documents the contract."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    id: str
+    unit_id: str
+    doctor_id: str
+    start: datetime = Field(alias="from")
+    end: datetime = Field(alias="to")
+    created_by: str
+    created_at: datetime
+
+
+class OnCallListOut(Output):
+    """A unit's rota in a window, and who is on call now (staff only)."""
+
+    unit_id: str
+    at: datetime
+    on_call_now: list[str]
+    truncated: bool
+    entries: list[OnCallEntryOut]

@@ -147,3 +147,9 @@ class NamesQuery(Input):
 
     def id_list(self) -> list[str]:
         return [i for i in (x.strip() for x in self.ids.split(",")) if i][:200]
+
+
+class NamesOut(Output):
+    """{user id: display name}, only for the asked ids the caller has a care relation with."""
+
+    names: dict[str, str]

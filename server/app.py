@@ -31,7 +31,7 @@ from server.care.records import Records
 from server.care.units import CareUnits
 from server.clock import Clock
 from server.fhir.service import Fhir
-from server.http import headers
+from server.http import headers, protocol
 from server.http.middleware import error_middleware, polling_limit
 from server.http.remotes import TrustedProxies
 from server.inbox.notifier import Notifier
@@ -182,6 +182,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     The only place that writes `app[KEY]`; services never read the app (tests/test_house.py)."""
     # The client's address first (behind TRUSTED_PROXIES), so every later reader of request.remote sees it.
     redact_bad_requests()  # an oversized header's value never reaches the log
+    protocol.install()  # aiohttp's own answers (unparsable requests) in the error envelope too
     metrics = Metrics(Gate(settings.metrics_token, settings.metrics_allow))
     app = web.Application(middlewares=[TrustedProxies(settings.trusted_proxies).middleware, error_middleware,
                                        metrics.middleware()],

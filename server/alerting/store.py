@@ -172,12 +172,16 @@ class Alerts:
     async def insert_episode(self, doc: dict) -> None:
         """A new clinical episode; DuplicateKeyError when another writer opened one first."""
         await self.coll.insert_one(doc)
+        self.metrics.alerts.labels(doc["state"]).inc()  # episodes raise here, not through upsert
 
     async def write_episode(self, doc: dict, update: dict) -> dict | None:
         """Apply `update` to the episode unless anyone changed it since `doc` was read (then None)."""
-        return await self.coll.find_one_and_update({"_id": doc["_id"], "open": True, "rev": doc.get("rev")},
-                                                   {**update, "$inc": {**update.get("$inc", {}), "rev": 1}},
-                                                   return_document=ReturnDocument.AFTER)
+        written = await self.coll.find_one_and_update({"_id": doc["_id"], "open": True, "rev": doc.get("rev")},
+                                                      {**update, "$inc": {**update.get("$inc", {}), "rev": 1}},
+                                                      return_document=ReturnDocument.AFTER)
+        if written is not None and written["state"] != doc["state"]:
+            self.metrics.alerts.labels(written["state"]).inc()
+        return written
 
     async def get(self, alert_id: str) -> dict:
         doc = await self.coll.find_one({"_id": alert_id})
@@ -305,6 +309,7 @@ class Alerts:
                                           causes=[c["key"] for c in ep["causes"]])],
                    "outbox": [self.intent("raised")]}
             await self.coll.insert_one(doc)
+            self.metrics.alerts.labels(doc["state"]).inc()
             return doc, "raised"
         causes, added = merge_past(doc.get("causes") or [], ep["causes"])
         rose = rank(severity) > doc["severity_rank"]

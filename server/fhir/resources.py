@@ -92,10 +92,10 @@ def observations(doc: dict) -> list[dict]:
                "meta": {"profile": [SD + profile]}, "status": "final", "category": _category(category),
                "subject": {"reference": f"Patient/{doc['patient_id']}"}, "effectiveDateTime": _iso(doc["ts"]),
                "issued": _iso(doc["received_at"]), "device": {"reference": f"Device/{doc['device_id']}"}}
-        if doc.get("clock_suspect"):  # placed at its receive time (models.vitals); say so rather than hide it
-            said = f" (it said {_iso(doc['device_ts'])})" if doc.get("device_ts") else ""
-            obs["note"] = [{"text": f"The device clock was implausible when this was received{said}: "
-                                    "effectiveDateTime is the server's receive time, not a measured one."}]
+        if doc.get("clock_suspect"):  # dated on receipt (models/vitals.py build_message); say so, and what it claimed
+            claimed = _iso(doc["device_ts"]) if doc.get("device_ts") else "unknown"
+            obs["note"] = [{"text": f"The device clock was implausible when this was received (it said {claimed}): "
+                                    "effectiveDateTime is the server's receive time, not the device's."}]
         if kind == "bp":
             obs["code"] = _concept(BP_PANEL)
             obs["component"] = [_bp_component(readings, k) for k in ("systolic", "diastolic")]

@@ -28,6 +28,7 @@ NOT_OPENAPI: dict[str, str] = {
     "/fhir/": "FHIR R4 space: its contract is FHIR's (CapabilityStatement), not this document",
     "/assets/": "the web app's hashed static files",
     "/{tail": "the web app's client routes (index.html)",
+    "/metrics": "Prometheus text exposition for the scraper, not JSON; 404 unless METRICS_TOKEN/METRICS_ALLOW",
 }
 
 JSON = "application/json"

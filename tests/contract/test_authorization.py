@@ -43,6 +43,7 @@ class Row:
 
 
 _T0 = datetime(2031, 3, 3, 9, 0, tzinfo=UTC)
+ONCALL = {"doctor_id": "{doc}", "from": "{fresh.shift_from}", "to": "{fresh.shift_to}"}  # a new shift per call
 RX = {"patient_id": "{pat}", "medications": [{"name": "X", "dose": "1", "frequency": "1", "duration": "1"}]}
 DENIED_CARE = {"other": 404, "stranger": 403, "ph1": 403, "admin": 403}
 
@@ -131,6 +132,19 @@ REST = [
     Row("DELETE", "/api/care-units/{unit}/staff/{stranger}", expect(403, admin=200)),
     Row("POST", "/api/care-units/{unit}/patients", expect(403, admin=200), {"user_id": "{other}"}),
     Row("DELETE", "/api/care-units/{unit}/patients/{other}", expect(403, admin=200)),
+    # seniors (admins name them among staff) edit the on-call rota; staff and admins read it
+    Row("POST", "/api/care-units/{unit}/seniors", expect(403, admin=400), {"user_id": "{stranger}"}),  # not staff
+    Row("POST", "/api/care-units/{unit}/seniors", expect(403, admin=200), {"user_id": "{doc}"}),
+    Row("GET", "/api/care-units/{unit}/oncall", expect(403, admin=200, doc=200)),
+    Row("POST", "/api/care-units/{unit}/oncall", expect(403, admin=201, doc=201), ONCALL),
+    Row("DELETE", "/api/care-units/{unit}/oncall/{fresh.oncall}", expect(403, admin=204, doc=204)),
+    Row("DELETE", "/api/care-units/{unit}/seniors/{doc}", expect(403, admin=200)),
+    Row("POST", "/api/care-units/{unit}/oncall", expect(403, admin=201), ONCALL),  # doc: no longer a senior
+    Row("DELETE", "/api/care-units/{unit}/oncall/{fresh.oncall}", expect(403, admin=204)),
+    # names only of related people: everyone signed in gets 200 (content: tests/handlers/test_people_names.py)
+    Row("GET", "/api/people/names?ids={pat},{doc},{other}", anyone()),
+    # not a user route: 404 for everyone while METRICS_TOKEN/METRICS_ALLOW are unset (tests/server/ops)
+    Row("GET", "/metrics", expect(404, anonymous=404, device=404)),
     # symptoms, chatbot, chat
     Row("POST", "/api/symptoms/", expect(403, pat=200, doc=200, stranger=403),
         {"symptoms": {"fever": True, "cough": False, "fatigue": True, "difficulty_breathing": False},
@@ -233,6 +247,16 @@ class Fresh:
         if kind == "treatment":
             return (await ok(w, "pat", "POST", "/api/treatments/", {"medocs_name": "Zinc", "frequency": 1,
                                                                      "duration_days": 2}))["id"]
+        if kind == "shift_from":  # then shift_to: an 8-hour shift of its own, so two successes never overlap
+            self.shift = _T0 + timedelta(days=10 + self.n)
+            return self.shift.isoformat()
+        if kind == "shift_to":
+            return (self.shift + timedelta(hours=8)).isoformat()
+        if kind == "oncall":
+            start = _T0 + timedelta(days=5, hours=self.n)
+            made = await ok(w, "admin", "POST", f"/api/care-units/{ids['unit']}/oncall", {
+                "doctor_id": ids["doc"], "from": start.isoformat(), "to": (start + timedelta(minutes=30)).isoformat()})
+            return made["id"]
         raise AssertionError(kind)
 
 

@@ -5,7 +5,7 @@ directory: the processes advertise their rooms again).
 A doctor's socket on B; a device on A raises alerts whose inbox notifications go to the doctor. Redis is
 killed (SIGKILL), an alert is raised on A, Redis comes back on the same port (empty): the doctor gets the
 missed notification exactly once (B closed its transports, the client reconnected with `last_seq`), and
-the next alert reaches the doctor live, exactly once too.
+the episode's next severity rise reaches the doctor live, exactly once too.
 """
 
 from __future__ import annotations
@@ -69,9 +69,10 @@ async def test_redis_lost_and_back_replays_what_live_delivery_missed(mongo_uri, 
 
             redis.proc.send_signal(signal.SIGKILL)
             redis.proc.wait(10)
-            # On A, Redis away: a high heart rate alert; stored, then its live emit to B cannot cross.
-            await reading(cluster["a"], device_token, 1, {"heart_rate": 180})
-            await reading(cluster["a"], device_token, 2, {"heart_rate": 182})
+            # On A, Redis away: a critical high heart rate opens the clinical episode; stored, then its live
+            # emit to B cannot cross.
+            await reading(cluster["a"], device_token, 1, {"heart_rate": 135})
+            await reading(cluster["a"], device_token, 2, {"heart_rate": 136})
             notes = cluster["db"]["notifications"]
             await until(lambda: notes.count_documents({"user_id": "doc-1"}) == 1, within=30)
             await asyncio.sleep(1.0)  # (would it arrive live? it must not be able to: Redis is down)
@@ -82,9 +83,10 @@ async def test_redis_lost_and_back_replays_what_live_delivery_missed(mongo_uri, 
             # B asked its sockets to reconnect; the replay (sent before the client's connect event) brought it.
             await until(lambda: len(seen) == 1 and connects == 2, within=30)
 
-            # Live again, across processes: a low SpO2 alert on A reaches the doctor on B.
-            await reading(cluster["a"], device_token, 3, {"spo2": 84})
-            await reading(cluster["a"], device_token, 4, {"spo2": 83})
+            # Live again, across processes: the heart rate worsens to emergency on A (a known cause worsening
+            # is an inbox item: server/alerting/episodes.py) and reaches the doctor on B.
+            await reading(cluster["a"], device_token, 3, {"heart_rate": 160})
+            await reading(cluster["a"], device_token, 4, {"heart_rate": 162})
             await until(lambda: len(seen) == 2, within=30)
             await asyncio.sleep(1.0)  # settle: a duplicate would show now
             assert [i["seq"] for i in seen] == [1, 2]
