@@ -128,9 +128,8 @@ async def _editable(request: web.Request, identity: Identity) -> dict:
 
 
 @operation("Add an on-call entry (admins and the unit's seniors)", body=OnCallIn, response=OnCallEntryOut,
-           status=201, links={"care-units.remove-oncall": {"unit_id": "$response.body#/unit_id",
-                                                 "entry_id": "$response.body#/id"},
-                  "care-units.list-oncall": {"unit_id": "$response.body#/unit_id"}})
+           status=201)  # no stateful links: a generated doctor_id is refused, so the bundle would stay empty
+# in some runs and not others (Hypothesis: FlakyStrategyDefinition); the rota is exercised in test_oncall.py
 @authenticated("admin", "doctor")
 async def add_oncall(request: web.Request, identity: Identity) -> web.Response:
     unit = await _editable(request, identity)

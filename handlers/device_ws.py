@@ -11,10 +11,11 @@ the database is away), and `{"type": "command", id, command, params}`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import orjson
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from models.common import new_id, parse
 from models.devices import CommandAckIn, HeartbeatIn
@@ -77,16 +78,28 @@ async def device_ws(request: web.Request) -> web.StreamResponse:
     await ws.prepare(request)
     links, key = request.app[DEVICE_LINKS], f"ws:{new_id()[:12]}"
 
-    async def send(command: dict) -> None:
-        await ws.send_json({"type": "command", **command})
+    sending = asyncio.Lock()  # a command pushed by another task and a reply must not interleave their frames
 
-    await links.connected(device, "websocket", key, request.remote or "?", send, ws.close)
+    async def reply(obj: dict) -> None:
+        async with sending:
+            await ws.send_json(obj)
+
+    async def send(command: dict) -> None:
+        await reply({"type": "command", **command})
+
+    try:
+        await links.connected(device, "websocket", key, request.remote or "?", send, ws.close)
+    except Exception as exc:  # after prepare(): an HTTP error here would be written into the upgraded stream
+        if unavailable(request.app, exc, "a device WebSocket's start") is None:
+            log.exception("device websocket %s: recording the connection failed", device_id)
+        await ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"retry_later")
+        return ws
     try:
         async for msg in ws:
             if msg.type == WSMsgType.TEXT:
-                await ws.send_json(await handle_frame(request.app, device_id, msg.data))
+                await reply(await handle_frame(request.app, device_id, msg.data))
             elif msg.type == WSMsgType.BINARY:
-                await ws.send_json({"type": "error", "code": "binary_frame", "message": "Send JSON text frames"})
+                await reply({"type": "error", "code": "binary_frame", "message": "Send JSON text frames"})
     except Exception:
         log.exception("device websocket %s failed", device_id)
     finally:
