@@ -115,7 +115,7 @@ async def rejected(request: web.Request, identity: Identity) -> web.Response:
                           "recent": [public(d) for d in docs], "next": more, "truncated": more is not None})
 
 
-@operation("Sessions")
+@operation("Sessions: the devices connected to this process", response=ARRAY)
 @authenticated("admin")
 async def sessions(request: web.Request, identity: Identity) -> web.Response:
     return json_response(request.app[DEVICE_LINKS].sessions())
