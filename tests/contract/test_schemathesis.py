@@ -18,7 +18,7 @@ from collections import Counter
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from hypothesis.errors import Unsatisfiable
+from hypothesis.errors import FlakyStrategyDefinition, Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import (
     content_type_conformance,
@@ -140,9 +140,15 @@ def stateful(doc: dict, base_url: str, the: Cast) -> tuple[Counter, list[str]]:
                 title = str(exc).strip().split("\n")[0][:160]
                 failures.setdefault((case.operation.label, title), f"{case.operation.label}: {str(exc)[:1500]}")
 
-    Workflow.run(settings=settings(max_examples=STATEFUL_SCENARIOS, stateful_step_count=6, deadline=None,
-                                   database=None, derandomize=True, phases=[Phase.explicit, Phase.generate],
-                                   suppress_health_check=list(HealthCheck)))
+    try:
+        Workflow.run(settings=settings(max_examples=STATEFUL_SCENARIOS, stateful_step_count=6, deadline=None,
+                                       database=None, derandomize=True, phases=[Phase.explicit, Phase.generate],
+                                       suppress_health_check=list(HealthCheck)))
+    except FlakyStrategyDefinition as exc:
+        # Hypothesis replays a scenario after an exception and expects the same draws; against a live
+        # server whose state moved on it cannot (seen on loaded CI machines). What the scenarios checked
+        # until then is kept in `failures` and `counts`; the replay itself proves nothing either way.
+        log.warning("schemathesis stateful: Hypothesis could not replay a scenario (%s)", str(exc).split("\n")[0])
     return counts, list(failures.values())
 
 
