@@ -58,17 +58,17 @@ class Slots:
         doc = {"_id": new_id(), "doctor_id": doctor.user_id, "start": start, "end": end,
                "status": "pending", "patient_id": None, "appointment_id": None, "created_at": now}
         await self.db[SLOTS].insert_one(doc)
-        rivals = await self.db[SLOTS].find({"doctor_id": doctor.user_id, "_id": {"$ne": doc["_id"]},
-                                            "status": {"$in": list(LIVE)}, "start": {"$lt": end},
-                                            "end": {"$gt": start}}).to_list(None)
+        rivals = await self._rivals(doc)
         beaten = [r for r in rivals if r["status"] != "pending" or r["_id"] < doc["_id"]]
         if not beaten:
             beaten = [r for r in rivals if not await self._cancel_rival(r)]
-        # Our own opening is a compare-and-set too: a rival with a smaller id may have cancelled us.
-        if not beaten and (await self.db[SLOTS].update_one(
-                {"_id": doc["_id"], "status": "pending"}, {"$set": {"status": "open"}})).modified_count != 1:
-            beaten = [r for r in rivals if r["_id"] < doc["_id"]] or rivals
-        if beaten:
+        # Our own opening is a compare-and-set too: a rival with a smaller id may have cancelled
+        # us, and it may be one our read did not see (it was inserted after), so a failed opening
+        # loses on its own, whatever `rivals` held.
+        lost = bool(beaten) or (await self.db[SLOTS].update_one(
+            {"_id": doc["_id"], "status": "pending"}, {"$set": {"status": "open"}})).modified_count != 1
+        if lost:
+            beaten = beaten or await self._rivals(doc)
             await self.db[SLOTS].delete_one({"_id": doc["_id"]})
             raise Conflict("This slot overlaps another of your slots", code="slot_overlap",
                            details=[{"id": r["_id"], "start_time": r["start"].isoformat(),
@@ -76,6 +76,12 @@ class Slots:
         doc["status"] = "open"
         log.info("doctor %s opened slot %s", doctor.user_id, doc["_id"])
         return doc
+
+    async def _rivals(self, doc: dict) -> list[dict]:
+        """The doctor's other live slots overlapping `doc`."""
+        return await self.db[SLOTS].find({"doctor_id": doc["doctor_id"], "_id": {"$ne": doc["_id"]},
+                                          "status": {"$in": list(LIVE)}, "start": {"$lt": doc["end"]},
+                                          "end": {"$gt": doc["start"]}}).to_list(None)
 
     async def _cancel_rival(self, rival: dict) -> bool:
         """Cancel a pending overlapping rival with a larger id before it opens; False if it opened first."""
