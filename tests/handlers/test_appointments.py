@@ -20,7 +20,7 @@ pytestmark = pytest.mark.ward  # FakeClock at START (2026-03-01 08:00 UTC), long
 def settings(settings):
     # Reminders one hour ahead; the background loop never runs by itself: the tests drive passes.
     # No REST write limit: the racing test sends 100 creations in about a second (limits are
-    # tested in tests/server/ops).
+    # tested in tests/handlers/test_rate_limits.py).
     limits = {**settings.rate_limits, "RATE_LIMIT_REST_WRITES": ""}
     return dataclasses.replace(settings, appointment_reminder_s=3600, reminder_tick_s=3600.0, rate_limits=limits)
 
