@@ -25,7 +25,10 @@ DEMO_PASSWORD = "correct-horse-battery"
 
 @pytest.fixture(scope="session")
 def mongo_uri(tmp_path_factory) -> str:
-    db = EmbeddedDB(tmp_path_factory.mktemp("secantus") / "db")
+    # No TTL sweeps: the ward's FakeClock starts on 2026-03-01, so every reading a test stores is
+    # already past retention for the database's wall clock, and a sweep between a test's write and
+    # its read deleted it (a replayed-buffer test once lost 10 of 13 readings that way).
+    db = EmbeddedDB(tmp_path_factory.mktemp("secantus") / "db", ttl_sweep_s=0)
     uri = db.start()
     yield uri
     db.stop()

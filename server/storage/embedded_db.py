@@ -54,10 +54,15 @@ def _binary() -> str:
 class EmbeddedDB:
     """Start, wait for and stop one SecantusDB server storing under `storage`."""
 
-    def __init__(self, storage: Path, *, host: str = "127.0.0.1", port: int | None = None) -> None:
+    def __init__(self, storage: Path, *, host: str = "127.0.0.1", port: int | None = None,
+                 ttl_sweep_s: float | None = None) -> None:
         self.storage = Path(storage)
         self.host = host
         self.port = port
+        # The TTL sweeper runs on the database's wall clock (every 60 s by default). Tests whose
+        # injected clock lives months in the past turn it off (0): it would delete the documents
+        # they have just written, whenever a sweep fell between a write and its read.
+        self.ttl_sweep_s = ttl_sweep_s
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -98,6 +103,13 @@ class EmbeddedDB:
             "--storage-path", str(self.storage / "wiredtiger"), "--sync-on-commit",
             "--log-level", "WARNING",
         ]
+        config = self.storage / "fadjma-secantusd.toml"  # not ./secantusd.toml: never auto-discovered
+        if self.ttl_sweep_s is not None:
+            config.write_text(f"[storage]\nttl_sweep_seconds = {float(self.ttl_sweep_s)}\n")
+            # secantusd-py ignores that setting (0.7.0b3): the same launcher, passing it on.
+            # Run by path: the child's cwd is the storage directory, where `server` is not importable.
+            launcher = Path(__file__).with_name("secantusd_launch.py")
+            cmd = [sys.executable, str(launcher), *cmd[1:], "--config", str(config)]
         with open(log_path, "ab") as out:
             # cwd = storage so the launcher never picks up a stray ./secantusd.toml
             self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=self.storage,

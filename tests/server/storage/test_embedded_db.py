@@ -71,3 +71,26 @@ def test_orphan_of_a_killed_server_is_stopped_on_next_start(tmp_path):
             assert client.fadjma.probe.count_documents({"kept": True}) == 1
     finally:
         again.stop()
+
+
+def test_ttl_sweep_period_reaches_the_database(tmp_path):
+    """`ttl_sweep_s` is the database's own TTL sweep period (the test session turns it off, since its
+    clock lives months in the past): at 0.5 s an expired document goes within seconds, and a fresh one
+    stays; with sweeps off the expired one is still there after several of those periods."""
+    import time
+    from datetime import UTC, datetime, timedelta
+
+    old, fresh = datetime.now(UTC) - timedelta(days=3), datetime.now(UTC)
+    for period, expired_kept in ((0.5, False), (0, True)):
+        db = EmbeddedDB(tmp_path / f"db-{period}", ttl_sweep_s=period)
+        try:
+            with MongoClient(db.start()) as client:
+                coll = client.fadjma.probe
+                coll.create_index("at", expireAfterSeconds=86400)
+                coll.insert_many([{"_id": "old", "at": old}, {"_id": "fresh", "at": fresh}])
+                deadline = time.monotonic() + (30 if not expired_kept else 3)
+                while time.monotonic() < deadline and coll.count_documents({"_id": "old"}) == 1:
+                    time.sleep(0.1)
+                assert sorted(d["_id"] for d in coll.find()) == (["fresh", "old"] if expired_kept else ["fresh"])
+        finally:
+            db.stop()
