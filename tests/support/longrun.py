@@ -78,7 +78,7 @@ async def _main(hours: float, patients: int) -> int:
     from server.storage.embedded_db import EmbeddedDB
 
     with tempfile.TemporaryDirectory() as tmp:
-        db = EmbeddedDB(Path(tmp) / "db")
+        db = EmbeddedDB(Path(tmp) / "db", ttl_sweep_s=0)  # the FakeClock is months behind the wall clock
         uri = await asyncio.to_thread(db.start)
         try:
             settings = Settings(mongodb_uri=uri, mongodb_db="longrun", data_dir=Path(tmp) / "data",
