@@ -9,7 +9,7 @@
  * channel, and a tab hearing it re-reads the store. Why an ordered store, not localStorage: in
  * Chromium each renderer reads localStorage from its own cached copy, which another tab's write
  * reaches asynchronously, unordered with the lock; under load a tab took the lock right after the
- * other rotated and still read the old pair (10-22 % of lock handoffs between two tabs in a probe,
+ * other rotated and still read the old pair (8-22 % of lock handoffs between two tabs in a probe,
  * 0 with IndexedDB). Race-free because every write of the store happens under the lock and
  * completes (the transaction committed) before the lock is released, and every read that leads
  * to a refresh starts after the lock is acquired: the browser orders the two.
