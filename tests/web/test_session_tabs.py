@@ -17,6 +17,12 @@ from playwright.sync_api import expect
 
 TTL = 5
 LIFETIMES = 10
+STORED = """() => new Promise((resolve, reject) => { const open = indexedDB.open('fadjma');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => { try {
+        const get = open.result.transaction('session').objectStore('session').get('fadjma.session');
+        get.onsuccess = () => { open.result.close(); resolve(get.result ? get.result.pair : null); };
+    } catch (e) { open.result.close(); reject(e); } }; })"""
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +34,7 @@ def test_two_tabs_refreshing_together_never_send_a_rotated_refresh_token(login, 
     first = login(people["doctor"])
     sent: list[str] = []
     answers: list[int] = []
+    issued: list[str] = []
 
     def on_request(req):
         if req.url.endswith("/api/token/refresh/") and req.method == "POST":
@@ -36,6 +43,8 @@ def test_two_tabs_refreshing_together_never_send_a_rotated_refresh_token(login, 
     def on_response(resp):
         if resp.url.endswith("/api/token/refresh/"):
             answers.append(resp.status)
+            if resp.ok:
+                issued.append(resp.json()["refresh"])
 
     first.context.on("request", on_request)
     first.context.on("response", on_response)
@@ -49,7 +58,12 @@ def test_two_tabs_refreshing_together_never_send_a_rotated_refresh_token(login, 
     again = [i for i, t in enumerate(sent) if t in sent[:i]]
     assert again == [], f"refresh requests {again} of {len(sent)} re-sent a rotated refresh token"
     assert all(status == 200 for status in answers), answers  # no token_reused, no revoked family
-    now = json.loads(second.evaluate("() => localStorage.getItem('fadjma.session')"))
+    for _ in range(50):  # the pair every tab reads before refreshing is the last one the server issued
+        now = second.evaluate(STORED)                         # (a refresh may be finishing: settle)
+        if now and now["refresh"] == issued[-1]:
+            break
+        first.wait_for_timeout(100)
+    assert now["refresh"] == issued[-1]
     for page in (first, second):
         expect(page.get_by_test_id("conn")).to_have_attribute("data-status", "connected")
         expect(page.locator("input[name=username]")).to_have_count(0)
