@@ -3,7 +3,8 @@
  * one retry; every other error becomes an ApiError carrying the server's envelope
  * `{error: {code, message, details}}` so screens can show it (e.g. a 409 race lost).
  */
-import { Pair, Session, SessionMessage, Shared } from "./session";
+import { Session } from "./session";
+import { KEY, indexedStore, localCopy, sharedTabs } from "./tabs";
 
 export class ApiError extends Error {
   constructor(public status: number, public code: string, message: string, public details: any[] = []) {
@@ -22,44 +23,16 @@ async function rawPost(path: string, body: unknown, bearer?: string) {
   return { status: res.status, body: json };
 }
 
-const KEY = "fadjma.session";
-
-/**
- * One session per browser: the pair in localStorage (every tab of the origin signs in and out
- * together), refreshes serialised across tabs by a Web Lock (a rotated refresh token is never
- * sent twice, which the server would take for theft), changes announced on a BroadcastChannel.
- * Security trade-off in README "Web app" > Session.
- */
-function sharedTabs(): Shared | undefined {
-  if (typeof BroadcastChannel === "undefined") return undefined;
-  const channel = new BroadcastChannel(KEY);
-  const locks = (navigator as any).locks;
-  return {
-    // Without Web Locks (very old browsers) a refresh runs unlocked: the storage re-read still
-    // catches most races, and a lost one ends the session (sign in again), never leaks it.
-    lock: (fn) => (locks ? locks.request(KEY + ".refresh", fn) : fn()),
-    publish: (msg) => channel.postMessage(msg),
-    subscribe: (fn) => {
-      const h = (e: MessageEvent) => fn(e.data as SessionMessage);
-      channel.addEventListener("message", h);
-      return () => channel.removeEventListener("message", h);
-    },
-  };
-}
-
 try { sessionStorage.removeItem(KEY); } catch { /* the per-tab copy of earlier versions: forget it */ }
 
+/** One session per browser (web/src/api/tabs.ts): its tabs sign in, refresh and sign out together. */
 export const session = new Session({
   post: rawPost,
   now: () => Date.now(),
   setTimer: (fn, ms) => window.setTimeout(fn, ms),
   clearTimer: (h) => window.clearTimeout(h as number),
-  storage: {
-    get: () => {
-      try { return JSON.parse(localStorage.getItem(KEY) ?? "null") as Pair | null; } catch { return null; }
-    },
-    set: (pair) => (pair ? localStorage.setItem(KEY, JSON.stringify(pair)) : localStorage.removeItem(KEY)),
-  },
+  storage: localCopy,
+  store: indexedStore(),
   shared: sharedTabs(),
 });
 
