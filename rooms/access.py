@@ -22,6 +22,7 @@ from models.documents import APPOINTMENTS, GRANTS, PRESCRIPTIONS
 from models.documents import CARE_UNITS as UNITS
 from models.errors import Forbidden
 from models.identity import Identity
+from rooms.names import user_room
 from server.clock import Clock
 from server.storage.db import Database
 
@@ -53,6 +54,15 @@ def active_grant_query(clock: Clock, **match) -> dict:
 async def active_grant(db: Database, clock: Clock, doctor_id: str, patient_id: str, scope: str) -> dict | None:
     return await db[GRANTS].find_one(active_grant_query(
         clock, doctor_id=doctor_id, patient_id=patient_id, scopes=scope))
+
+
+async def granted_rooms(db: Database, clock: Clock, patient_id: str, scope: str) -> list[str]:
+    """`user:<id>` of the patient and of every doctor with an active grant of `scope` on them now, once each:
+    the audience of a live event about this patient's `scope` data (read at emit time, so a revoked or
+    expired grant stops the next event). Unit staff are not in it (units cover `vitals` only)."""
+    grants = await db[GRANTS].find(active_grant_query(clock, patient_id=patient_id, scopes=scope),
+                                   {"doctor_id": 1}).to_list(None)
+    return list(dict.fromkeys([user_room(patient_id), *(user_room(g["doctor_id"]) for g in grants)]))
 
 
 async def may_access(db: Database, clock: Clock, identity: Identity, patient_id: str, scope: str) -> bool:

@@ -229,26 +229,27 @@ APPOINTMENT_CANCELLED = event(
 APPOINTMENT_REMINDER = event(
     "appointment:reminder", OUT, "`user:<doctor>`, `user:<patient>`", _APPT,
     "APPOINTMENT_REMINDER_S before the start (inbox item for both; once, whatever the number of processes).")
+_TREATMENT_ROOMS = "`user:<patient>`, `user:<doctor with prescriptions grant>`"
 _TREATMENT = ("the treatment `{id, patient_id, medocs_name, frequency, duration_days, started_at, end, "
               "jours_restants, timezone, intakes_total, next_intake_at, created_by, prescription_id, created_at}`")
 TREATMENT_CREATED = event(
-    "treatment:created", OUT, "`user:<patient>`", _TREATMENT,
+    "treatment:created", OUT, _TREATMENT_ROOMS, _TREATMENT,
     "A treatment was added (inbox item for the patient when a doctor added it, or a delivered prescription "
     "did).")
 TREATMENT_UPDATED = event(
-    "treatment:updated", OUT, "`user:<patient>`", _TREATMENT,
+    "treatment:updated", OUT, _TREATMENT_ROOMS, _TREATMENT,
     "A treatment was changed (or rescheduled after a time zone change).")
 TREATMENT_DELETED = event(
-    "treatment:deleted", OUT, "`user:<patient>`", "`{id, patient_id}`", "A treatment was deleted.")
+    "treatment:deleted", OUT, _TREATMENT_ROOMS, "`{id, patient_id}`", "A treatment was deleted.")
 TREATMENT_INTAKE_DUE = event(
     "treatment:intake_due", OUT, "`user:<patient>`",
     "`{treatment_id, medocs_name, due_at, local_time, timezone}`",
     "Time to take a medication (inbox item too), at the treatment's local times of day in the patient's "
     "time zone; once per intake across processes. Answer with POST /api/treatments/{id}/intakes/.")
 TREATMENT_INTAKE_RECORDED = event(
-    "treatment:intake_recorded", OUT, "`user:<patient>`",
+    "treatment:intake_recorded", OUT, _TREATMENT_ROOMS,
     "`{id, treatment_id, patient_id, due_at, status: taken|skipped, answered_at, note}`",
-    "The patient confirmed or skipped an intake (their other devices update).")
+    "The patient confirmed or skipped an intake (their other devices and their granted doctors' screens update).")
 
 
 # -- chatbot (server/chatbot/) and chat between people (server/chat/) --------------

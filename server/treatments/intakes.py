@@ -100,7 +100,8 @@ class Intakes:
                                code="already_answered") from None
             return public(stored)
         out = public(stored)
-        await self.notifier.broadcast(events.TREATMENT_INTAKE_RECORDED, out, [user_room(doc["patient_id"])])
+        await self.notifier.broadcast(events.TREATMENT_INTAKE_RECORDED, out,
+                                      await self.treatments.audience(doc["patient_id"]))
         return out
 
     async def list(self, identity: Identity, treatment_id: str, query: IntakeQuery) -> list[dict]:

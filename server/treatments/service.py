@@ -8,6 +8,9 @@ zone reschedules their treatments (same local times, new instants).
 
 Who: the patient, everything on their own; a doctor with an active `prescriptions` grant
 reads the patient's, adds some, and changes or deletes those they added. Anyone else: 404.
+Live events (created, updated, deleted; intakes.py's intake_recorded) go to the patient and to
+every doctor with an active `prescriptions` grant at that moment (`audience`), so an open
+treatments screen follows changes made elsewhere.
 """
 
 from __future__ import annotations
@@ -24,8 +27,7 @@ from models.documents import TREATMENTS
 from models.errors import Forbidden, Invalid, NotFound
 from models.identity import Identity
 from models.treatments import TreatmentIn, TreatmentPut, TreatmentQuery
-from rooms.access import may_access, require_access
-from rooms.names import user_room
+from rooms.access import granted_rooms, may_access, require_access
 from server import jobs
 from server.accounts.people import display_name, require_patient, timezone_of
 from server.accounts.users import Users
@@ -46,6 +48,10 @@ class Treatments:
     def __init__(self, db: Database, clock: Clock, notifier: Notifier, users: Users, default_zone: str) -> None:
         self.db, self.clock, self.notifier, self.users, self.default_zone = db, clock, notifier, users, default_zone
         db.declare(TREATMENTS, IndexModel("patient_id"), IndexModel("next_intake_at"))
+
+    async def audience(self, patient_id: str) -> list[str]:
+        """The rooms of a live treatment event: the patient and the doctors who may see it now, once each."""
+        return await granted_rooms(self.db, self.clock, patient_id, SCOPE)
 
     def out(self, doc: dict) -> dict:
         """The earlier shape plus the schedule: `end` and `jours_restants` computed from the clock."""
@@ -98,7 +104,7 @@ class Treatments:
             await self.notifier.notify([patient_id], events.TREATMENT_CREATED, title=title, body=text,
                                        link={"type": "treatment", "id": doc["_id"]})
         out = self.out(doc)
-        await self.notifier.broadcast(events.TREATMENT_CREATED, out, [user_room(patient_id)])
+        await self.notifier.broadcast(events.TREATMENT_CREATED, out, await self.audience(patient_id))
         return out
 
     async def from_prescription(self, prescription: dict) -> list[dict]:
@@ -156,25 +162,25 @@ class Treatments:
         if updated is None:
             raise NotFound("No such treatment")
         out = self.out(updated)
-        await self.notifier.broadcast(events.TREATMENT_UPDATED, out, [user_room(doc["patient_id"])])
+        await self.notifier.broadcast(events.TREATMENT_UPDATED, out, await self.audience(doc["patient_id"]))
         return out
 
     async def delete(self, identity: Identity, treatment_id: str) -> None:
         doc = await self.visible(identity, treatment_id, change=True)
         await self.db[TREATMENTS].delete_one({"_id": treatment_id})
         await self.notifier.broadcast(events.TREATMENT_DELETED, {"id": treatment_id, "patient_id": doc["patient_id"]},
-                                      [user_room(doc["patient_id"])])
+                                      await self.audience(doc["patient_id"]))
 
     async def set_timezone(self, identity: Identity, zone: str) -> dict:
         """PUT /api/me/timezone: store it on the profile, then move every running treatment's schedule."""
         user = await self.users.set_timezone(identity.user_id, zone)
-        moved = 0
+        moved, rooms = 0, await self.audience(identity.user_id)
         async for doc in self.db[TREATMENTS].find({"patient_id": identity.user_id, "end": {"$gt": self.clock.now()}}):
             planned = self._planned({**doc, "timezone": zone})
             await self.db[TREATMENTS].update_one({"_id": doc["_id"]}, {"$set": {"timezone": zone, **planned}})
             moved += 1
             await self.notifier.broadcast(events.TREATMENT_UPDATED, self.out({**doc, "timezone": zone, **planned}),
-                                          [user_room(identity.user_id)])
+                                          rooms)
         return {"timezone": user["profile"]["timezone"], "treatments_rescheduled": moved}
 
     async def claim_due(self, limit: int = 100) -> AsyncIterator[tuple[dict, datetime | None]]:
