@@ -1,8 +1,9 @@
 /**
  * The doctor's treatments view: pick a patient who granted `prescriptions`, see their treatments
  * (days left, adherence, intakes, read-only: only the patient answers them), add one, stop one
- * the doctor added. The server sends `treatment:*` to the patient only, so this view reloads after
- * the doctor's own changes and when the patient is picked again (listened to here in case that widens).
+ * the doctor added. Live: the server sends `treatment:created|updated|deleted|intake_recorded` to
+ * the doctors with an active `prescriptions` grant too, so an intake the patient confirms or skips,
+ * or a change made elsewhere, reloads the picked patient's list (each card refreshes its intakes).
  */
 import { useState } from "react";
 import { Button, MenuItem, TextField, Typography } from "@mui/material";
