@@ -1,8 +1,9 @@
 """The doctor's treatments view and assistant in the browser, against the real server.
 
 Treatments: the doctor picks a patient who granted `prescriptions` (by name), sees the patient's
-own treatment read-only (no intake buttons: only the patient answers), adds one that the patient's
-screen shows live, and stops it. Assistant: a doctor asks, the offline answer streams in, and there
+own treatment read-only (no intake buttons: only the patient answers) and live (an intake the
+patient confirms, a change the patient makes, without reload: treatment events reach granted
+doctors), adds one that the patient's screen shows live, and stops it. Assistant: a doctor asks, the offline answer streams in, and there
 is no "use my data" (a doctor is nobody's patient to the assistant). Screenshots fr/en
 desktop/phone with axe and no horizontal overflow at 360 px."""
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -28,8 +30,9 @@ def test_doctor_treatments_read_add_live_for_the_patient_and_stop(login, http, p
     pid = people["patient_id"]
     ensure_grant(http, doctor_t, patient_t, pid)
     own = f"Paracétamol-{uuid.uuid4().hex[:4]}"
-    http.call("POST", "/api/treatments/", patient_t, {"medocs_name": own, "frequency": 3, "duration_days": 5},
-              expect=201)
+    since = (datetime.now(UTC) - timedelta(days=1)).isoformat()  # intakes already due to answer
+    own_id = http.call("POST", "/api/treatments/", patient_t, {"medocs_name": own, "frequency": 3, "duration_days": 5,
+                                                               "started_at": since}, expect=201)["id"]
 
     patient = login(people["patient"], **DESKTOP)
     patient.goto(server.base + "/patient/treatments")
@@ -44,6 +47,17 @@ def test_doctor_treatments_read_add_live_for_the_patient_and_stop(login, http, p
     expect(card.get_by_test_id("treatment-by")).to_have_text("ajouté par Mariama Patient")
     expect(card.get_by_test_id("intake-taken")).to_have_count(0)          # read-only for the doctor
     expect(card.get_by_test_id("treatment-stop")).to_have_count(0)        # not the doctor's to stop
+    # live for the doctor (no reload): the patient confirms an intake, then lengthens the course elsewhere
+    taken = card.locator('[data-testid="intake"][data-status="taken"]')
+    expect(taken).to_have_count(0)
+    due = next(i for i in http.call("GET", f"/api/treatments/{own_id}/intakes/", patient_t, expect=200)
+               if i["status"] in ("pending", "missed"))
+    http.call("POST", f"/api/treatments/{own_id}/intakes/", patient_t, {"due_at": due["due_at"], "status": "taken"},
+              expect=200)
+    expect(taken).to_have_count(1)
+    expect(card.get_by_test_id("treatment-days-left")).to_have_text("4 jour(s) restant(s)")
+    http.call("PUT", f"/api/treatments/{own_id}/", patient_t, {"duration_days": 9}, expect=200)
+    expect(card.get_by_test_id("treatment-days-left")).to_have_text("8 jour(s) restant(s)")
 
     mine = f"Metformine-{uuid.uuid4().hex[:4]}"
     form = doctor.get_by_test_id("treatment-form")
