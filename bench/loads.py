@@ -51,15 +51,25 @@ async def connect_all(session, url: str, auths: list[dict], *, namespace: str = 
     return [c for c in clients if c], time.perf_counter() - t0, failures
 
 
+@contextlib.asynccontextmanager
+async def device_sockets(cfg: dict):
+    """`cfg["devices"]`' sockets, every one connected (else RuntimeError), with the connect time and
+    the payload maker for `cfg["payload"]`; closed on exit. Shared by the closed-loop and paced senders."""
+    async with aiohttp.ClientSession(connector=connector()) as session:
+        clients, seconds, failed = await connect_all(session, cfg["url"], [d["auth"] for d in cfg["devices"]],
+                                                     namespace=cfg.get("namespace", "/"))
+        try:
+            if failed:
+                raise RuntimeError(f"{failed} device sockets failed to connect")
+            yield clients, seconds, _payload_factory(cfg)
+        finally:
+            await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
+
+
 async def devices(cfg: dict, ctl) -> dict:
     """cfg: url, namespace, event, devices: [{auth, patient_id, message?}], inflight, payload ('vitals')."""
-    async with aiohttp.ClientSession(connector=connector()) as session:
+    async with device_sockets(cfg) as (clients, _, make):
         specs = cfg["devices"]
-        clients, _, failed = await connect_all(session, cfg["url"], [d["auth"] for d in specs],
-                                               namespace=cfg.get("namespace", "/"))
-        if failed:
-            raise RuntimeError(f"{failed} device sockets failed to connect")
-        make = _payload_factory(cfg)
         await ctl.ready({"connected": len(clients)})
         lat = array("d")
         counts = {"acked": 0, "errors": 0, "lost": 0}
@@ -92,7 +102,6 @@ async def devices(cfg: dict, ctl) -> dict:
         await asyncio.gather(*(loop(c, s, i, lanes) for c, s in zip(clients, specs, strict=True)
                                for i in range(lanes)))
         ctl.measured({**counts, "latency_ms": list(lat)})
-        await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
     return None
 
 

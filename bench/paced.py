@@ -14,21 +14,14 @@ import random
 import time
 from array import array
 
-import aiohttp
-
-from bench.eio import SioClient, connector
-from bench.loads import _payload_factory, connect_all
+from bench.eio import SioClient
+from bench.loads import device_sockets
 
 
 async def paced_devices(cfg: dict, ctl) -> dict:
     """cfg: url, namespace, payload, devices: [{auth, patient_id}], interval_s, timeout_s, seq_base."""
-    async with aiohttp.ClientSession(connector=connector()) as session:
+    async with device_sockets(cfg) as (clients, seconds, make):
         specs = cfg["devices"]
-        clients, seconds, failed = await connect_all(session, cfg["url"], [d["auth"] for d in specs],
-                                                     namespace=cfg.get("namespace", "/"))
-        if failed:
-            raise RuntimeError(f"{failed} device sockets failed to connect")
-        make = _payload_factory(cfg)
         interval, timeout = float(cfg["interval_s"]), float(cfg.get("timeout_s", 10.0))
         await ctl.ready({"connected": len(clients), "connect_s": seconds})
         lat = array("d")
@@ -73,5 +66,4 @@ async def paced_devices(cfg: dict, ctl) -> dict:
         if pending:  # the last acks, up to the timeout
             await asyncio.wait(set(pending))
         ctl.measured({**counts, "latency_ms": list(lat), "client_cpu_pct": sending_cpu})
-        await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
     return None
