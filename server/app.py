@@ -41,6 +41,7 @@ from server.iot.links import DeviceLinks
 from server.iot.mqtt_bridge import MqttBridge
 from server.iot.registry import CACHE_SECONDS as DEVICE_CACHE_S
 from server.iot.registry import Devices
+from server.iot.vitals_store import VitalsStore
 from server.keys import (
     ACCESS,
     ALERT_ENGINE,
@@ -111,19 +112,23 @@ def write_behind_ctx(derived: WriteBehind):
 
 
 def devices_ctx(history: VitalsHistory, links: DeviceLinks, bridge: MqttBridge | None):
-    """Retention index, presence reset, the offline sweeper, and the MQTT bridge when MQTT_URL is set."""
+    """Retention (rows' TTL index, packs' periodic pass), presence reset, the offline sweeper, and
+    the MQTT bridge when MQTT_URL is set."""
 
     async def ctx(_app) -> AsyncIterator[None]:
         await history.ensure_retention()
         await links.reset_presence()
         sweeper = asyncio.create_task(jobs.every("device-sweeper", links.sweep_every, links.sweep),
                                       name="device-sweeper")
+        retention = asyncio.create_task(jobs.every("vitals-retention", 600, history.purge_expired, first_now=True),
+                                        name="vitals-retention")
         if bridge is not None:
             await bridge.start()
         yield
         if bridge is not None:
             await bridge.stop()
         await jobs.stop(sweeper)
+        await jobs.stop(retention)
         await links.release()
 
     return ctx
@@ -231,11 +236,12 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     # IoT: one ingest pipeline.
     derived = app[WRITE_BEHIND] = WriteBehind(db, settings.derived_flush_ms / 1000)
     devices = app[DEVICES] = Devices(db, clock, settings)
-    ingest = app[INGEST] = Ingest(db, clock, derived, sio, registry=devices, metrics=metrics)
+    store = VitalsStore(db, clock)
+    ingest = app[INGEST] = Ingest(db, clock, derived, sio, registry=devices, metrics=metrics, store=store)
     metrics.scraped.depths.update({"ingest": ingest.queued, "write_behind": derived.depth})
     links = app[DEVICE_LINKS] = DeviceLinks(db, clock, ingest, devices, sio, settings.device_heartbeat_timeout,
                                             notifier=notifier)
-    history = app[VITALS_HISTORY] = VitalsHistory(db, clock, derived, settings.vitals_retention_days)
+    history = app[VITALS_HISTORY] = VitalsHistory(db, clock, derived, settings.vitals_retention_days, store)
     bridge = None
     if settings.mqtt_url:
         bridge = app[MQTT_BRIDGE] = MqttBridge(

@@ -1,13 +1,14 @@
 """Vital-sign history: bucketed queries, statistics, hourly rollups and retention.
 
-Raw readings (`vitals`) expire VITALS_RETENTION_DAYS after they were received (TTL index on
-`received_at`, the server's clock: a device with a wrong clock can neither keep nor lose data
-early). Hourly rollups (`vitals_hours`: one document per patient and hour of device time,
+Raw readings (rows and packs, server.iot.vitals_store) go VITALS_RETENTION_DAYS after they were
+received (rows: TTL index on `received_at`; packs: `purge_expired()`, a periodic pass over the
+commit time; the server's clock either way: a device with a wrong clock can neither keep nor
+lose data early). Hourly rollups (`vitals_hours`: one document per patient and hour of device time,
 with min, max, sum and count per vital) are folded in at every group commit, written behind
 the acknowledgement (server.storage.write_behind: one statement per patient and hour per flush), and
 never expire, so 1h and 1d history stays available for ever. raw/1m/5m buckets come from
-raw readings with `$dateTrunc`; every query
-is an indexed (patient_id, time) range, as SecantusDB cannot stop a scan early.
+raw readings; every query is an indexed (patient_id, time) range, as SecantusDB cannot stop a
+scan early.
 """
 
 from __future__ import annotations
@@ -17,12 +18,11 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from pymongo import IndexModel
-from pymongo.errors import OperationFailure
 
 from models.errors import Invalid
 from models.vitals import KINDS
 from server.clock import Clock
-from server.iot.ingest import VITALS
+from server.iot.vitals_store import VitalsStore
 from server.storage import paging
 from server.storage.db import Database
 from server.storage.write_behind import WriteBehind
@@ -36,19 +36,20 @@ MAX_SPAN = {"raw": timedelta(days=2), "1m": timedelta(days=7), "5m": timedelta(d
 
 
 class VitalsHistory:
-    def __init__(self, db: Database, clock: Clock, derived: WriteBehind, retention_days: int) -> None:
-        self.db, self.clock, self.derived = db, clock, derived
+    def __init__(self, db: Database, clock: Clock, derived: WriteBehind, retention_days: int,
+                 store: VitalsStore) -> None:
+        self.db, self.clock, self.derived, self.store = db, clock, derived, store
         self.retention = timedelta(days=retention_days)
         db.declare(HOURLY, IndexModel([("patient_id", 1), ("hour", 1)]))
 
     async def ensure_retention(self) -> None:
-        """The TTL index, changed in place (collMod) when VITALS_RETENTION_DAYS changes."""
-        seconds = int(self.retention.total_seconds())
-        try:
-            await self.db[VITALS].create_index("received_at", expireAfterSeconds=seconds, name="received_at_ttl")
-        except OperationFailure:
-            await self.db.db.command({"collMod": VITALS, "index": {"name": "received_at_ttl",
-                                                                   "expireAfterSeconds": seconds}})
+        await self.store.ensure_retention(self.retention)
+
+    async def purge_expired(self) -> None:
+        """Periodic pass: packed readings older than the retention period go (the rollups stay)."""
+        removed = await self.store.purge_expired(self.retention)
+        if removed:
+            log.info("retention removed %d packed readings", removed)
 
     async def roll_up(self, docs: list[dict]) -> None:
         """Ingest subscriber: fold a committed batch into the hourly rollups."""
@@ -87,23 +88,17 @@ class VitalsHistory:
             raise Invalid(f"a {bucket} history spans at most {MAX_SPAN[bucket].days} days; use a coarser bucket",
                           code="range_too_large")
         field = f"readings.{kind}.value"
-        match = {"patient_id": patient_id, "ts": {"$gte": start, "$lt": end}, field: {"$exists": True}}
-        if bucket == "raw":  # paged along the (patient_id, ts) index, never cut silently
-            docs, more = await paging.page(self.db[VITALS], match, [("ts", 1), ("_id", 1)], cursor,
-                                           min(limit, MAX_RAW_POINTS), {"ts": 1, field: 1})
+        rng = {"$gte": start, "$lt": end}
+        if bucket == "raw":  # paged along (ts, _id), never cut silently
+            after = tuple(paging.decode(cursor, 2)) if cursor else None
+            docs, more = await self.store.page(patient_id, rng, field, after, min(limit, MAX_RAW_POINTS))
             return [{"t": d["ts"].isoformat(), "min": v, "max": v, "avg": v, "count": 1}
-                    for d in docs for v in [d["readings"][kind]["value"]]], more
+                    for d in docs for v in [d["readings"][kind]["value"]]], \
+                (paging.encode([docs[-1]["ts"], docs[-1]["_id"]]) if more and docs else None)
         if bucket in ("1h", "1d"):
             return await self._from_rollups(patient_id, kind, bucket, start, end), None
-        unit, size = BUCKETS[bucket]
-        rows = await (await self.db[VITALS].aggregate([
-            {"$match": match},
-            {"$group": {"_id": {"$dateTrunc": {"date": "$ts", "unit": unit, "binSize": size}},
-                        "min": {"$min": f"${field}"}, "max": {"$max": f"${field}"},
-                        "avg": {"$avg": f"${field}"}, "count": {"$sum": 1}}},
-        ])).to_list(None)
-        return [_row(r["_id"], r["min"], r["max"], r["avg"], r["count"])
-                for r in sorted(rows, key=lambda r: r["_id"])], None
+        bins = await self.store.binned(patient_id, rng, field, BUCKETS[bucket][1])
+        return [_row(t, lo, hi, total / count, count) for t, (lo, hi, total, count) in sorted(bins.items())], None
 
     async def _from_rollups(self, patient_id: str, kind: str, bucket: str, start: datetime,
                             end: datetime) -> list[dict]:
@@ -131,17 +126,14 @@ class VitalsHistory:
 
     async def readings(self, patient_id: str, ts: dict) -> list[dict]:
         """Stored readings of one patient whose `ts` matches `ts` (a range), newest first."""
-        docs = await self.db[VITALS].find({"patient_id": patient_id, "ts": ts}).to_list(None)
-        docs.sort(key=lambda d: d["ts"], reverse=True)
-        return docs
+        return list(reversed(await self.store.find(patient_id, ts)))
 
     async def reading_sets(self, patient_id: str, ts: dict, newest_first: bool = True) -> list[dict]:
         """The stored reading sets of one patient with `ts` in the range `ts`, in measurement order
         (FHIR walks a range in slices). Each is {patient_id, device_id, seq, ts, received_at,
         clock_suspect, readings}."""
-        docs = await self.db[VITALS].find({"patient_id": patient_id, "ts": ts}, {"_id": 0}).to_list(None)
-        docs.sort(key=lambda d: d["ts"], reverse=newest_first)
-        return docs
+        docs = [{k: v for k, v in d.items() if k != "_id"} for d in await self.store.find(patient_id, ts)]
+        return docs[::-1] if newest_first else docs
 
     async def statistics(self, patient_id: str, start: datetime | None, end: datetime | None) -> dict:
         """Per vital over a period: min, max, avg, count, first and last reading time.
@@ -150,8 +142,7 @@ class VitalsHistory:
         hourly rollups (hour-aligned), said in `source`."""
         start, end = self._window(start, end)
         if start >= self.clock.now() - self.retention:
-            docs = await self.db[VITALS].find({"patient_id": patient_id, "ts": {"$gte": start, "$lt": end}},
-                                              {"ts": 1, "readings": 1}).to_list(None)
+            docs = await self.store.find(patient_id, {"$gte": start, "$lt": end}, ("readings",))
             values: dict[str, list[tuple[datetime, float]]] = {}
             for d in docs:
                 for kind, r in d["readings"].items():

@@ -8,9 +8,9 @@ returns only once the reading is durably written (or known to be a duplicate or 
   (group commit: ~8,000 docs/s on SecantusDB instead of ~1,400 one by one). When idle it waits
   `max_wait` seconds after the first arrival to let a batch form; under load the batch is
   simply whatever queued during the previous write;
-- `_id` is `"<device_id>:<seq>"`, so the primary key *is* the unique (device_id, seq) key and a
-  replayed buffer is stored exactly once; per-item E11000 errors in the BulkWriteError mean
-  "duplicate";
+- a reading's identity `_id` is `"<device_id>:<seq>"`; server.iot.vitals_store writes the
+  commit exactly once per identity, as rows (a reading alone for its patient) and packs
+  (several of one patient), and says which were duplicates (a replayed buffer);
 - after the write the publisher task, strictly in commit order, updates the latest values
   (kept in memory for this process's readers, staged in server.storage.write_behind for
   `vitals_latest`) and emits `vitals:new` to `patient:<id>`. It holds `self.lock` for that so a watcher's snapshot
@@ -31,7 +31,6 @@ import orjson
 import socketio
 from cachetools import TTLCache
 from pymongo import IndexModel
-from pymongo.errors import BulkWriteError
 
 from models.common import new_id, parse
 from models.documents import public
@@ -41,6 +40,7 @@ from rooms import watch
 from rooms.names import patient_room
 from server.clock import Clock
 from server.iot.registry import Devices
+from server.iot.vitals_store import VitalsStore
 from server.jobs import stop
 from server.ops.metrics import Metrics
 from server.realtime import events
@@ -50,7 +50,7 @@ from server.storage.write_behind import WriteBehind
 
 log = logging.getLogger(__name__)
 
-VITALS, LATEST, REJECTED = "vitals", "vitals_latest", "vitals_rejected"
+LATEST, REJECTED = "vitals_latest", "vitals_rejected"
 # Rejected frames are kept this long (TTL index on received_at) for GET /api/iot/devices/{id}/rejected;
 # the device's rejected_count stays. Their log line is written at most once per device per REJECTED_LOG_S.
 REJECTED_TTL_S, REJECTED_LOG_S = 7 * 86400, 60.0
@@ -63,7 +63,7 @@ DeviceCallback = Callable[[dict], Awaitable[None]]
 class Ingest:
     def __init__(self, db: Database, clock: Clock, derived: WriteBehind, sio: socketio.AsyncServer | None = None,
                  *, registry: Devices | None = None, max_batch: int = 2000, max_wait: float = 0.003,
-                 metrics: Metrics | None = None) -> None:
+                 metrics: Metrics | None = None, store: VitalsStore | None = None) -> None:
         self.db, self.clock, self.derived, self.sio, self.registry = db, clock, derived, sio, registry
         self.metrics = metrics or Metrics()
         self.max_batch, self.max_wait = max_batch, max_wait
@@ -77,7 +77,7 @@ class Ingest:
         self._device_subscribers: list[DeviceCallback] = []
         # patient → kind → latest reading, as this process wrote it (staged or flushed).
         self._latest: TTLCache[str, dict[str, dict]] = TTLCache(maxsize=100_000, ttl=LATEST_CACHE_S)
-        db.declare(VITALS, IndexModel([("patient_id", 1), ("ts", 1)]))
+        self.store = store or VitalsStore(db, clock)
         db.declare(REJECTED, IndexModel([("device_id", 1), ("received_at", 1)]),
                    IndexModel("received_at", expireAfterSeconds=REJECTED_TTL_S))
         self._rejection_logged: TTLCache[str, list] = TTLCache(maxsize=100_000, ttl=REJECTED_LOG_S * 10)
@@ -189,13 +189,10 @@ class Ingest:
 
     async def _commit(self, batch: list[tuple[dict, asyncio.Future]]) -> list[dict]:
         docs = [doc for doc, _ in batch]
-        errors: dict[int, dict] = {}
         self.metrics.batch_size.observe(len(docs))
         try:
             with self.metrics.write_seconds.time():
-                await self.db[VITALS].insert_many(docs, ordered=False)
-        except BulkWriteError as exc:
-            errors = {e["index"]: e for e in exc.details.get("writeErrors", [])}
+                dups = await self.store.store(docs)
         except Exception as exc:  # the database away: retry_later for the devices, one outage line
             self.db.outage.log_failure(log, exc, "group commit of %d readings failed", len(docs))
             for _, future in batch:
@@ -204,17 +201,11 @@ class Ingest:
             return []
         stored = []
         for i, (doc, future) in enumerate(batch):
-            err = errors.get(i)
-            if err is None:
-                stored.append(doc)
-                result = {"status": "accepted", "id": doc["_id"], "seq": doc["seq"]}
-            elif err.get("code") == 11000:
+            if i in dups:
                 result = {"status": "duplicate", "id": doc["_id"], "seq": doc["seq"]}
             else:
-                log.error("reading %s not stored: %s", doc["_id"], err.get("errmsg"))
-                if not future.done():
-                    future.set_exception(RuntimeError(err.get("errmsg", "write failed")))
-                continue
+                stored.append(doc)
+                result = {"status": "accepted", "id": doc["_id"], "seq": doc["seq"]}
             if not future.done():
                 future.set_result(result)
         self.metrics.readings.inc(len(stored))

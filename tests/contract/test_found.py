@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from server.keys import DB
 from tests.contract.cast import WEBHOOK_SECRET, cast
+from tests.support.iot import stored_count
 
 BEYOND_INT64 = 2**63 + 5  # MongoDB stores 64-bit integers: pymongo raised OverflowError (a 500)
 
@@ -33,7 +34,7 @@ async def test_lorawan_ids_that_are_not_strings_are_refused_not_a_500_nor_an_ope
         path = "/api/iot/lorawan/tts" if "end_device_ids" in body else "/api/iot/lorawan/chirpstack"
         status, answer = await api.call("POST", path, json=body, headers=dict(secret))
         assert status == 400 and answer["error"]["code"] == "invalid", (body, status, answer)
-    assert await the.world.api.client.app[DB]["vitals"].count_documents({}) == 0
+    assert await stored_count(the.world.api.client.app[DB]) == 0
 
 
 async def test_unknown_and_malformed_events_on_the_chatbot_namespace_are_answered(api):

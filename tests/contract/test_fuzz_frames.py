@@ -29,6 +29,7 @@ from models.vitals import KINDS, MESSAGE_FIELDS
 from server.keys import DB, SIO
 from server.realtime import events
 from tests.contract.cast import WEBHOOK_SECRET, cast
+from tests.support.iot import stored
 
 EXAMPLES = 250  # per transport group
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
@@ -99,7 +100,7 @@ def run_in_thread(loop: asyncio.AbstractEventLoop, coro, timeout: float = 30):
 async def assert_nothing_malformed(app, the) -> int:
     """Every stored reading is a well-formed message of the cast's device for its patient; chat messages
     and chatbot questions are bounded text in their conversation; the device's battery is a percentage."""
-    docs = await app[DB]["vitals"].find({}).to_list(None)
+    docs = await stored(app[DB])
     for doc in docs:
         assert set(doc) == {"_id", "source", *MESSAGE_FIELDS}, doc
         assert doc["device_id"] == the.ids["device"] and doc["patient_id"] == the.ids["pat"], doc

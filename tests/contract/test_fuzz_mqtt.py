@@ -21,6 +21,7 @@ from server.iot.mqtt_bridge import IN_TOPICS, PREFIX
 from server.keys import DB, MQTT_BRIDGE
 from tests.contract.cast import cast
 from tests.contract.test_fuzz_frames import SETTINGS, assert_nothing_malformed, junk, readings, run_in_thread, shaped
+from tests.support.iot import stored_count
 from tests.support.mqtt import bridge_url, device_client, reloaded
 
 
@@ -55,7 +56,7 @@ async def test_mqtt_payloads_never_fail_the_bridge(api, app, broker, caplog):
         await client.publish(f"{PREFIX}/{device_id}/vitals", orjson.dumps(
             {"seq": 777_777, "readings": {"heart_rate": 66}}), qos=1)
         for _ in range(1200):  # up to 60 s: a loaded CI machine
-            if await app[DB]["vitals"].find_one({"_id": f"{device_id}:777777"}) is not None:
+            if await stored_count(app[DB], _id=f"{device_id}:777777"):
                 break
             await asyncio.sleep(0.05)
         else:

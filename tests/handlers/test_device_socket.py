@@ -8,7 +8,7 @@ import pytest
 import socketio
 
 from server.keys import DB
-from tests.support.iot import Inbox, device_sio, people, provision
+from tests.support.iot import Inbox, device_sio, people, provision, stored_count
 
 
 async def test_device_reading_reaches_watching_doctor_once(api):
@@ -35,7 +35,7 @@ async def test_device_reading_reaches_watching_doctor_once(api):
     await device.call("vitals:send", {"seq": 2, "readings": {"heart_rate": 80}}, namespace="/devices")
     await inbox.wait(lambda i: len(i.of("vitals:new")) == 2)
     assert [m["seq"] for m in inbox.of("vitals:new")] == [1, 2]
-    assert await api.client.app[DB]["vitals"].count_documents({"device_id": dev["id"]}) == 2
+    assert await stored_count(api.client.app[DB], device_id=dev["id"]) == 2
     status, latest = await api.call("GET", f"/api/iot/patients/{p['patient']['id']}/vitals/latest", p["doctor_token"])
     assert status == 200
     assert latest["readings"]["heart_rate"]["value"] == 80 and latest["readings"]["spo2"]["value"] == 97
@@ -67,7 +67,7 @@ async def test_bad_readings_are_rejected_and_counted(api):
     assert status == 200 and rej["count"] == len(bad) + 1
     codes = {r["code"] for r in rej["recent"]}
     assert codes >= {"out_of_range", "invalid", "unknown_kind", "wrong_patient", "bad_unit"}
-    assert await api.client.app[DB]["vitals"].count_documents({}) == 0
+    assert await stored_count(api.client.app[DB]) == 0
     await device.disconnect()
 
 

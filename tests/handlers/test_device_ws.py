@@ -8,7 +8,7 @@ import pytest
 import websockets
 
 from server.keys import DB
-from tests.support.iot import people, provision, watching_doctor
+from tests.support.iot import people, provision, stored_count, watching_doctor
 
 
 def ws_url(api, device_id: str, token: str | None = None) -> str:
@@ -46,7 +46,7 @@ async def test_legacy_frames_are_stored_and_pushed(api):
     await inbox.wait(lambda i: len(i.of("vitals:new")) == 2)
     first = inbox.of("vitals:new")[0]
     assert first["readings"]["temperature"]["value"] == 36.5 and not first["clock_suspect"]
-    assert await api.client.app[DB]["vitals"].count_documents({}) == 2
+    assert await stored_count(api.client.app[DB]) == 2
     _, device = await api.call("GET", f"/api/iot/devices/{dev['id']}", p["admin"])
     assert (device["battery"], device["signal_quality"], device["free_heap"], device["rejected_count"]) == \
         (51, -70, 1234, 4)

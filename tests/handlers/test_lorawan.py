@@ -12,7 +12,7 @@ import pytest
 from server.clock import FakeClock
 from server.iot.lorawan import decode, encode_v2
 from server.keys import DB
-from tests.support.iot import people, provision, watching_doctor
+from tests.support.iot import people, provision, stored_count, watching_doctor
 
 SECRET = "lora-webhook-secret-0123456789"
 EUI = "70B3D57ED0051234"
@@ -98,5 +98,5 @@ async def test_webhook_secret_and_unknown_device(api):
     body["end_device_ids"]["device_id"] = "ghost"
     status, err = await api.call("POST", "/api/iot/lorawan/tts", json=body, headers={"X-Webhook-Secret": SECRET})
     assert status == 404 and err["error"]["code"] == "unknown_device"
-    assert await api.client.app[DB]["vitals"].count_documents({}) == 0
+    assert await stored_count(api.client.app[DB]) == 0
 

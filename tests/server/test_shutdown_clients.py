@@ -65,7 +65,12 @@ class Server:
         db = EmbeddedDB(self.tmp / "data" / "db")
         try:
             with MongoClient(db.start()) as client:
-                return {d["seq"] for d in client["fadjma"]["vitals"].find({"device_id": self.device["id"]})}
+                db = client["fadjma"]  # rows and packed readings (server.iot.vitals_store)
+                rows = [d["seq"] for d in db["vitals"].find({"device_id": self.device["id"]})]
+                packed = [r["seq"] for p in db["vitals_packs"].find({}) for r in p["r"]
+                          if r["device_id"] == self.device["id"]]
+                assert len(rows) + len(packed) == len(set(rows + packed)), "a reading stored twice"
+                return set(rows + packed)
         finally:
             db.stop()
 

@@ -83,3 +83,16 @@ async def people(api):
     await grant(api.client.app, doctor["id"], patient["id"])
     return {"admin": admin, "patient": patient, "patient_token": patient_token, "doctor": doctor,
             "doctor_token": doctor_token, "stranger_token": stranger_token}
+
+
+async def stored(db, **match) -> list[dict]:
+    """The stored readings, rows and packed ones alike (server.iot.vitals_store), each identity
+    once, matching `match` on their own fields, e.g. stored(db, device_id=...), in (ts, _id) order."""
+    from server.iot.packs import merged
+    rows = await db["vitals"].find(match).to_list(None)
+    packed = await db["vitals_packs"].find({}).to_list(None)
+    return [d for d in merged(rows, packed, {}) if all(d.get(k) == v for k, v in match.items())]
+
+
+async def stored_count(db, **match) -> int:
+    return len(await stored(db, **match))

@@ -14,7 +14,7 @@ from server.alerting.retrospective import clinical_episodes, episodes
 from server.alerting.rules import DEFAULTS, NEWS2_RULE
 from server.keys import ALERT_ENGINE, CLOCK, INGEST
 from tests.support.alerting import NORMAL, alerts_of, cast, feed
-from tests.support.iot import device_sio, provision, watching_doctor
+from tests.support.iot import device_sio, provision, stored, watching_doctor
 
 pytestmark = pytest.mark.ward
 
@@ -232,7 +232,7 @@ async def test_a_clock_suspect_reading_is_placed_at_its_receive_time(api, app):
     assert status == 200
     assert [(p["t"], p["avg"]) for p in hist["points"]][-2:] == [(received.isoformat(), 80),
                                                                  (clock.now().isoformat(), 72)]
-    doc = await app[INGEST].db["vitals"].find_one({"_id": ack["id"]})
+    (doc,) = await stored(app[INGEST].db, _id=ack["id"])
     assert doc["clock_suspect"] and doc["ts"] == received and doc["device_ts"] == future
 
 

@@ -7,6 +7,7 @@ import random
 from models.vitals import normalise
 from server.demo.simulator import PROFILES, Simulator
 from server.keys import CLOCK, DB, DEVICE_LINKS, DEVICES, INGEST
+from tests.support.iot import stored as stored_readings
 
 
 def test_profiles_stay_possible_and_deterioration_is_gradual():
@@ -36,7 +37,7 @@ async def test_simulator_sends_through_ingest(api):
         for device, profile in devices:
             await sim._send(device, profile, 100 + tick, minutes, tick)
     await app[INGEST].settled()
-    stored = await app[DB]["vitals"].find({"patient_id": patient["id"]}).to_list(None)
+    stored = await stored_readings(app[DB], patient_id=patient["id"])
     hr = [d["readings"]["heart_rate"]["value"] for d in sorted(stored, key=lambda d: d["seq"])]
     assert len(hr) == 3 and hr[0] < hr[2]
     assert {d["source"] for d in stored} == {"simulator"}

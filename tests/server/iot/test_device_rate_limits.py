@@ -16,6 +16,7 @@ from server.keys import DB, MQTT_BRIDGE
 from tests.handlers.test_lorawan import EUI, SECRET, legacy, tts_body
 from tests.support.helpers import until
 from tests.support.iot import people, provision
+from tests.support.iot import stored as stored_readings
 from tests.support.mqtt import bridge_url, device_client, reloaded
 from tests.support.throttle import drive_limits
 
@@ -56,12 +57,11 @@ async def test_mqtt_messages_are_limited_per_device(api, clock, broker, caplog):
     dev = await provision(api, p["admin"], p["patient"]["id"])
     broker.add(dev["id"], dev["token"])
     await reloaded(broker, dev["id"], dev["token"])
-    vitals = app[DB]["vitals"]
 
     async def stored(until_: Callable[[set[int]], bool]) -> set[int]:
         async with asyncio.timeout(20):
             while True:
-                seqs = {d["seq"] async for d in vitals.find({"device_id": dev["id"]})}
+                seqs = {d["seq"] for d in await stored_readings(app[DB], device_id=dev["id"])}
                 if until_(seqs):
                     return seqs
                 await asyncio.sleep(0.05)

@@ -11,7 +11,8 @@ import pytest
 
 from server.app import create_app
 from server.keys import DB, MQTT_BRIDGE
-from tests.support.iot import people, provision, watching_doctor
+from tests.support.iot import people, provision, stored_count, watching_doctor
+from tests.support.iot import stored as stored_readings
 from tests.support.mqtt import bridge_url, device_client, reloaded
 
 
@@ -88,7 +89,7 @@ async def test_mqtt_device_end_to_end(api, broker):
         await client.publish(f"fadjma/devices/{other['id']}/vitals", orjson.dumps(
             {"seq": 1, "readings": {"heart_rate": 61}}), qos=1)
     await inbox.wait(lambda i: any(m["device_id"] == other["id"] for m in i.of("vitals:new")))
-    stored = await app[DB]["vitals"].find({"device_id": other["id"]}).to_list(None)
+    stored = await stored_readings(app[DB], device_id=other["id"])
     assert [d["seq"] for d in stored] == [1]
     await doctor.disconnect()
 
@@ -111,7 +112,7 @@ async def test_readings_sent_while_the_server_is_down_are_stored_when_it_returns
     second = await aiohttp_client(create_app(settings, clock))  # the same session id: the broker kept them
     db = second.app[DB]
     async with asyncio.timeout(10):
-        while await db["vitals"].count_documents({"device_id": dev["id"]}) < 3:  # noqa: ASYNC110 - polling the DB
+        while await stored_count(db, device_id=dev["id"]) < 3:  # noqa: ASYNC110 - polling the DB
             await asyncio.sleep(0.05)
-    docs = await db["vitals"].find({"device_id": dev["id"]}).to_list(None)
+    docs = await stored_readings(db, device_id=dev["id"])
     assert sorted(d["seq"] for d in docs) == [1, 2, 3]

@@ -16,7 +16,7 @@ from server.app import create_app
 from server.keys import DB
 from server.storage import embedded_db
 from tests.conftest import Api
-from tests.support.iot import device_sio, provision
+from tests.support.iot import device_sio, provision, stored_count
 
 READINGS = 120
 
@@ -82,7 +82,7 @@ async def test_sigkill_mid_ingest_is_recovered_without_losing_acknowledged_readi
     assert (await api.client.get("/health")).status == 200  # it recovered: the process is healthy
     assert app[DB].embedded.proc.pid != first_pid  # a new child, on the same storage
     assert acked == set(range(1, READINGS + 1))
-    stored = await app[DB]["vitals"].count_documents({"device_id": device["id"]})
+    stored = await stored_count(app[DB], device_id=device["id"])
     assert stored == READINGS  # every acknowledged reading survived the SIGKILL, none twice
 
     records = [r for r in caplog.records if r.name.startswith(("server", "handlers"))]
@@ -180,7 +180,6 @@ async def test_mqtt_readings_sent_while_the_database_is_away_are_stored_once_it_
     await asyncio.wait_for(app[MQTT_BRIDGE].connected.wait(), 10)
     broker.add(device["id"], device["token"])
     await reloaded(broker, device["id"], device["token"])
-    vitals = app[DB]["vitals"]
     caplog.set_level(logging.INFO)
     async with device_client(broker, device["id"], device["token"]) as client:
         crash(app)
@@ -189,11 +188,11 @@ async def test_mqtt_readings_sent_while_the_database_is_away_are_stored_once_it_
         deadline = time.monotonic() + 60
         while True:  # stored once the database is back (the bridge retries it)
             try:
-                if await vitals.count_documents({"device_id": device["id"], "seq": 1}) == 1:
+                if await stored_count(app[DB], device_id=device["id"], seq=1) == 1:
                     break
             except Exception:  # the test's own reads fail too while the database is away
                 pass
             assert time.monotonic() < deadline, "the MQTT reading was never stored"
             await asyncio.sleep(0.2)
-    assert await vitals.count_documents({"device_id": device["id"]}) == 1
+    assert await stored_count(app[DB], device_id=device["id"]) == 1
     assert not [r for r in caplog.records if "left unacknowledged" in r.getMessage()]  # retried, not failed
