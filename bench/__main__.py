@@ -22,6 +22,7 @@ BENCHMARKS = {
     "scaleout": ("bench.b_scaleout", "one vs two server processes over Redis, ingest with live fan-out"),
     "fhir": ("bench.b_fhir", "one FHIR Observation page from a day of 1 Hz readings, vs reading the whole day"),
     "sweep": ("bench.b_sweep", "open-loop offered-load sweep: Socket.IO ack p50/p99 against offered rate, PNG chart"),
+    "shapes": ("bench.b_shapes", "the vitals store alone: rows and packs by commit shape vs one document per reading"),
     "fleet": ("bench.b_fleet", "1k..10k devices each sending every 5 s, 200 dashboards: RSS, CPU, ack p99"),
 }
 

@@ -65,9 +65,9 @@ class Server:
         db = EmbeddedDB(self.tmp / "data" / "db")
         try:
             with MongoClient(db.start()) as client:
-                db = client["fadjma"]  # rows and packed readings (server.iot.vitals_store)
-                rows = [d["seq"] for d in db["vitals"].find({"device_id": self.device["id"]})]
-                packed = [r["seq"] for p in db["vitals_packs"].find({}) for r in p["r"]
+                data = client["fadjma"]  # rows and packed readings (server.iot.vitals_store)
+                rows = [d["seq"] for d in data["vitals"].find({"device_id": self.device["id"]})]
+                packed = [r["seq"] for p in data["vitals_packs"].find({}) for r in p["r"]
                           if r["device_id"] == self.device["id"]]
                 assert len(rows) + len(packed) == len(set(rows + packed)), "a reading stored twice"
                 return set(rows + packed)
