@@ -7,7 +7,7 @@ import asyncio
 
 from firmware.sim.device import VirtualDevice
 from firmware.sim.fleet import Admin, Spec, dev_eui_of, make_device
-from tests.firmware.server_api import DB, VITALS
+from tests.firmware.server_api import DB, stored_readings
 
 
 async def sim_device(api, transport: str, *, fallback: bool = False, name: str = "sim-replay",
@@ -46,7 +46,7 @@ async def drain(device: VirtualDevice, within: float = 30.0) -> None:
 
 
 async def stored_seqs(api, device_id: str) -> list[int]:
-    docs = await api.client.app[DB][VITALS].find({"device_id": device_id}, {"seq": 1}).to_list(None)
+    docs = await stored_readings(api.client.app[DB], device_id=device_id)
     return sorted(d["seq"] for d in docs)
 
 

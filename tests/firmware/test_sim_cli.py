@@ -8,7 +8,7 @@ import pytest
 
 from firmware.sim.__main__ import main_async, parse_args
 from tests.conftest import DEMO_PASSWORD
-from tests.firmware.server_api import DB, VITALS
+from tests.firmware.server_api import DB, stored_readings
 
 
 async def test_the_cli_runs_a_small_fleet_over_three_transports(api, capsys):
@@ -25,7 +25,7 @@ async def test_the_cli_runs_a_small_fleet_over_three_transports(api, capsys):
         sampled, accepted, duplicate, rejected, dropped, buffered = map(int, row[1:7])
         assert sampled >= 5 and buffered == 0 and dropped == 0, row
         assert accepted + rejected == sampled and duplicate == 0, row
-        docs = await api.client.app[DB][VITALS].find({"device_id": device_id}, {"seq": 1}).to_list(None)
+        docs = await stored_readings(api.client.app[DB], device_id=device_id)
         assert sorted(d["seq"] for d in docs) == list(range(accepted)), row
 
 

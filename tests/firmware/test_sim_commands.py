@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 
 from firmware.sim.device import VirtualDevice
-from tests.firmware.server_api import DB, VITALS
+from tests.firmware.server_api import DB, stored_readings
 from tests.firmware.sim_support import drain, settled_seqs, sim_device, take
 
 
@@ -43,7 +43,7 @@ async def test_commands_over_socketio(api):
         await drain(device)
         seqs = await settled_seqs(api, device.device_id, 6)
         assert seqs[:4] == [0, 1, 2, 3] and seqs[4] >= 64 and seqs[5] == seqs[4] + 1  # the next reserved block
-        docs = await api.client.app[DB][VITALS].find({"device_id": device.device_id}).sort("seq", 1).to_list(None)
+        docs = sorted(await stored_readings(api.client.app[DB], device_id=device.device_id), key=lambda d: d["seq"])
         assert [d["clock_suspect"] for d in docs] == [True, True, False, False, False, False]
         assert device.stats.commands == ["set_interval", "sync_time", "reboot"]
     finally:

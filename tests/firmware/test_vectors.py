@@ -14,11 +14,11 @@ import pytest
 
 from tests.firmware.server_api import (
     DB,
-    VITALS,
     FakeClock,
     alerting_settings,
     lorawan_decode,
     lorawan_encode_v2,
+    stored_readings,
 )
 from tests.firmware.wire import RawDeviceWS, RawSocketIO, sio_json, subset
 
@@ -49,7 +49,7 @@ async def provision(api) -> tuple[str, str, str]:
 
 
 async def stored(api) -> dict[int, dict]:
-    docs = await api.client.app[DB][VITALS].find({"device_id": DEVICE["device_id"]}).to_list(None)
+    docs = await stored_readings(api.client.app[DB], device_id=DEVICE["device_id"])
     return {d["seq"]: d for d in docs}
 
 
