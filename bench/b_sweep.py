@@ -15,7 +15,7 @@ import argparse
 import time
 from pathlib import Path
 
-from bench.common import RESULTS, percentiles, report, saturation_notes
+from bench.common import RESULTS, percentiles, report, saturation_notes, stored_readings
 from bench.deployment import Deployment
 from bench.paced import paced_devices
 from bench.procs import Workdir
@@ -45,13 +45,13 @@ def run(args: argparse.Namespace) -> dict:
                      for (d, t), p in zip(devices, patients, strict=True)]
             for rate in rates:
                 interval = args.devices / rate
-                before = dep.db["vitals"].estimated_document_count()
+                before = stored_readings(dep.db)
                 configs = [{"url": dep.urls[0], "devices": chunk, "namespace": "/devices", "payload": "device",
                             "interval_s": interval, "timeout_s": args.timeout,
                             "seq_base": int(time.time() * 1000) * 1000}  # never repeat a (device, seq)
                            for chunk in _chunks(specs, args.clients)]
                 results, cpu, _ = run_workers(paced_devices, configs, duration=args.duration, watch=dep.watch())
-                stored = dep.db["vitals"].count_documents({}) - before
+                stored = stored_readings(dep.db) - before
                 rows.append(_row(rate, args, results, cpu, stored))
                 notes += [f"{rate:.0f}/s: {x}" for x in saturation_notes([r["client_cpu_pct"] for r in results],
                                                                           cpu["machine_cpu_pct"])]
@@ -83,11 +83,11 @@ def run(args: argparse.Namespace) -> dict:
 
 def _drain(dep: Deployment, quiet_s: float = 2.0, limit_s: float = 90.0) -> int:
     """Wait until the stored count has not moved for `quiet_s`; returns how many arrived meanwhile."""
-    first = last = dep.db["vitals"].estimated_document_count()
+    first = last = stored_readings(dep.db)
     t0 = changed = time.monotonic()
     while time.monotonic() - changed < quiet_s and time.monotonic() - t0 < limit_s:
         time.sleep(0.25)
-        now = dep.db["vitals"].estimated_document_count()
+        now = stored_readings(dep.db)
         if now != last:
             last, changed = now, time.monotonic()
     return last - first

@@ -44,6 +44,8 @@ class Deployment:
             mqtt_login(self.mqtt.passwd, "fadjma-server", password)
             self.mqtt.start()
             base["MQTT_URL"] = f"mqtt://fadjma-server:{password}@127.0.0.1:{self.mqtt.port}"
+            if processes > 1:  # each message to one process, as a deployment would run them
+                base.setdefault("MQTT_SHARED_GROUP", "fadjma-bench")
         self.servers = [fadjma_server(wd, f"server-{i}", env=base).start() for i in range(processes)]
         self.client = MongoClient(self.uri, tz_aware=True)
         self.db = self.client[DB_NAME]

@@ -53,6 +53,13 @@ def _mqtt_url(raw: str | None) -> str | None:
     return raw
 
 
+def _mqtt_shared_group(raw: str | None) -> str | None:
+    raw = (raw or "").strip()
+    if raw and not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", raw):
+        raise SettingsError("MQTT_SHARED_GROUP must be 1-64 letters, digits, '.', '_' or '-'")
+    return raw or None
+
+
 def _mqtt_client_id(raw: str | None) -> str | None:
     raw = (raw or "").strip()
     if raw and not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", raw):
@@ -162,6 +169,7 @@ class Environment(BaseSettings):
     REDIS_MANAGER: str | None = None
     MQTT_URL: str | None = Field(default=None, repr=False)
     MQTT_CLIENT_ID: str | None = None
+    MQTT_SHARED_GROUP: str | None = None
     LORAWAN_WEBHOOK_SECRET: str | None = Field(default=None, repr=False)
     VITALS_RETENTION_DAYS: int | None = None
     DERIVED_FLUSH_MS: int | None = None
@@ -249,6 +257,7 @@ class Environment(BaseSettings):
     _redis = _checked("REDIS_URL", _redis_url)
     _mqtt = _checked("MQTT_URL", _mqtt_url)
     _mqtt_id = _checked("MQTT_CLIENT_ID", _mqtt_client_id)
+    _mqtt_share = _checked("MQTT_SHARED_GROUP", _mqtt_shared_group)
     _lorawan = _checked("LORAWAN_WEBHOOK_SECRET", _webhook_secret)
 
     @model_validator(mode="after")

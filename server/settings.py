@@ -59,6 +59,7 @@ class Settings:
     demo: bool = False
     mqtt_url: str | None = field(default=None, repr=False)
     mqtt_client_id: str | None = None          # the bridge's persistent-session id (server/iot/mqtt_bridge.py)
+    mqtt_shared_group: str | None = None       # several processes: `$share/<group>/…`, each message to one
     lorawan_webhook_secret: str | None = field(default=None, repr=False)
     vitals_retention_days: int = 30
     derived_flush_ms: int = 1000               # server/storage/write_behind.py: derived state written this often
@@ -161,6 +162,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         demo=demo,
         mqtt_url=e.MQTT_URL,
         mqtt_client_id=e.MQTT_CLIENT_ID,
+        mqtt_shared_group=e.MQTT_SHARED_GROUP,
         lorawan_webhook_secret=e.LORAWAN_WEBHOOK_SECRET,
         vitals_retention_days=pick(e.VITALS_RETENTION_DAYS, 30),
         derived_flush_ms=pick(e.DERIVED_FLUSH_MS, 1000),

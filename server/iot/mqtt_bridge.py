@@ -21,7 +21,9 @@ server restarts, or what it had received but not stored when it died, is deliver
 commit's (device, seq) key makes the second delivery a duplicate. The broker's
 `max_inflight_messages` bounds how many unacknowledged readings the bridge holds, so a
 backlog waits in the broker, not in our memory. (Measured before this: the bench's MQTT row
-had 21,000 PUBACKed readings queued in the server's memory, 42 s of backlog.)
+had 21,000 PUBACKed readings queued in the server's memory, 42 s of backlog.) With several
+processes, MQTT_SHARED_GROUP makes the subscriptions shared (`$share/<group>/…`): the broker
+gives each message to one of them.
 """
 
 from __future__ import annotations
@@ -81,6 +83,8 @@ class MqttBridge:
         self.identifier = settings.mqtt_client_id or (f"fadjma-{socket.gethostname()}-{settings.port}"
                                                       if settings.port else f"fadjma-server-{new_id()[:8]}")
         self._handlers: set[asyncio.Task] = set()
+        # Several processes on one broker: a shared subscription gives each message to one of them.
+        self.share = f"$share/{settings.mqtt_shared_group}/" if settings.mqtt_shared_group else ""
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="mqtt-bridge")
@@ -110,7 +114,7 @@ class MqttBridge:
                 client._client.manual_ack_set(True)
                 async with client:
                     for topic in IN_TOPICS:
-                        await client.subscribe(f"{PREFIX}/+/{topic}", qos=1)
+                        await client.subscribe(f"{self.share}{PREFIX}/+/{topic}", qos=1)
                     self._client, backoff = client, 1.0
                     self.connected.set()
                     log.info("MQTT bridge connected to %s:%s", self.host, self.port)
