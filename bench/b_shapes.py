@@ -47,9 +47,10 @@ def _docs(seq0: int, n: int, per_patient: int, now: datetime) -> list[dict]:
         p, seq = i // per_patient, seq0 + i
         out.append({"_id": f"dev-{p}:{seq}", "device_id": f"dev-{p}", "patient_id": f"pat-{p}", "seq": seq,
                     "ts": now + timedelta(milliseconds=seq), "received_at": now, "clock_suspect": False,
-                    "source": "bench", "readings": {"heart_rate": {"value": 60.0 + seq % 40, "unit": "/min"},
-                                                    "spo2": {"value": 97.0, "unit": "%"},
-                                                    "temperature": {"value": 36.8, "unit": "Cel"}}})
+                    "source": "bench", "readings": {  # as models.vitals.normalise gives them
+                        "heart_rate": {"value": 60.0 + seq % 40, "unit": "/min", "loinc": "8867-4"},
+                        "spo2": {"value": 97.0, "unit": "%", "loinc": "59408-5"},
+                        "temperature": {"value": 36.8, "unit": "Cel", "loinc": "8310-5"}}})
     return out
 
 
@@ -61,6 +62,7 @@ async def _store(client, name: str):
     holder = Database(client=client, db=client[name])
     store = VitalsStore(holder, Clock())
     await holder.ensure_indexes()
+    await store.ensure_retention(timedelta(days=30))  # the rows' TTL index, as the server has it
     return store
 
 

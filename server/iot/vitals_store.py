@@ -11,13 +11,15 @@ What SecantusDB charges (issue 16, bench/storage.py, database CPU per reading): 
   `vitals_packs` plus one `_id`-only claim per reading in `vitals_seen`: ~80 µs per reading at
   50 per pack.
 
-Exactly once across the two shapes: before writing, the commit looks its readings up in
-`vitals_seen` (and the packed ones in `vitals` too); one process's commits run one at a time
-(server.iot.ingest's writer), so nothing can slip in between. A pack is inserted BEFORE its
-claims: a crash between them leaves an unclaimed copy that a retry stores again (readers show
-an identity once), never a claim without its reading. A claim that fails with E11000 (another
-process claimed it meanwhile) and a packed reading found as a row afterwards (another process
-stored it alone meanwhile: the row wins) are pulled out of the pack and answered `duplicate`.
+Exactly once across the two shapes: a row is looked up in `vitals_seen` before it is written
+(its `_id` then collides with an earlier row); a packed reading's claim collides with an earlier
+claim (E11000), and after the claims are written the packed readings are looked up in `vitals`,
+which finds a reading stored earlier as a row as well as one another process stored meanwhile
+(the row wins). Either way the reading is pulled out of the pack (and its claim, if it took one,
+deleted) and answered `duplicate`. One process's commits run one at a time (server.iot.ingest's
+writer), so nothing of its own slips in between. A pack is inserted BEFORE its claims: a crash
+between them leaves an unclaimed copy that a retry stores again (readers show an identity
+once), never a claim without its reading.
 No transaction is needed, so the same code runs on a standalone MongoDB.
 """
 
@@ -47,25 +49,25 @@ class VitalsStore:
 
     # -- writing ------------------------------------------------------------------------
     async def store(self, docs: list[dict]) -> set[int]:
-        """Store a group commit's readings; returns the indexes of `docs` already stored."""
+        """Store a group commit's readings; returns the indexes of `docs` already stored.
+
+        Rows are looked up in `vitals_seen` first (a packed copy would not collide with them);
+        packed readings need no look-up before: their claims collide with earlier claims
+        (E11000), and the check after the write finds earlier rows as well as concurrent ones."""
         first: dict[str, int] = {}
         dups = set()
         for i, doc in enumerate(docs):
             if first.setdefault(doc["_id"], i) != i:
                 dups.add(i)
-        claimed = await self._existing(SEEN, list(first))
-        fresh = [docs[i] for key, i in first.items() if key not in claimed]
-        packed = [d["_id"] for run in packs.runs(fresh) if len(run) > 1 for d in run]
-        as_rows = await self._existing(VITALS, packed)  # a packed reading stored alone earlier
-        fresh = [d for d in fresh if d["_id"] not in as_rows]
-        gone = claimed | as_rows
-        rows, pack_docs = [], []
+        rows, pack_docs, lone = [], [], []
         now = self.clock.now()
-        for run in packs.runs(fresh):
+        for run in packs.runs([docs[i] for i in first.values()]):
             if len(run) == 1:
-                rows.extend(run)
+                lone.extend(run)
             else:
                 pack_docs.append(packs.pack(run, now))
+        gone = await self._existing(SEEN, [d["_id"] for d in lone])
+        rows = [d for d in lone if d["_id"] not in gone]
         gone |= await self._insert_rows(rows)
         if pack_docs:
             gone |= await self._insert_packs(pack_docs)
@@ -92,17 +94,18 @@ class VitalsStore:
         try:
             await self.db[SEEN].insert_many([{"_id": i} for i in ids], ordered=False)
         except BulkWriteError as exc:
-            lost = _duplicates(exc, ids)  # claimed by another process since the look-up
-        # Stored alone by another process since the look-up: the row wins, the claim goes.
+            lost = _duplicates(exc, ids)  # claimed earlier, or by another process meanwhile
+        # Stored as a row, earlier or by another process meanwhile: the row wins, the claim goes.
         as_rows = await self._existing(VITALS, [i for i in ids if i not in lost])
         if as_rows:
             await self.db[SEEN].delete_many({"_id": {"$in": list(as_rows)}})
         lost |= as_rows
-        if lost:
-            log.info("%d packed readings were stored by another process meanwhile", len(lost))
+        if lost:  # a replayed buffer, mostly: one update per pack touched
             for p in pack_docs:
                 mine = [r["_id"] for r in p["r"] if r["_id"] in lost]
-                if mine:
+                if len(mine) == len(p["r"]):
+                    await self.db[PACKS].delete_one({"_id": p["_id"]})
+                elif mine:
                     await self.db[PACKS].update_one({"_id": p["_id"]}, {"$pull": {"r": {"_id": {"$in": mine}}},
                                                                          "$inc": {"n": -len(mine)}})
         return lost
