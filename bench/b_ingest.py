@@ -34,7 +34,7 @@ from bench.deployment import Deployment
 from bench.loads import http_batches, mqtt_publishers
 from bench.procs import Workdir
 from bench.profile import Profiler, format_summary
-from bench.workers import run_workers, split
+from bench.workers import run_workers, run_workers_mixed, split
 
 POINTS = 3  # data points per message (reading() in bench.loads)
 
@@ -47,7 +47,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--http-devices", type=int, default=20, help="devices for the HTTP batch row (0: skip)")
     p.add_argument("--batch", type=int, default=50, help="measurements per HTTP batch (default 50)")
     p.add_argument("--mqtt-devices", type=int, default=50, help="devices for the MQTT QoS 1 row (0: skip)")
-    p.add_argument("--profile", action="store_true", help="py-spy the server during the Socket.IO row")
+    p.add_argument("--profile", action="store_true",
+                   help="py-spy the server and SecantusDB during the Socket.IO and HTTP rows")
     p.add_argument("--ceiling-s", type=float, default=4.0,
                    help="seconds of each raw insert_many ceiling measurement, before the rows and between "
                         "HTTP and MQTT (default 4)")
@@ -164,7 +165,17 @@ def _http(dep: Deployment, devices: list, args, notes: list) -> dict:
     configs = [{"url": dep.urls[0], "batch": args.batch, "worker": w,
                 "devices": [{"token": t} for _, t in devices[sum(split(len(devices), args.clients)[:w]):][:n]]}
                for w, n in enumerate(split(len(devices), args.clients)) if n]
-    results, cpu, _ = run_workers(http_batches, configs, duration=args.duration, watch=dep.watch())
+    prof = None
+    if args.profile:  # the server and SecantusDB over this row's window too
+        wd = dep.wd.path
+        db_prof = Profiler(dep.embedded.proc.pid, args.duration, wd / "db-http.pyspy.txt")
+        prof = Profiler(dep.servers[0].pid, args.duration, wd / "http.pyspy.txt", also=[db_prof])
+    results, cpu, _ = run_workers_mixed([(http_batches, c) for c in configs], duration=args.duration,
+                                        watch=dep.watch(), on_go=prof.start if prof else None)
+    if prof:
+        prof.wait()
+        print(format_summary("server during http batch ingest", prof.summary()))
+        print(format_summary("SecantusDB during http batch ingest", db_prof.summary()))
     stored = stored_readings(dep.db) - before
     return _worker_row(f"http batch x{args.batch} (latency per batch)", "http", results, cpu, stored, notes)
 
