@@ -234,7 +234,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     app[ONCALL] = OnCallRota(db, clock, notifier, app[CARE_UNITS])
 
     # IoT: one ingest pipeline.
-    derived = app[WRITE_BEHIND] = WriteBehind(db, settings.derived_flush_ms / 1000)
+    derived = app[WRITE_BEHIND] = WriteBehind(db, settings.derived_flush_ms / 1000, settings.derived_statements_per_s)
     devices = app[DEVICES] = Devices(db, clock, settings)
     store = VitalsStore(db, clock)
     ingest = app[INGEST] = Ingest(db, clock, derived, sio, registry=devices, metrics=metrics, store=store)

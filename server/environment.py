@@ -173,6 +173,7 @@ class Environment(BaseSettings):
     LORAWAN_WEBHOOK_SECRET: str | None = Field(default=None, repr=False)
     VITALS_RETENTION_DAYS: int | None = None
     DERIVED_FLUSH_MS: int | None = None
+    DERIVED_STATEMENTS_PER_S: int | None = None
     DEVICE_HEARTBEAT_TIMEOUT: int | None = None
     ALERT_ESCALATION_WARNING_S: int | None = None
     ALERT_ESCALATION_CRITICAL_S: int | None = None
@@ -218,6 +219,7 @@ class Environment(BaseSettings):
     _grace = _int_field("SOCKET_AUTH_GRACE", 1, 3600)
     _retention = _int_field("VITALS_RETENTION_DAYS", 1, 36500)
     _flush = _int_field("DERIVED_FLUSH_MS", 20, 10_000)
+    _budget = _int_field("DERIVED_STATEMENTS_PER_S", 50, 1_000_000)
     _heartbeat = _int_field("DEVICE_HEARTBEAT_TIMEOUT", 5, 86400)
     _warning = _int_field("ALERT_ESCALATION_WARNING_S", 0, 86400)
     _critical = _int_field("ALERT_ESCALATION_CRITICAL_S", 0, 86400)

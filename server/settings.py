@@ -63,6 +63,7 @@ class Settings:
     lorawan_webhook_secret: str | None = field(default=None, repr=False)
     vitals_retention_days: int = 30
     derived_flush_ms: int = 1000               # server/storage/write_behind.py: derived state written this often
+    derived_statements_per_s: int = 1000       # ... but no faster than this many statements per second
     device_heartbeat_timeout: int = 60
     # Alerting (server/alerting/escalation.py, server/alerting/device_alerts.py, server/care/units.py); seconds.
     alert_escalation_warning_s: int = 0        # 0: warnings are never escalated
@@ -166,6 +167,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, demo: bool = False) -
         lorawan_webhook_secret=e.LORAWAN_WEBHOOK_SECRET,
         vitals_retention_days=pick(e.VITALS_RETENTION_DAYS, 30),
         derived_flush_ms=pick(e.DERIVED_FLUSH_MS, 1000),
+        derived_statements_per_s=pick(e.DERIVED_STATEMENTS_PER_S, 1000),
         device_heartbeat_timeout=pick(e.DEVICE_HEARTBEAT_TIMEOUT, 60),
         alert_escalation_warning_s=pick(e.ALERT_ESCALATION_WARNING_S, 0),
         alert_escalation_critical_s=pick(e.ALERT_ESCALATION_CRITICAL_S, 300),

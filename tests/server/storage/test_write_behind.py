@@ -80,3 +80,39 @@ async def test_a_rule_half_way_to_firing_continues_after_a_restart(aiohttp_clien
     await aiohttp_client(second)
     await feed(second, people["device"], high, times=6)  # 6 alone would not be enough
     assert "heart_rate_high" in [d["type"] for d in await alerts_of(second, people["pid"])]
+
+
+async def test_a_flush_goes_in_chunks_and_a_failed_chunk_is_retried_without_counting_twice(client, app, monkeypatch):
+    """Chunks of FLUSH_CHUNK statements, each its own transaction, so the group commits get in between;
+    when one fails (the database away), what was written stays written and the rest is retried once."""
+    from server.storage import write_behind
+
+    derived, db = app[WRITE_BEHIND], app[DB]
+    monkeypatch.setattr(write_behind, "FLUSH_CHUNK", 10)
+    for i in range(25):
+        derived.stage("chunk_test", f"d{i:02}", {"$inc": {"n": 1}})
+    real, calls = derived._write, []
+
+    async def failing_second(batch, only_if):
+        calls.append(sum(map(len, batch.values())))
+        if len(calls) == 2:
+            raise ConnectionError("the database went away")
+        await real(batch, only_if)
+
+    monkeypatch.setattr(derived, "_write", failing_second)
+    assert await derived.flush() == 10 and calls == [10, 10]
+    assert await db["chunk_test"].count_documents({}) == 10
+    derived.stage("chunk_test", "d00", {"$inc": {"n": 1}})  # staged meanwhile: merged with nothing lost
+    assert await derived.flush() == 16 and calls == [10, 10, 10, 6]
+    counts = {d["_id"]: d["n"] async for d in db["chunk_test"].find({})}
+    assert counts == {f"d{i:02}": 2 if i == 0 else 1 for i in range(25)}
+
+
+def test_a_flush_that_wrote_more_than_the_statement_budget_waits_longer():
+    """DERIVED_STATEMENTS_PER_S: a fleet's flushes slow down (and merge more) instead of saturating
+    the database; a small deployment keeps DERIVED_FLUSH_MS."""
+    from server.storage.write_behind import WriteBehind
+
+    budgeted = WriteBehind(None, 1.0, 1000)
+    assert [budgeted.next_wait(n) for n in (0, 800, 1000, 20_000)] == [1.0, 1.0, 1.0, 20.0]
+    assert WriteBehind(None, 1.0).next_wait(20_000) == 1.0
