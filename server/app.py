@@ -240,7 +240,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     ingest = app[INGEST] = Ingest(db, clock, derived, sio, registry=devices, metrics=metrics, store=store)
     metrics.scraped.depths.update({"ingest": ingest.queued, "write_behind": derived.depth})
     links = app[DEVICE_LINKS] = DeviceLinks(db, clock, ingest, devices, sio, settings.device_heartbeat_timeout,
-                                            notifier=notifier)
+                                            notifier=notifier, offline_min_s=settings.device_offline_min_s)
     history = app[VITALS_HISTORY] = VitalsHistory(db, clock, derived, settings.vitals_retention_days, store)
     bridge = None
     if settings.mqtt_url:
@@ -252,7 +252,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     alerts = app[ALERTS] = Alerts(db, clock, settings, metrics)
     app[FHIR] = Fhir(history, app[USERS], alerts, app[RIGHTS], clock)  # reads through history, users, alerts
     engine = app[ALERT_ENGINE] = AlertEngine(db, clock, settings, derived, ingest.latest, notifier, alerts,
-                                             measured=history.readings)
+                                             measured=history.readings, seen_here=links.seen_here)
 
     # The ingest pipeline's subscribers, in this order after each durable commit: device
     # presence (last_seen), hourly rollups, then rules and NEWS2 over the stored readings.

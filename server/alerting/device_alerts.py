@@ -53,8 +53,8 @@ def feeding_kinds(alert: dict) -> set[str]:
 
 class DeviceAlerts:
     def __init__(self, db: Database, clock: Clock, settings: Settings, alerts: Alerts,
-                 dispatch: AlertDispatch) -> None:
-        self.db, self.clock, self.alerts, self.dispatch = db, clock, alerts, dispatch
+                 dispatch: AlertDispatch, seen_here: presence.SeenHere | None = None) -> None:
+        self.db, self.clock, self.alerts, self.dispatch, self.seen_here = db, clock, alerts, dispatch, seen_here
         self.min_s = settings.device_offline_min_s
 
     async def on_event(self, event: dict) -> None:
@@ -138,8 +138,8 @@ class DeviceAlerts:
         silent = await self.db["devices"].find(
             presence.maybe_offline(now, self.min_s),
             {"patient_id": 1, "interval_s": 1, "last_seen": 1, "revoked_at": 1}).to_list(None)
-        silent = [d for d in silent if d.get("patient_id") and d.get("revoked_at") is None
-                  and presence.is_offline(d, now, self.min_s)]
+        silent = [d for d in (presence.freshest(d, self.seen_here) for d in silent)
+                  if d.get("patient_id") and d.get("revoked_at") is None and presence.is_offline(d, now, self.min_s)]
         if not silent:
             return []
         known = {(a["patient_id"], a["source"]) for a in await self.alerts.coll.find(

@@ -41,6 +41,7 @@ from server.alerting.store import Alerts
 from server.alerting.unit_summary import UnitSummaries
 from server.clock import Clock
 from server.inbox.notifier import Notifier
+from server.iot.presence import SeenHere
 from server.settings import Settings
 from server.storage.db import Database
 from server.storage.write_behind import WriteBehind
@@ -68,7 +69,7 @@ def reading_time(msg: dict):
 class AlertEngine:
     def __init__(self, db: Database, clock: Clock, settings: Settings, derived: WriteBehind,
                  latest: LatestReadings, notifier: Notifier, alerts: Alerts,
-                 measured: MeasuredReadings | None = None) -> None:
+                 measured: MeasuredReadings | None = None, seen_here: SeenHere | None = None) -> None:
         self.db, self.clock = db, clock
         self.alerts = alerts
         self.derived = derived
@@ -78,9 +79,9 @@ class AlertEngine:
         self.dispatch = AlertDispatch(db, clock, notifier, alerts)
         self.retrospective = (Retrospective(self.news2, alerts, self.dispatch, measured, self._rules)
                               if measured else None)
-        self.devices = DeviceAlerts(db, clock, settings, alerts, self.dispatch)
+        self.devices = DeviceAlerts(db, clock, settings, alerts, self.dispatch, seen_here)
         self.escalation = Escalation(alerts, self.dispatch, clock, settings)
-        self.units = UnitSummaries(db, clock, settings, notifier, alerts)
+        self.units = UnitSummaries(db, clock, settings, notifier, alerts, seen_here)
         self._states: TTLCache[str, dict[str, Any]] = TTLCache(maxsize=100_000, ttl=STATE_CACHE_S)
         self.episodes = Episodes(alerts, clock)
         self._open: dict[str, tuple[str, Any]] = {}  # patient → (open episode id, checked at)

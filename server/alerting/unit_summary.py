@@ -30,8 +30,9 @@ log = logging.getLogger(__name__)
 
 
 class UnitSummaries:
-    def __init__(self, db: Database, clock: Clock, settings: Settings, notifier: Notifier, alerts: Alerts) -> None:
-        self.db, self.clock, self.notifier, self.alerts = db, clock, notifier, alerts
+    def __init__(self, db: Database, clock: Clock, settings: Settings, notifier: Notifier, alerts: Alerts,
+                 seen_here: presence.SeenHere | None = None) -> None:
+        self.db, self.clock, self.notifier, self.alerts, self.seen_here = db, clock, notifier, alerts, seen_here
         self.period = settings.unit_summary_s
         self.offline_min = settings.device_offline_min_s
 
@@ -53,6 +54,7 @@ class UnitSummaries:
                              "open_alerts": alerts})
         devices: dict[str, list[dict]] = {"active": [], "offline": []}
         for dev in await self.db["devices"].find({"patient_id": {"$in": ids}}).to_list(None):
+            dev = presence.freshest(dev, self.seen_here)
             seen = dev.get("last_seen")
             offline = presence.is_offline(dev, now, self.offline_min)
             devices["offline" if offline else "active"].append({

@@ -12,7 +12,10 @@ this server, which a device sending over HTTP never does.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
+
+SeenHere = Callable[[str], datetime | None]  # device id -> when this process last heard from it
 
 DEFAULT_INTERVAL_S = 5
 
@@ -25,6 +28,15 @@ def offline_after(device: dict, min_s: float) -> float:
 def silence(device: dict, now: datetime) -> float | None:
     seen = device.get("last_seen")
     return None if seen is None else (now - seen).total_seconds()
+
+
+def freshest(device: dict, seen_here: SeenHere | None) -> dict:
+    """`device` with the later of its stored `last_seen` and this process's own: the stored one is
+    refreshed only every few seconds (server/iot/links.py), so alone it could call a device that
+    sent here a moment ago silent for longer than it is."""
+    here = seen_here(device["_id"]) if seen_here else None
+    seen = device.get("last_seen")
+    return {**device, "last_seen": here} if here is not None and (seen is None or here > seen) else device
 
 
 def is_offline(device: dict, now: datetime, min_s: float) -> bool:
