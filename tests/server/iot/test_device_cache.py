@@ -44,3 +44,46 @@ async def test_a_cache_whose_refresh_stopped_is_not_trusted(api, app, clock, set
     fake.advance(3 * registry.CACHE_SECONDS + 1)
     with pytest.raises(Unauthorized):
         await other.current(dev["id"])
+
+
+class CountingDb:
+    """The app's database, counting the device look-ups that reach it."""
+
+    def __init__(self, real) -> None:
+        self.real, self.finds = real, 0
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+    def __getitem__(self, name):
+        coll, outer = self.real[name], self
+
+        class Counting:
+            def __getattr__(self, attr):
+                return getattr(coll, attr)
+
+            async def find_one(self, *args, **kwargs):
+                outer.finds += 1
+                return await coll.find_one(*args, **kwargs)
+
+        return Counting() if name == "devices" else coll
+
+
+async def test_a_late_refresh_drops_the_cache_once_per_period_not_on_every_look_up(api, app, clock, settings):
+    """Under load the refresh can be late; the cache is then re-read from the database once per
+    CACHE_SECONDS, which keeps the same freshness without a database query per reading."""
+    p = await people(api)
+    dev = await provision(api, p["admin"], p["patient"]["id"])
+    fake = FakeClock(clock.now())
+    db = CountingDb(app[DB])
+    other = registry.Devices(db, fake, settings)
+    await other.refresh()
+    fake.advance(3 * registry.CACHE_SECONDS + 1)  # the refresh is late from now on
+    for _ in range(50):
+        assert (await other.current(dev["id"]))["_id"] == dev["id"]
+    assert db.finds == 1  # read once, then served from the cache
+    await app[DB]["devices"].update_one({"_id": dev["id"]}, {"$set": {"revoked_at": clock.now()}})
+    fake.advance(registry.CACHE_SECONDS + 0.1)  # still no refresh: the change is seen one period later
+    with pytest.raises(Unauthorized):
+        await other.current(dev["id"])
+    assert db.finds == 2
